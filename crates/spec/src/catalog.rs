@@ -1,0 +1,437 @@
+//! The hardware, model and cost catalogue: plain data types and the embedded TOML files.
+//!
+//! A catalogue file has one top-level table per kind (`accelerator`, `system`, `scale_up`, `fabric`,
+//! `cooling`, `model`, `cost`, `region`), each holding entries keyed by name. An entry may start from
+//! another with `from = "name"` and override fields. Every entry cites its `source`.
+//! The embedded files live in `crates/spec/catalog/`; users add files of the same shape with
+//! `catalog = ["my.toml"]` in a scenario or `--catalog FILE` on the command line.
+
+use crate::error::{did_you_mean, SpecError};
+use crate::units::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An accelerator (GPU, TPU, Trainium chip). Peak rates are dense (no sparsity).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Accelerator {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub vendor: String,
+    /// Architecture generation, e.g. "ampere", "hopper", "blackwell".
+    pub generation: String,
+    /// Dense BF16 peak.
+    pub bf16: FlopRate,
+    /// Dense FP8 peak; absent where the chip has no FP8 (then FP8 runs at the BF16 rate).
+    #[serde(default)]
+    pub fp8: Option<FlopRate>,
+    /// HBM capacity usable by the job.
+    pub hbm: Bytes,
+    pub hbm_bandwidth: Bandwidth,
+    /// Scale-up bandwidth per accelerator, both directions added, as vendors state it
+    /// (NVLink 4: 900 GB/s = 450 GB/s each way).
+    pub scale_up_bandwidth: Bandwidth,
+    /// Maximum board power (TDP / TGP).
+    pub tdp: Power,
+    /// Best measured dense matmul throughput (MAMF), a ceiling for any efficiency curve.
+    #[serde(default)]
+    pub matmul_ceiling_bf16: Option<FlopRate>,
+    #[serde(default)]
+    pub matmul_ceiling_fp8: Option<FlopRate>,
+    pub source: String,
+}
+
+/// A server or rack-scale system: the unit that is bought, powered and fails.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct System {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    /// Accelerator name in the catalogue.
+    pub accelerator: String,
+    /// Scale-up interconnect name in the catalogue.
+    pub scale_up: String,
+    pub gpus_per_node: u32,
+    /// Accelerators in one scale-up (NVLink / ICI / NeuronLink) domain.
+    pub scale_up_domain: u32,
+    /// Nameplate power of one node, accelerators, CPUs, NICs, fans and the node's share of
+    /// in-rack switches and power shelves included.
+    pub node_power: Power,
+    /// Scale-out NIC bandwidth per accelerator.
+    pub nic_bandwidth: Bandwidth,
+    /// Purchase price of one node (servers only; networking and facility are separate).
+    pub node_price: Money,
+    /// Needs liquid cooling (rack-scale Blackwell systems).
+    #[serde(default)]
+    pub liquid_cooled: bool,
+    pub source: String,
+}
+
+/// A scale-up interconnect generation (NVLink, ICI, Infinity Fabric, NeuronLink).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleUp {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    /// Per-accelerator bandwidth, both directions added.
+    pub bandwidth: Bandwidth,
+    /// One-way latency of a small message across the domain.
+    pub latency: Duration,
+    pub source: String,
+}
+
+/// A scale-out fabric: a (rail-optimised) folded Clos of switches.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Fabric {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    /// "infiniband" or "ethernet".
+    pub technology: String,
+    /// Link rate per accelerator (one NIC port per GPU).
+    pub link_rate: Bandwidth,
+    /// Switch tiers (2 or 3).
+    pub tiers: u32,
+    /// Oversubscription above the leaf tier (1 = non-blocking, 2 = 2:1).
+    pub oversubscription: f64,
+    /// Ports per switch at `link_rate`.
+    pub radix: u32,
+    /// Latency per switch hop, cable included.
+    pub hop_latency: Duration,
+    /// Cost of one switch port with its transceivers and cable share; the fabric's cost per GPU is
+    /// this times the ports each GPU uses across the tiers.
+    pub cost_per_port: Money,
+    pub source: String,
+}
+
+/// A cooling design: power usage effectiveness and water use.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Cooling {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub description: String,
+    /// Annual-average PUE (facility energy / IT energy), at least 1.
+    pub pue: f64,
+    /// Site water use per unit of IT energy (WUE).
+    pub wue: WaterPerEnergy,
+    pub source: String,
+}
+
+/// Multi-head latent attention dimensions (DeepSeek-V2/V3).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Mla {
+    /// Query low-rank dimension (0: no query compression).
+    pub q_lora_rank: u32,
+    pub kv_lora_rank: u32,
+    pub qk_nope_head_dim: u32,
+    pub qk_rope_head_dim: u32,
+    pub v_head_dim: u32,
+}
+
+/// Mixture-of-experts feed-forward layers.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Moe {
+    pub routed_experts: u32,
+    #[serde(default)]
+    pub shared_experts: u32,
+    pub top_k: u32,
+    /// Intermediate size of one expert.
+    pub expert_ffn: u32,
+    /// The first `dense_layers` layers use a dense FFN of size `ffn` instead of experts.
+    #[serde(default)]
+    pub dense_layers: u32,
+}
+
+/// A transformer's architecture. Parameter counts are computed by the step model; `params` is the
+/// published figure, kept to check that computation.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelArch {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub layers: u32,
+    pub hidden: u32,
+    pub heads: u32,
+    /// Key/value heads (GQA); equal to `heads` for MHA.
+    #[serde(default)]
+    pub kv_heads: Option<u32>,
+    /// Per-head dimension; `hidden / heads` when absent.
+    #[serde(default)]
+    pub head_dim: Option<u32>,
+    /// Dense FFN intermediate size.
+    pub ffn: u32,
+    pub vocab: u32,
+    /// Gated MLP (SwiGLU: three matrices) rather than two.
+    #[serde(default)]
+    pub gated_mlp: bool,
+    #[serde(default)]
+    pub tied_embeddings: bool,
+    #[serde(default)]
+    pub mla: Option<Mla>,
+    #[serde(default)]
+    pub moe: Option<Moe>,
+    /// Sequence length of pre-training.
+    pub seq: u32,
+    /// Published total parameters.
+    pub params: Count,
+    /// Published active parameters per token (MoE).
+    #[serde(default)]
+    pub active_params: Option<Count>,
+    pub source: String,
+}
+
+impl ModelArch {
+    pub fn kv_heads(&self) -> u32 {
+        self.kv_heads.unwrap_or(self.heads)
+    }
+    pub fn head_dim(&self) -> u32 {
+        self.head_dim.unwrap_or(self.hidden / self.heads.max(1))
+    }
+}
+
+/// Cost and planning defaults. Every field can be overridden in a scenario's `[cost]` table.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CostDefaults {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    /// Facility construction per watt of critical IT load.
+    pub facility: PowerPrice,
+    /// Non-server IT (switches, storage, management) as a fraction of server power.
+    pub other_it_fraction: Fraction,
+    /// Average power drawn while training, as a fraction of nameplate IT power.
+    pub training_draw_fraction: Fraction,
+    pub depreciation_it: Duration,
+    pub depreciation_network: Duration,
+    pub depreciation_facility: Duration,
+    pub depreciation_battery: Duration,
+    pub depreciation_generation: Duration,
+    /// Annual cost of capital (0: pre-financing figures).
+    pub cost_of_capital: Fraction,
+    pub maintenance_per_node_year: Money,
+    pub software_per_node_year: Money,
+    pub network_opex_per_node_year: Money,
+    /// Installed battery storage per unit of energy capacity.
+    pub battery: EnergyPrice,
+    /// Installed on-site generation per unit of power capacity.
+    pub generation: PowerPrice,
+    /// Electricity price where a site names none.
+    pub electricity: EnergyPrice,
+    /// Accelerator used as the unit of "H100-equivalents".
+    pub reference_accelerator: String,
+    pub source: String,
+}
+
+/// An electricity market.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub electricity: EnergyPrice,
+    pub source: String,
+}
+
+/// The catalogue kinds, in file order.
+pub const KINDS: &[&str] = &[
+    "accelerator",
+    "system",
+    "scale_up",
+    "fabric",
+    "cooling",
+    "model",
+    "cost",
+    "region",
+];
+
+/// The embedded catalogue files.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("accelerators.toml", include_str!("../catalog/accelerators.toml")),
+    ("systems.toml", include_str!("../catalog/systems.toml")),
+    ("fabrics.toml", include_str!("../catalog/fabrics.toml")),
+    ("cooling.toml", include_str!("../catalog/cooling.toml")),
+    ("models.toml", include_str!("../catalog/models.toml")),
+    ("costs.toml", include_str!("../catalog/costs.toml")),
+];
+
+/// One raw catalogue entry, kept as TOML so that scenarios can override any field before it is
+/// typed. `file` and `src` let errors point into the file that defined it.
+#[derive(Clone, Debug)]
+pub struct RawEntry {
+    pub table: toml::Table,
+    pub file: String,
+}
+
+/// The catalogue: raw entries by kind and name. Typed views come from [`Catalog::get`].
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    entries: BTreeMap<String, BTreeMap<String, RawEntry>>,
+    sources: BTreeMap<String, String>,
+}
+
+/// Types that are catalogue entries.
+pub trait Entry: for<'de> Deserialize<'de> {
+    const KIND: &'static str;
+    fn set_name(&mut self, name: &str);
+}
+
+macro_rules! entry {
+    ($t:ty, $kind:literal) => {
+        impl Entry for $t {
+            const KIND: &'static str = $kind;
+            fn set_name(&mut self, name: &str) {
+                self.name = name.to_string();
+            }
+        }
+    };
+}
+entry!(Accelerator, "accelerator");
+entry!(System, "system");
+entry!(ScaleUp, "scale_up");
+entry!(Fabric, "fabric");
+entry!(Cooling, "cooling");
+entry!(ModelArch, "model");
+entry!(CostDefaults, "cost");
+entry!(Region, "region");
+
+impl Catalog {
+    /// The embedded catalogue. Its files are tested to load; an error here is a build defect.
+    pub fn embedded() -> Catalog {
+        let mut c = Catalog::default();
+        for (file, src) in EMBEDDED {
+            c.add_file(&format!("<catalogue>/{file}"), src)
+                .unwrap_or_else(|e| panic!("embedded catalogue is invalid: {e}"));
+        }
+        c
+    }
+
+    /// Add a catalogue file (entries with the same kind and name replace earlier ones).
+    pub fn add_file(&mut self, file: &str, src: &str) -> Result<(), SpecError> {
+        let doc: toml::Table = toml::from_str(src).map_err(|e| {
+            SpecError::new(file, "", format!("malformed TOML: {}", e.message())).at_span(src, e.span())
+        })?;
+        for (kind, v) in doc {
+            if !KINDS.contains(&kind.as_str()) {
+                return Err(SpecError::new(file, &kind, "unknown catalogue kind")
+                    .with_hint(did_you_mean(&kind, KINDS.iter().copied()))
+                    .at_span(src, crate::locate::span_of(src, &kind)));
+            }
+            let toml::Value::Table(entries) = v else {
+                return Err(SpecError::new(
+                    file,
+                    &kind,
+                    "expected a table of named entries, e.g. [accelerator.my-gpu]",
+                )
+                .at_span(src, crate::locate::span_of(src, &kind)));
+            };
+            for (name, e) in entries {
+                let path = format!("{kind}.{name}");
+                let toml::Value::Table(table) = e else {
+                    return Err(SpecError::new(file, &path, "expected a table")
+                        .at_span(src, crate::locate::span_of(src, &path)));
+                };
+                self.entries.entry(kind.clone()).or_default().insert(
+                    name.clone(),
+                    RawEntry {
+                        table,
+                        file: file.to_string(),
+                    },
+                );
+            }
+        }
+        self.sources.insert(file.to_string(), src.to_string());
+        Ok(())
+    }
+
+    /// Names of the entries of one kind.
+    pub fn names(&self, kind: &str) -> Vec<&str> {
+        self.entries
+            .get(kind)
+            .map(|m| m.keys().map(|s| s.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The raw table of an entry with its `from` chain applied.
+    pub fn raw(&self, kind: &str, name: &str) -> Result<toml::Table, String> {
+        let mut seen = vec![];
+        self.raw_inner(kind, name, &mut seen)
+    }
+
+    fn raw_inner(&self, kind: &str, name: &str, seen: &mut Vec<String>) -> Result<toml::Table, String> {
+        if seen.iter().any(|s| s == name) {
+            return Err(format!("`from` chain loops through {kind} `{name}`"));
+        }
+        seen.push(name.to_string());
+        let Some(entry) = self.entries.get(kind).and_then(|m| m.get(name)) else {
+            let hint = did_you_mean(name, self.names(kind));
+            return Err(format!(
+                "no {} named `{}` in the catalogue{}",
+                kind.replace('_', "-"),
+                name,
+                hint.map(|h| format!(" ({h})")).unwrap_or_else(|| format!(
+                    " (known: {})",
+                    self.names(kind).join(", ")
+                ))
+            ));
+        };
+        let mut table = entry.table.clone();
+        if let Some(from) = table.remove("from") {
+            let toml::Value::String(base) = from else {
+                return Err(format!("{kind} `{name}`: `from` must be a name"));
+            };
+            let mut merged = self.raw_inner(kind, &base, seen)?;
+            for (k, v) in table {
+                merged.insert(k, v);
+            }
+            table = merged;
+        }
+        Ok(table)
+    }
+
+    /// Which file defined an entry.
+    pub fn file_of(&self, kind: &str, name: &str) -> Option<&str> {
+        self.entries
+            .get(kind)
+            .and_then(|m| m.get(name))
+            .map(|e| e.file.as_str())
+    }
+
+    /// A typed entry by name.
+    pub fn get<T: Entry>(&self, name: &str) -> Result<T, SpecError> {
+        let file = self.file_of(T::KIND, name).unwrap_or("<catalogue>").to_string();
+        let table = self
+            .raw(T::KIND, name)
+            .map_err(|m| SpecError::new(&file, "", m))?;
+        let path = format!("{}.{}", T::KIND, name);
+        typed_from_table::<T>(table, name).map_err(|(sub, msg)| {
+            let full = if sub.is_empty() { path.clone() } else { format!("{path}.{sub}") };
+            let src = self.sources.get(&file).map(|s| s.as_str()).unwrap_or("");
+            let span = crate::locate::span_of(src, &full).or_else(|| crate::locate::span_of(src, &path));
+            let hint = unknown_field_hint(&msg);
+            SpecError::new(&file, &full, msg).with_hint(hint).at_span(src, span)
+        })
+    }
+}
+
+/// Deserialize a typed entry from a (merged) table; errors give the field path inside the entry.
+pub fn typed_from_table<T: Entry>(table: toml::Table, name: &str) -> Result<T, (String, String)> {
+    let v = toml::Value::Table(table);
+    let mut t: T = serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        (path, e.into_inner().message().to_string())
+    })?;
+    t.set_name(name);
+    Ok(t)
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" messages: a "did you mean".
+pub fn unknown_field_hint(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    did_you_mean(field, expected)
+}

@@ -1,0 +1,20 @@
+//! Scenario and catalogue types for megacluster: TOML parsing with units, validation with located
+//! errors, and the embedded catalogue.
+//!
+//! Architecture invariant: no model logic here, and no panic on any input. Everything a model needs
+//! is resolved into plain data in SI units; nothing downstream reads files or the catalogue again.
+
+pub mod catalog;
+pub mod ctx;
+pub mod error;
+pub mod job;
+pub mod locate;
+pub mod power;
+pub mod reliability;
+pub mod scenario;
+pub mod units;
+
+pub use catalog::{Accelerator, Catalog, Cooling, CostDefaults, Fabric, ModelArch, Region, ScaleUp, System};
+pub use error::SpecError;
+pub use scenario::{load_scenario, parse_scenario, Scenario};
+pub use units::*;

@@ -1,0 +1,502 @@
+//! Scenario files: raw serde types, resolution against the catalogue, validation.
+//!
+//! [`parse_scenario`] is pure (source text in, [`Scenario`] or a located [`SpecError`] out);
+//! [`load_scenario`] adds the file reading (the scenario and its extra catalogue files).
+
+use crate::catalog::*;
+use crate::ctx::{CatalogRef, Ctx};
+use crate::error::{did_you_mean, SpecError};
+use crate::job::{self, Job, RawJob};
+use crate::units::*;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The embedded default scenario: 100,000 H100 at one site training a Llama-3-405B-class model.
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
+pub const DEFAULT_SCENARIO_NAME: &str = "<default scenario>";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_seed")]
+    seed: u64,
+    /// Extra catalogue files, relative to the scenario file.
+    #[serde(default)]
+    #[allow(dead_code)] // read by `load_scenario` before parsing
+    catalog: Vec<String>,
+    /// Overrides of the `cost.default` catalogue entry.
+    #[serde(default)]
+    cost: Option<CatalogRef>,
+    #[serde(rename = "site")]
+    sites: Vec<RawSite>,
+    #[serde(default, rename = "link")]
+    links: Vec<RawLink>,
+    #[serde(default)]
+    job: Option<RawJob>,
+    #[serde(default)]
+    reliability: Option<crate::reliability::RawReliability>,
+    #[serde(default)]
+    power: Option<crate::power::RawPower>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    name: String,
+    /// Power the grid connection delivers to the facility.
+    #[serde(default)]
+    grid: Option<Power>,
+    /// On-site generation capacity (turbines, engines).
+    #[serde(default)]
+    generation: Option<Power>,
+    #[serde(default)]
+    battery: Option<RawBattery>,
+    #[serde(default = "default_cooling")]
+    cooling: CatalogRef,
+    /// A price (`"$65/MWh"`) or a region name (`"texas"`).
+    #[serde(default)]
+    electricity: Option<String>,
+    /// Facility construction cost per watt of critical IT, overriding the cost default.
+    #[serde(default)]
+    facility: Option<PowerPrice>,
+    #[serde(rename = "hall")]
+    halls: Vec<RawHall>,
+}
+
+fn default_cooling() -> CatalogRef {
+    CatalogRef::Name("direct-liquid".into())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBattery {
+    power: Power,
+    energy: Energy,
+    #[serde(default)]
+    efficiency: Option<Fraction>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHall {
+    #[serde(default)]
+    name: Option<String>,
+    system: CatalogRef,
+    gpus: Count,
+    fabric: CatalogRef,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    between: Vec<String>,
+    distance: Distance,
+    capacity: Bandwidth,
+    #[serde(default)]
+    cost: Option<Money>,
+}
+
+/// A resolved, validated scenario: plain data in SI units. Nothing downstream reads files.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub sites: Vec<Site>,
+    pub links: Vec<Link>,
+    pub job: Option<Job>,
+    pub cost: CostDefaults,
+    /// The accelerator that H100-equivalents are counted in.
+    pub reference: Accelerator,
+    pub reliability: Option<crate::reliability::Reliability>,
+    pub power: Option<crate::power::PowerSection>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Site {
+    pub name: String,
+    pub grid: Option<Power>,
+    pub generation: Power,
+    pub battery: Option<Battery>,
+    pub cooling: Cooling,
+    pub electricity: EnergyPrice,
+    /// The electricity market, when named.
+    pub region: Option<String>,
+    pub facility: PowerPrice,
+    pub halls: Vec<Hall>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Battery {
+    pub power: Power,
+    pub energy: Energy,
+    /// Round-trip efficiency.
+    pub efficiency: f64,
+}
+
+/// Round-trip efficiency of a lithium-ion battery system where none is given:
+/// NREL Annual Technology Baseline 2024, utility-scale battery storage, 85 % (S).
+pub const DEFAULT_BATTERY_EFFICIENCY: f64 = 0.85;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Hall {
+    pub name: String,
+    pub gpus: u64,
+    pub system: System,
+    pub accelerator: Accelerator,
+    pub scale_up: ScaleUp,
+    pub fabric: Fabric,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Link {
+    /// Indices into `Scenario::sites`.
+    pub between: (usize, usize),
+    pub distance: Distance,
+    pub capacity: Bandwidth,
+    pub cost: Option<Money>,
+}
+
+impl Scenario {
+    pub fn total_gpus(&self) -> u64 {
+        self.sites.iter().flat_map(|s| &s.halls).map(|h| h.gpus).sum()
+    }
+}
+
+/// Read a scenario file (or the embedded default when `path` is `None`) and its extra catalogue files.
+pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Scenario, SpecError> {
+    let mut catalog = Catalog::embedded();
+    for p in extra_catalogs {
+        add_catalog_file(&mut catalog, p)?;
+    }
+    let (file, src) = match path {
+        Some(p) => {
+            let src = std::fs::read_to_string(p).map_err(|e| {
+                SpecError::new(&p.display().to_string(), "", format!("cannot read scenario: {e}"))
+            })?;
+            (p.display().to_string(), src)
+        }
+        None => (DEFAULT_SCENARIO_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
+    };
+    // Catalogue files named inside the scenario, relative to it.
+    let dir = path.and_then(|p| p.parent()).unwrap_or(Path::new("."));
+    if let Ok(t) = toml::from_str::<toml::Table>(&src) {
+        if let Some(toml::Value::Array(files)) = t.get("catalog") {
+            for (i, f) in files.iter().enumerate() {
+                if let toml::Value::String(f) = f {
+                    let p = dir.join(f);
+                    add_catalog_file(&mut catalog, &p).map_err(|e| {
+                        if e.line.is_none() {
+                            let ctx = Ctx { file: &file, src: &src, catalog: &catalog };
+                            ctx.err(&format!("catalog[{i}]"), e.message)
+                        } else {
+                            e
+                        }
+                    })?;
+                }
+            }
+        }
+    }
+    parse_scenario(&file, &src, &catalog)
+}
+
+/// Add a user catalogue file.
+pub fn add_catalog_file(catalog: &mut Catalog, p: &Path) -> Result<(), SpecError> {
+    let src = std::fs::read_to_string(p).map_err(|e| {
+        SpecError::new(&p.display().to_string(), "", format!("cannot read catalogue file: {e}"))
+    })?;
+    catalog.add_file(&p.display().to_string(), &src)
+}
+
+/// Parse and resolve a scenario from its source text.
+pub fn parse_scenario(file: &str, src: &str, catalog: &Catalog) -> Result<Scenario, SpecError> {
+    let de = toml::Deserializer::new(src);
+    let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let msg = inner.message().to_string();
+        let hint = unknown_field_hint(&msg);
+        let path = if path == "." { String::new() } else { path };
+        let msg = if inner.span().is_some() && path.is_empty() && !msg.contains("field") {
+            format!("malformed TOML: {msg}")
+        } else {
+            msg
+        };
+        SpecError::new(file, &path, msg).with_hint(hint).at_span(src, inner.span())
+    })?;
+    let ctx = Ctx { file, src, catalog };
+    resolve(&ctx, raw)
+}
+
+fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
+    let cost_ref = raw.cost.unwrap_or(CatalogRef::Name("default".into()));
+    let cost_ref = match cost_ref {
+        CatalogRef::Inline(mut t) => {
+            t.entry("from").or_insert(toml::Value::String("default".into()));
+            CatalogRef::Inline(t)
+        }
+        n => n,
+    };
+    let cost: CostDefaults = ctx.resolve("cost", &cost_ref)?;
+    validate_cost(ctx, &cost)?;
+    let reference: Accelerator = ctx.resolve(
+        "cost.reference_accelerator",
+        &CatalogRef::Name(cost.reference_accelerator.clone()),
+    )?;
+
+    if raw.sites.is_empty() {
+        return Err(ctx.err("site", "a scenario needs at least one [[site]]"));
+    }
+    let mut sites = Vec::with_capacity(raw.sites.len());
+    for (i, s) in raw.sites.into_iter().enumerate() {
+        let p = format!("site[{i}]");
+        if sites.iter().any(|o: &Site| o.name == s.name) {
+            return Err(ctx.err(&format!("{p}.name"), format!("two sites are named `{}`", s.name)));
+        }
+        sites.push(resolve_site(ctx, &p, s, &cost)?);
+    }
+
+    let mut links = vec![];
+    for (i, l) in raw.links.into_iter().enumerate() {
+        let p = format!("link[{i}]");
+        if l.between.len() != 2 {
+            return Err(ctx.err(&format!("{p}.between"), "a link joins exactly two sites"));
+        }
+        let find = |n: &str, j: usize| {
+            sites.iter().position(|s| s.name == n).ok_or_else(|| {
+                ctx.err(&format!("{p}.between[{j}]"), format!("no site named `{n}`"))
+                    .with_hint(did_you_mean(n, sites.iter().map(|s| s.name.as_str())))
+            })
+        };
+        let a = find(&l.between[0], 0)?;
+        let b = find(&l.between[1], 1)?;
+        if a == b {
+            return Err(ctx.err(&format!("{p}.between"), "a link must join two different sites"));
+        }
+        ctx.positive(&format!("{p}.distance"), l.distance.m(), "distance")?;
+        ctx.positive(&format!("{p}.capacity"), l.capacity.bits_per_s(), "capacity")?;
+        links.push(Link { between: (a, b), distance: l.distance, capacity: l.capacity, cost: l.cost });
+    }
+
+    let job = match raw.job {
+        Some(j) => Some(job::resolve(ctx, "job", j)?),
+        None => None,
+    };
+
+    let reliability = match raw.reliability {
+        Some(r) => Some(crate::reliability::resolve(ctx, "reliability", r)?),
+        None => None,
+    };
+    let power = match raw.power {
+        Some(r) => Some(crate::power::resolve(ctx, "power", r)?),
+        None => None,
+    };
+
+    Ok(Scenario {
+        name: raw.name,
+        description: raw.description,
+        seed: raw.seed,
+        sites,
+        links,
+        job,
+        cost,
+        reference,
+        reliability,
+        power,
+    })
+}
+
+fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<Site, SpecError> {
+    if let Some(g) = s.grid {
+        ctx.non_negative(&format!("{p}.grid"), g.w(), "grid power")?;
+    }
+    let generation = s.generation.unwrap_or_default();
+    ctx.non_negative(&format!("{p}.generation"), generation.w(), "on-site generation")?;
+    let battery = match s.battery {
+        Some(b) => {
+            let bp = format!("{p}.battery");
+            ctx.positive(&format!("{bp}.power"), b.power.w(), "battery power")?;
+            ctx.positive(&format!("{bp}.energy"), b.energy.j(), "battery energy")?;
+            let eff = b.efficiency.map(|e| e.fraction()).unwrap_or(DEFAULT_BATTERY_EFFICIENCY);
+            if !(eff > 0.0 && eff <= 1.0) {
+                return Err(ctx.err(
+                    &format!("{bp}.efficiency"),
+                    format!("round-trip efficiency must lie in (0, 1], got {eff}"),
+                ));
+            }
+            Some(Battery { power: b.power, energy: b.energy, efficiency: eff })
+        }
+        None => None,
+    };
+    let cooling: Cooling = ctx.resolve(&format!("{p}.cooling"), &s.cooling)?;
+    validate_cooling(ctx, &format!("{p}.cooling"), &cooling)?;
+    let (electricity, region) = match s.electricity {
+        None => (cost.electricity, None),
+        Some(e) if e.trim_start().starts_with('$') || e.contains('/') => {
+            let v = EnergyPrice::parse(&e).map_err(|m| ctx.err(&format!("{p}.electricity"), m))?;
+            (v, None)
+        }
+        Some(e) => {
+            let r: Region = ctx.resolve(&format!("{p}.electricity"), &CatalogRef::Name(e.clone()))?;
+            (r.electricity, Some(e))
+        }
+    };
+    ctx.non_negative(&format!("{p}.electricity"), electricity.usd_per_mwh(), "electricity price")?;
+    let facility = s.facility.unwrap_or(cost.facility);
+    ctx.non_negative(&format!("{p}.facility"), facility.usd_per_w(), "facility cost")?;
+    if s.halls.is_empty() {
+        return Err(ctx.err(p, "a site needs at least one [[site.hall]]"));
+    }
+    let mut halls = vec![];
+    for (j, h) in s.halls.into_iter().enumerate() {
+        let hp = format!("{p}.hall[{j}]");
+        let system: System = ctx.resolve(&format!("{hp}.system"), &h.system)?;
+        let accelerator: Accelerator = ctx.resolve(
+            &format!("{hp}.system.accelerator"),
+            &CatalogRef::Name(system.accelerator.clone()),
+        )?;
+        validate_accelerator(ctx, &format!("{hp}.system.accelerator"), &accelerator)?;
+        let scale_up: ScaleUp =
+            ctx.resolve(&format!("{hp}.system.scale_up"), &CatalogRef::Name(system.scale_up.clone()))?;
+        validate_system(ctx, &format!("{hp}.system"), &system, &accelerator, &scale_up)?;
+        let fabric: Fabric = ctx.resolve(&format!("{hp}.fabric"), &h.fabric)?;
+        validate_fabric(ctx, &format!("{hp}.fabric"), &fabric)?;
+        let gpus = ctx.whole(&format!("{hp}.gpus"), h.gpus.count(), "gpus")?;
+        if system.liquid_cooled && cooling.name == "air-chillers" {
+            return Err(ctx.err(
+                &format!("{p}.cooling"),
+                format!("system `{}` needs liquid cooling but the site is air-cooled", system.name),
+            )
+            .with_hint(Some("use cooling = \"direct-liquid\" or \"evaporative\"".into())));
+        }
+        halls.push(Hall {
+            name: h.name.unwrap_or_else(|| format!("hall-{}", j + 1)),
+            gpus,
+            system,
+            accelerator,
+            scale_up,
+            fabric,
+        });
+    }
+    Ok(Site {
+        name: s.name,
+        grid: s.grid,
+        generation,
+        battery,
+        cooling,
+        electricity,
+        region,
+        facility,
+        halls,
+    })
+}
+
+/// Range checks for an accelerator (catalogue or user-supplied).
+pub fn validate_accelerator(ctx: &Ctx, p: &str, a: &Accelerator) -> Result<(), SpecError> {
+    ctx.positive(&format!("{p}.bf16"), a.bf16.flops(), "bf16 peak")?;
+    if let Some(f) = a.fp8 {
+        ctx.positive(&format!("{p}.fp8"), f.flops(), "fp8 peak")?;
+    }
+    ctx.positive(&format!("{p}.hbm"), a.hbm.bytes(), "HBM capacity")?;
+    ctx.positive(&format!("{p}.hbm_bandwidth"), a.hbm_bandwidth.bits_per_s(), "HBM bandwidth")?;
+    ctx.positive(&format!("{p}.scale_up_bandwidth"), a.scale_up_bandwidth.bits_per_s(), "scale-up bandwidth")?;
+    ctx.positive(&format!("{p}.tdp"), a.tdp.w(), "TDP")?;
+    for (name, c) in [("matmul_ceiling_bf16", a.matmul_ceiling_bf16), ("matmul_ceiling_fp8", a.matmul_ceiling_fp8)] {
+        if let Some(c) = c {
+            let peak = if name.ends_with("fp8") { a.fp8.unwrap_or(a.bf16) } else { a.bf16 };
+            ctx.within(&format!("{p}.{name}"), c.flops(), 0.0, peak.flops(), "a measured matmul ceiling (at most the peak)")?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_system(ctx: &Ctx, p: &str, s: &System, a: &Accelerator, u: &ScaleUp) -> Result<(), SpecError> {
+    ctx.positive(&format!("{p}.gpus_per_node"), s.gpus_per_node as f64, "gpus_per_node")?;
+    ctx.positive(&format!("{p}.scale_up_domain"), s.scale_up_domain as f64, "scale_up_domain")?;
+    if s.scale_up_domain % s.gpus_per_node != 0 {
+        return Err(ctx.err(
+            &format!("{p}.scale_up_domain"),
+            format!(
+                "scale-up domain of {} GPUs is not a whole number of {}-GPU nodes",
+                s.scale_up_domain, s.gpus_per_node
+            ),
+        ));
+    }
+    let gpu_w = a.tdp.w() * s.gpus_per_node as f64;
+    if s.node_power.w() < gpu_w {
+        return Err(ctx.err(
+            &format!("{p}.node_power"),
+            format!(
+                "node power {:.0} W is below its {} accelerators' TDP ({:.0} W)",
+                s.node_power.w(),
+                s.gpus_per_node,
+                gpu_w
+            ),
+        ));
+    }
+    ctx.positive(&format!("{p}.nic_bandwidth"), s.nic_bandwidth.bits_per_s(), "NIC bandwidth")?;
+    ctx.non_negative(&format!("{p}.node_price"), s.node_price.usd(), "node price")?;
+    ctx.positive(&format!("{p}.scale_up.bandwidth"), u.bandwidth.bits_per_s(), "scale-up bandwidth")?;
+    ctx.non_negative(&format!("{p}.scale_up.latency"), u.latency.s(), "scale-up latency")?;
+    Ok(())
+}
+
+fn validate_fabric(ctx: &Ctx, p: &str, f: &Fabric) -> Result<(), SpecError> {
+    ctx.positive(&format!("{p}.link_rate"), f.link_rate.bits_per_s(), "link rate")?;
+    ctx.within(&format!("{p}.tiers"), f.tiers as f64, 1.0, 4.0, "tiers")?;
+    if !(f.oversubscription >= 1.0 && f.oversubscription.is_finite()) {
+        return Err(ctx.err(
+            &format!("{p}.oversubscription"),
+            format!("oversubscription is a ratio of at least 1 (1 = non-blocking), got {}", f.oversubscription),
+        ));
+    }
+    ctx.within(&format!("{p}.radix"), f.radix as f64, 4.0, 4096.0, "switch radix")?;
+    ctx.non_negative(&format!("{p}.hop_latency"), f.hop_latency.s(), "hop latency")?;
+    ctx.non_negative(&format!("{p}.cost_per_port"), f.cost_per_port.usd(), "cost per port")?;
+    Ok(())
+}
+
+fn validate_cooling(ctx: &Ctx, p: &str, c: &Cooling) -> Result<(), SpecError> {
+    if !(c.pue >= 1.0 && c.pue < 5.0) {
+        return Err(ctx.err(
+            &format!("{p}.pue"),
+            format!("PUE is facility energy over IT energy and cannot be below 1 (or absurdly high), got {}", c.pue),
+        ));
+    }
+    ctx.non_negative(&format!("{p}.wue"), c.wue.l_per_kwh(), "water use")?;
+    Ok(())
+}
+
+fn validate_cost(ctx: &Ctx, c: &CostDefaults) -> Result<(), SpecError> {
+    ctx.non_negative("cost.facility", c.facility.usd_per_w(), "facility cost")?;
+    ctx.within("cost.other_it_fraction", c.other_it_fraction.fraction(), 0.0, 1.0, "other IT fraction")?;
+    ctx.within("cost.training_draw_fraction", c.training_draw_fraction.fraction(), 0.0, 1.0, "training draw fraction")?;
+    ctx.within("cost.cost_of_capital", c.cost_of_capital.fraction(), 0.0, 1.0, "cost of capital")?;
+    for (f, d) in [
+        ("depreciation_it", c.depreciation_it),
+        ("depreciation_network", c.depreciation_network),
+        ("depreciation_facility", c.depreciation_facility),
+        ("depreciation_battery", c.depreciation_battery),
+        ("depreciation_generation", c.depreciation_generation),
+    ] {
+        ctx.positive(&format!("cost.{f}"), d.s(), "a depreciation life")?;
+    }
+    for (f, m) in [
+        ("maintenance_per_node_year", c.maintenance_per_node_year),
+        ("software_per_node_year", c.software_per_node_year),
+        ("network_opex_per_node_year", c.network_opex_per_node_year),
+    ] {
+        ctx.non_negative(&format!("cost.{f}"), m.usd(), "a cost")?;
+    }
+    ctx.non_negative("cost.battery", c.battery.usd_per_mwh(), "battery cost")?;
+    ctx.non_negative("cost.generation", c.generation.usd_per_w(), "generation cost")?;
+    ctx.non_negative("cost.electricity", c.electricity.usd_per_mwh(), "electricity price")?;
+    Ok(())
+}
