@@ -1,3 +1,114 @@
-fn main() {
-    println!("Hello, world!");
+//! megacluster: the command-line front end. Parses arguments, calls the libraries, prints.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "megacluster",
+    version,
+    about = "Simulator and planner for gigawatt-scale AI training clusters",
+    long_about = "Simulator and planner for gigawatt-scale AI training clusters.\n\n\
+                  Every command takes a scenario file (TOML); with none, it uses the built-in default \
+                  scenario (100,000 H100 at one site training a Llama-3-405B-class model)."
+)]
+struct Cli {
+    /// Print JSON instead of text (keys snake_case with unit suffixes).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Extra catalogue file(s) to load before the scenario (repeatable).
+    #[arg(long = "catalog", global = true, value_name = "FILE")]
+    catalogs: Vec<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The main job: every section of the report for a scenario.
+    Run(cmd::run::Args),
+    /// Power chain, capacity, H100-equivalents, capex, opex and TCO.
+    Plan(cmd::plan::Args),
+    /// Check a scenario file and report the first problem with its file, line and field.
+    Validate(cmd::validate::Args),
+    /// List catalogue kinds, entries of a kind, or show one entry.
+    Catalog(cmd::catalog::Args),
+}
+
+/// Options shared by every command.
+pub struct Common {
+    pub json: bool,
+    pub catalogs: Vec<PathBuf>,
+}
+
+impl Common {
+    /// Load a scenario (the built-in default when `path` is `None`).
+    pub fn scenario(&self, path: Option<&std::path::Path>) -> Result<spec::Scenario, CliError> {
+        let cats: Vec<&std::path::Path> = self.catalogs.iter().map(|p| p.as_path()).collect();
+        spec::load_scenario(path, &cats).map_err(CliError::input)
+    }
+}
+
+/// An error for the user. Input errors exit with code 2, internal failures with 1.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn input(e: impl std::fmt::Display) -> Self {
+        CliError {
+            code: 2,
+            message: format!("error: {e}"),
+        }
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        CliError {
+            code: 1,
+            message: format!("error: {e}"),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let common = Common {
+        json: cli.json,
+        catalogs: cli.catalogs,
+    };
+    let result = match &cli.cmd {
+        Cmd::Run(a) => cmd::run::run(a, &common),
+        Cmd::Plan(a) => cmd::plan::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Validate(a) => cmd::validate::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Catalog(a) => cmd::catalog::run(a, &common).map(|s| single(&common, s)),
+    };
+    match result {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Render one section as the command's whole output.
+fn single(common: &Common, s: report::Section) -> String {
+    if common.json {
+        let mut t = serde_json::to_string_pretty(&s.json).unwrap_or_default();
+        t.push('\n');
+        t
+    } else {
+        let mut t = s.text;
+        if !t.ends_with('\n') {
+            t.push('\n');
+        }
+        t
+    }
 }

@@ -1,14 +1,60 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Formatting for megacluster: terminal text, JSON sections, charts.
+//!
+//! Architecture invariant: the only crate that formats numbers for people. Models hand it plain
+//! data; it never computes a model figure itself.
+
+pub mod fmt;
+pub mod plan;
+
+use serde::Serialize;
+
+/// One section of a report: a JSON object under `key`, and its text form for the terminal.
+#[derive(Clone, Debug, Serialize)]
+pub struct Section {
+    /// JSON key of the section in `run --json` (snake_case).
+    pub key: String,
+    /// Heading in the terminal report.
+    pub title: String,
+    /// Rendered text, units on every number.
+    pub text: String,
+    /// Machine-readable content.
+    pub json: serde_json::Value,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A whole report: sections in order.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub title: String,
+    pub sections: Vec<Section>,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+impl Report {
+    /// Terminal text: a title, then each section under its heading.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        if !self.title.is_empty() {
+            out.push_str(&format!("megacluster — {}\n", self.title));
+        }
+        for s in &self.sections {
+            out.push_str(&format!("\n== {} ==\n", s.title));
+            out.push_str(&s.text);
+            if !s.text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// JSON: `{ "scenario": title, "<key>": {...}, ... }`, keys in section order.
+    pub fn json(&self) -> serde_json::Value {
+        let mut m = serde_json::Map::new();
+        m.insert(
+            "scenario".into(),
+            serde_json::Value::String(self.title.clone()),
+        );
+        for s in &self.sections {
+            m.insert(s.key.clone(), s.json.clone());
+        }
+        serde_json::Value::Object(m)
     }
 }

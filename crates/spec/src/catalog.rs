@@ -249,7 +249,10 @@ pub const KINDS: &[&str] = &[
 
 /// The embedded catalogue files.
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("accelerators.toml", include_str!("../catalog/accelerators.toml")),
+    (
+        "accelerators.toml",
+        include_str!("../catalog/accelerators.toml"),
+    ),
     ("systems.toml", include_str!("../catalog/systems.toml")),
     ("fabrics.toml", include_str!("../catalog/fabrics.toml")),
     ("cooling.toml", include_str!("../catalog/cooling.toml")),
@@ -311,7 +314,8 @@ impl Catalog {
     /// Add a catalogue file (entries with the same kind and name replace earlier ones).
     pub fn add_file(&mut self, file: &str, src: &str) -> Result<(), SpecError> {
         let doc: toml::Table = toml::from_str(src).map_err(|e| {
-            SpecError::new(file, "", format!("malformed TOML: {}", e.message())).at_span(src, e.span())
+            SpecError::new(file, "", format!("malformed TOML: {}", e.message()))
+                .at_span(src, e.span())
         })?;
         for (kind, v) in doc {
             if !KINDS.contains(&kind.as_str()) {
@@ -360,7 +364,12 @@ impl Catalog {
         self.raw_inner(kind, name, &mut seen)
     }
 
-    fn raw_inner(&self, kind: &str, name: &str, seen: &mut Vec<String>) -> Result<toml::Table, String> {
+    fn raw_inner(
+        &self,
+        kind: &str,
+        name: &str,
+        seen: &mut Vec<String>,
+    ) -> Result<toml::Table, String> {
         if seen.iter().any(|s| s == name) {
             return Err(format!("`from` chain loops through {kind} `{name}`"));
         }
@@ -371,10 +380,8 @@ impl Catalog {
                 "no {} named `{}` in the catalogue{}",
                 kind.replace('_', "-"),
                 name,
-                hint.map(|h| format!(" ({h})")).unwrap_or_else(|| format!(
-                    " (known: {})",
-                    self.names(kind).join(", ")
-                ))
+                hint.map(|h| format!(" ({h})"))
+                    .unwrap_or_else(|| format!(" (known: {})", self.names(kind).join(", ")))
             ));
         };
         let mut table = entry.table.clone();
@@ -401,17 +408,27 @@ impl Catalog {
 
     /// A typed entry by name.
     pub fn get<T: Entry>(&self, name: &str) -> Result<T, SpecError> {
-        let file = self.file_of(T::KIND, name).unwrap_or("<catalogue>").to_string();
+        let file = self
+            .file_of(T::KIND, name)
+            .unwrap_or("<catalogue>")
+            .to_string();
         let table = self
             .raw(T::KIND, name)
             .map_err(|m| SpecError::new(&file, "", m))?;
         let path = format!("{}.{}", T::KIND, name);
         typed_from_table::<T>(table, name).map_err(|(sub, msg)| {
-            let full = if sub.is_empty() { path.clone() } else { format!("{path}.{sub}") };
+            let full = if sub.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}.{sub}")
+            };
             let src = self.sources.get(&file).map(|s| s.as_str()).unwrap_or("");
-            let span = crate::locate::span_of(src, &full).or_else(|| crate::locate::span_of(src, &path));
+            let span =
+                crate::locate::span_of(src, &full).or_else(|| crate::locate::span_of(src, &path));
             let hint = unknown_field_hint(&msg);
-            SpecError::new(&file, &full, msg).with_hint(hint).at_span(src, span)
+            SpecError::new(&file, &full, msg)
+                .with_hint(hint)
+                .at_span(src, span)
         })
     }
 }

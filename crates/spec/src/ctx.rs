@@ -39,18 +39,31 @@ impl Ctx<'_> {
     }
 
     /// Require `lo <= v <= hi`.
-    pub fn within(&self, path: &str, v: f64, lo: f64, hi: f64, what: &str) -> Result<(), SpecError> {
+    pub fn within(
+        &self,
+        path: &str,
+        v: f64,
+        lo: f64,
+        hi: f64,
+        what: &str,
+    ) -> Result<(), SpecError> {
         if v >= lo && v <= hi {
             Ok(())
         } else {
-            Err(self.err(path, format!("{what} must lie between {lo} and {hi}, got {v}")))
+            Err(self.err(
+                path,
+                format!("{what} must lie between {lo} and {hi}, got {v}"),
+            ))
         }
     }
 
     /// A positive whole number from a count (`"100k"` is fine, `1.5` and `0` are not).
     pub fn whole(&self, path: &str, v: f64, what: &str) -> Result<u64, SpecError> {
         if !(v >= 1.0 && v.fract() == 0.0 && v < 9.0e15) {
-            return Err(self.err(path, format!("{what} must be a whole number of at least 1, got {v}")));
+            return Err(self.err(
+                path,
+                format!("{what} must be a whole number of at least 1, got {v}"),
+            ));
         }
         Ok(v as u64)
     }
@@ -61,7 +74,8 @@ impl Ctx<'_> {
             CatalogRef::Name(n) => {
                 let t = self.catalog.raw(T::KIND, n).map_err(|m| {
                     let hint = did_you_mean(n, self.catalog.names(T::KIND));
-                    self.err(path, strip_hint(&m, hint.is_some())).with_hint(hint)
+                    self.err(path, strip_hint(&m, hint.is_some()))
+                        .with_hint(hint)
                 })?;
                 (n.clone(), t)
             }
@@ -70,13 +84,18 @@ impl Ctx<'_> {
                 let base = t.remove("from");
                 let name = match &base {
                     Some(toml::Value::String(b)) => format!("{b}*"),
-                    Some(_) => return Err(self.err(&format!("{path}.from"), "`from` must be a catalogue name")),
+                    Some(_) => {
+                        return Err(
+                            self.err(&format!("{path}.from"), "`from` must be a catalogue name")
+                        )
+                    }
                     None => "inline".to_string(),
                 };
                 let mut merged = match base {
                     Some(toml::Value::String(b)) => self.catalog.raw(T::KIND, &b).map_err(|m| {
                         let hint = did_you_mean(&b, self.catalog.names(T::KIND));
-                        self.err(&format!("{path}.from"), strip_hint(&m, hint.is_some())).with_hint(hint)
+                        self.err(&format!("{path}.from"), strip_hint(&m, hint.is_some()))
+                            .with_hint(hint)
                     })?,
                     _ => toml::Table::new(),
                 };
@@ -87,10 +106,17 @@ impl Ctx<'_> {
             }
         };
         typed_from_table::<T>(table, &name).map_err(|(sub, msg)| {
-            let full = if sub.is_empty() { path.to_string() } else { format!("{path}.{sub}") };
+            let full = if sub.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}.{sub}")
+            };
             let hint = unknown_field_hint(&msg);
             let msg = if msg.starts_with("missing field") {
-                format!("{msg} (an inline {} without `from` must give every field)", T::KIND)
+                format!(
+                    "{msg} (an inline {} without `from` must give every field)",
+                    T::KIND
+                )
             } else {
                 msg
             };
@@ -120,7 +146,9 @@ impl<'de> Deserialize<'de> for CatalogRef {
         impl<'de> Visitor<'de> for V {
             type Value = CatalogRef;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a catalogue name or a table such as { from = \"name\", field = value }")
+                f.write_str(
+                    "a catalogue name or a table such as { from = \"name\", field = value }",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<CatalogRef, E> {
                 Ok(CatalogRef::Name(v.to_string()))

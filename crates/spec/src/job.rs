@@ -171,18 +171,28 @@ pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
     if model.kv_heads() == 0 || model.heads % model.kv_heads() != 0 {
         return Err(ctx.err(
             &format!("{mp}.kv_heads"),
-            format!("kv_heads ({}) must divide heads ({})", model.kv_heads(), model.heads),
+            format!(
+                "kv_heads ({}) must divide heads ({})",
+                model.kv_heads(),
+                model.heads
+            ),
         ));
     }
     if let Some(moe) = &model.moe {
         if moe.top_k == 0 || moe.top_k > moe.routed_experts {
             return Err(ctx.err(
                 &format!("{mp}.moe.top_k"),
-                format!("top_k must lie in 1..={} (the routed experts), got {}", moe.routed_experts, moe.top_k),
+                format!(
+                    "top_k must lie in 1..={} (the routed experts), got {}",
+                    moe.routed_experts, moe.top_k
+                ),
             ));
         }
         if moe.dense_layers > model.layers {
-            return Err(ctx.err(&format!("{mp}.moe.dense_layers"), "more dense layers than layers"));
+            return Err(ctx.err(
+                &format!("{mp}.moe.dense_layers"),
+                "more dense layers than layers",
+            ));
         }
     }
     let tokens = j.tokens.count();
@@ -199,11 +209,21 @@ pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
     }
     if let RawParallelism::Fixed(f) = &j.parallelism {
         let pp = format!("{p}.parallelism");
-        for (n, v) in [("tp", f.tp), ("pp", f.pp), ("cp", f.cp), ("ep", f.ep), ("microbatch", f.microbatch), ("interleave", f.interleave)] {
+        for (n, v) in [
+            ("tp", f.tp),
+            ("pp", f.pp),
+            ("cp", f.cp),
+            ("ep", f.ep),
+            ("microbatch", f.microbatch),
+            ("interleave", f.interleave),
+        ] {
             ctx.positive(&format!("{pp}.{n}"), v as f64, n)?;
         }
         if f.zero > 3 {
-            return Err(ctx.err(&format!("{pp}.zero"), format!("ZeRO stage must be 0 to 3, got {}", f.zero)));
+            return Err(ctx.err(
+                &format!("{pp}.zero"),
+                format!("ZeRO stage must be 0 to 3, got {}", f.zero),
+            ));
         }
     }
     Ok(Job {

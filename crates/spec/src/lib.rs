@@ -14,7 +14,9 @@ pub mod reliability;
 pub mod scenario;
 pub mod units;
 
-pub use catalog::{Accelerator, Catalog, Cooling, CostDefaults, Fabric, ModelArch, Region, ScaleUp, System};
+pub use catalog::{
+    Accelerator, Catalog, Cooling, CostDefaults, Fabric, ModelArch, Region, ScaleUp, System,
+};
 pub use error::SpecError;
 pub use scenario::{load_scenario, parse_scenario, Scenario};
 pub use units::*;

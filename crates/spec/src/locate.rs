@@ -19,7 +19,9 @@ fn segments(path: &str) -> Vec<Seg<'_>> {
             out.push(Seg::Key(key));
         }
         while let Some(r) = rest.strip_prefix('[') {
-            let Some((n, tail)) = r.split_once(']') else { break };
+            let Some((n, tail)) = r.split_once(']') else {
+                break;
+            };
             if let Ok(i) = n.parse() {
                 out.push(Seg::Index(i));
             }

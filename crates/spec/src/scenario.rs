@@ -166,7 +166,11 @@ pub struct Link {
 
 impl Scenario {
     pub fn total_gpus(&self) -> u64 {
-        self.sites.iter().flat_map(|s| &s.halls).map(|h| h.gpus).sum()
+        self.sites
+            .iter()
+            .flat_map(|s| &s.halls)
+            .map(|h| h.gpus)
+            .sum()
     }
 }
 
@@ -179,11 +183,18 @@ pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Sc
     let (file, src) = match path {
         Some(p) => {
             let src = std::fs::read_to_string(p).map_err(|e| {
-                SpecError::new(&p.display().to_string(), "", format!("cannot read scenario: {e}"))
+                SpecError::new(
+                    &p.display().to_string(),
+                    "",
+                    format!("cannot read scenario: {e}"),
+                )
             })?;
             (p.display().to_string(), src)
         }
-        None => (DEFAULT_SCENARIO_NAME.to_string(), DEFAULT_SCENARIO.to_string()),
+        None => (
+            DEFAULT_SCENARIO_NAME.to_string(),
+            DEFAULT_SCENARIO.to_string(),
+        ),
     };
     // Catalogue files named inside the scenario, relative to it.
     let dir = path.and_then(|p| p.parent()).unwrap_or(Path::new("."));
@@ -194,7 +205,11 @@ pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Sc
                     let p = dir.join(f);
                     add_catalog_file(&mut catalog, &p).map_err(|e| {
                         if e.line.is_none() {
-                            let ctx = Ctx { file: &file, src: &src, catalog: &catalog };
+                            let ctx = Ctx {
+                                file: &file,
+                                src: &src,
+                                catalog: &catalog,
+                            };
                             ctx.err(&format!("catalog[{i}]"), e.message)
                         } else {
                             e
@@ -210,7 +225,11 @@ pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Sc
 /// Add a user catalogue file.
 pub fn add_catalog_file(catalog: &mut Catalog, p: &Path) -> Result<(), SpecError> {
     let src = std::fs::read_to_string(p).map_err(|e| {
-        SpecError::new(&p.display().to_string(), "", format!("cannot read catalogue file: {e}"))
+        SpecError::new(
+            &p.display().to_string(),
+            "",
+            format!("cannot read catalogue file: {e}"),
+        )
     })?;
     catalog.add_file(&p.display().to_string(), &src)
 }
@@ -229,7 +248,9 @@ pub fn parse_scenario(file: &str, src: &str, catalog: &Catalog) -> Result<Scenar
         } else {
             msg
         };
-        SpecError::new(file, &path, msg).with_hint(hint).at_span(src, inner.span())
+        SpecError::new(file, &path, msg)
+            .with_hint(hint)
+            .at_span(src, inner.span())
     })?;
     let ctx = Ctx { file, src, catalog };
     resolve(&ctx, raw)
@@ -239,7 +260,8 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
     let cost_ref = raw.cost.unwrap_or(CatalogRef::Name("default".into()));
     let cost_ref = match cost_ref {
         CatalogRef::Inline(mut t) => {
-            t.entry("from").or_insert(toml::Value::String("default".into()));
+            t.entry("from")
+                .or_insert(toml::Value::String("default".into()));
             CatalogRef::Inline(t)
         }
         n => n,
@@ -258,7 +280,10 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
     for (i, s) in raw.sites.into_iter().enumerate() {
         let p = format!("site[{i}]");
         if sites.iter().any(|o: &Site| o.name == s.name) {
-            return Err(ctx.err(&format!("{p}.name"), format!("two sites are named `{}`", s.name)));
+            return Err(ctx.err(
+                &format!("{p}.name"),
+                format!("two sites are named `{}`", s.name),
+            ));
         }
         sites.push(resolve_site(ctx, &p, s, &cost)?);
     }
@@ -278,11 +303,23 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         let a = find(&l.between[0], 0)?;
         let b = find(&l.between[1], 1)?;
         if a == b {
-            return Err(ctx.err(&format!("{p}.between"), "a link must join two different sites"));
+            return Err(ctx.err(
+                &format!("{p}.between"),
+                "a link must join two different sites",
+            ));
         }
         ctx.positive(&format!("{p}.distance"), l.distance.m(), "distance")?;
-        ctx.positive(&format!("{p}.capacity"), l.capacity.bits_per_s(), "capacity")?;
-        links.push(Link { between: (a, b), distance: l.distance, capacity: l.capacity, cost: l.cost });
+        ctx.positive(
+            &format!("{p}.capacity"),
+            l.capacity.bits_per_s(),
+            "capacity",
+        )?;
+        links.push(Link {
+            between: (a, b),
+            distance: l.distance,
+            capacity: l.capacity,
+            cost: l.cost,
+        });
     }
 
     let job = match raw.job {
@@ -318,20 +355,31 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
         ctx.non_negative(&format!("{p}.grid"), g.w(), "grid power")?;
     }
     let generation = s.generation.unwrap_or_default();
-    ctx.non_negative(&format!("{p}.generation"), generation.w(), "on-site generation")?;
+    ctx.non_negative(
+        &format!("{p}.generation"),
+        generation.w(),
+        "on-site generation",
+    )?;
     let battery = match s.battery {
         Some(b) => {
             let bp = format!("{p}.battery");
             ctx.positive(&format!("{bp}.power"), b.power.w(), "battery power")?;
             ctx.positive(&format!("{bp}.energy"), b.energy.j(), "battery energy")?;
-            let eff = b.efficiency.map(|e| e.fraction()).unwrap_or(DEFAULT_BATTERY_EFFICIENCY);
+            let eff = b
+                .efficiency
+                .map(|e| e.fraction())
+                .unwrap_or(DEFAULT_BATTERY_EFFICIENCY);
             if !(eff > 0.0 && eff <= 1.0) {
                 return Err(ctx.err(
                     &format!("{bp}.efficiency"),
                     format!("round-trip efficiency must lie in (0, 1], got {eff}"),
                 ));
             }
-            Some(Battery { power: b.power, energy: b.energy, efficiency: eff })
+            Some(Battery {
+                power: b.power,
+                energy: b.energy,
+                efficiency: eff,
+            })
         }
         None => None,
     };
@@ -344,13 +392,22 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
             (v, None)
         }
         Some(e) => {
-            let r: Region = ctx.resolve(&format!("{p}.electricity"), &CatalogRef::Name(e.clone()))?;
+            let r: Region =
+                ctx.resolve(&format!("{p}.electricity"), &CatalogRef::Name(e.clone()))?;
             (r.electricity, Some(e))
         }
     };
-    ctx.non_negative(&format!("{p}.electricity"), electricity.usd_per_mwh(), "electricity price")?;
+    ctx.non_negative(
+        &format!("{p}.electricity"),
+        electricity.usd_per_mwh(),
+        "electricity price",
+    )?;
     let facility = s.facility.unwrap_or(cost.facility);
-    ctx.non_negative(&format!("{p}.facility"), facility.usd_per_w(), "facility cost")?;
+    ctx.non_negative(
+        &format!("{p}.facility"),
+        facility.usd_per_w(),
+        "facility cost",
+    )?;
     if s.halls.is_empty() {
         return Err(ctx.err(p, "a site needs at least one [[site.hall]]"));
     }
@@ -363,18 +420,32 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
             &CatalogRef::Name(system.accelerator.clone()),
         )?;
         validate_accelerator(ctx, &format!("{hp}.system.accelerator"), &accelerator)?;
-        let scale_up: ScaleUp =
-            ctx.resolve(&format!("{hp}.system.scale_up"), &CatalogRef::Name(system.scale_up.clone()))?;
-        validate_system(ctx, &format!("{hp}.system"), &system, &accelerator, &scale_up)?;
+        let scale_up: ScaleUp = ctx.resolve(
+            &format!("{hp}.system.scale_up"),
+            &CatalogRef::Name(system.scale_up.clone()),
+        )?;
+        validate_system(
+            ctx,
+            &format!("{hp}.system"),
+            &system,
+            &accelerator,
+            &scale_up,
+        )?;
         let fabric: Fabric = ctx.resolve(&format!("{hp}.fabric"), &h.fabric)?;
         validate_fabric(ctx, &format!("{hp}.fabric"), &fabric)?;
         let gpus = ctx.whole(&format!("{hp}.gpus"), h.gpus.count(), "gpus")?;
         if system.liquid_cooled && cooling.name == "air-chillers" {
-            return Err(ctx.err(
-                &format!("{p}.cooling"),
-                format!("system `{}` needs liquid cooling but the site is air-cooled", system.name),
-            )
-            .with_hint(Some("use cooling = \"direct-liquid\" or \"evaporative\"".into())));
+            return Err(ctx
+                .err(
+                    &format!("{p}.cooling"),
+                    format!(
+                        "system `{}` needs liquid cooling but the site is air-cooled",
+                        system.name
+                    ),
+                )
+                .with_hint(Some(
+                    "use cooling = \"direct-liquid\" or \"evaporative\"".into(),
+                )));
         }
         halls.push(Hall {
             name: h.name.unwrap_or_else(|| format!("hall-{}", j + 1)),
@@ -405,21 +476,56 @@ pub fn validate_accelerator(ctx: &Ctx, p: &str, a: &Accelerator) -> Result<(), S
         ctx.positive(&format!("{p}.fp8"), f.flops(), "fp8 peak")?;
     }
     ctx.positive(&format!("{p}.hbm"), a.hbm.bytes(), "HBM capacity")?;
-    ctx.positive(&format!("{p}.hbm_bandwidth"), a.hbm_bandwidth.bits_per_s(), "HBM bandwidth")?;
-    ctx.positive(&format!("{p}.scale_up_bandwidth"), a.scale_up_bandwidth.bits_per_s(), "scale-up bandwidth")?;
+    ctx.positive(
+        &format!("{p}.hbm_bandwidth"),
+        a.hbm_bandwidth.bits_per_s(),
+        "HBM bandwidth",
+    )?;
+    ctx.positive(
+        &format!("{p}.scale_up_bandwidth"),
+        a.scale_up_bandwidth.bits_per_s(),
+        "scale-up bandwidth",
+    )?;
     ctx.positive(&format!("{p}.tdp"), a.tdp.w(), "TDP")?;
-    for (name, c) in [("matmul_ceiling_bf16", a.matmul_ceiling_bf16), ("matmul_ceiling_fp8", a.matmul_ceiling_fp8)] {
+    for (name, c) in [
+        ("matmul_ceiling_bf16", a.matmul_ceiling_bf16),
+        ("matmul_ceiling_fp8", a.matmul_ceiling_fp8),
+    ] {
         if let Some(c) = c {
-            let peak = if name.ends_with("fp8") { a.fp8.unwrap_or(a.bf16) } else { a.bf16 };
-            ctx.within(&format!("{p}.{name}"), c.flops(), 0.0, peak.flops(), "a measured matmul ceiling (at most the peak)")?;
+            let peak = if name.ends_with("fp8") {
+                a.fp8.unwrap_or(a.bf16)
+            } else {
+                a.bf16
+            };
+            ctx.within(
+                &format!("{p}.{name}"),
+                c.flops(),
+                0.0,
+                peak.flops(),
+                "a measured matmul ceiling (at most the peak)",
+            )?;
         }
     }
     Ok(())
 }
 
-fn validate_system(ctx: &Ctx, p: &str, s: &System, a: &Accelerator, u: &ScaleUp) -> Result<(), SpecError> {
-    ctx.positive(&format!("{p}.gpus_per_node"), s.gpus_per_node as f64, "gpus_per_node")?;
-    ctx.positive(&format!("{p}.scale_up_domain"), s.scale_up_domain as f64, "scale_up_domain")?;
+fn validate_system(
+    ctx: &Ctx,
+    p: &str,
+    s: &System,
+    a: &Accelerator,
+    u: &ScaleUp,
+) -> Result<(), SpecError> {
+    ctx.positive(
+        &format!("{p}.gpus_per_node"),
+        s.gpus_per_node as f64,
+        "gpus_per_node",
+    )?;
+    ctx.positive(
+        &format!("{p}.scale_up_domain"),
+        s.scale_up_domain as f64,
+        "scale_up_domain",
+    )?;
     if s.scale_up_domain % s.gpus_per_node != 0 {
         return Err(ctx.err(
             &format!("{p}.scale_up_domain"),
@@ -441,25 +547,58 @@ fn validate_system(ctx: &Ctx, p: &str, s: &System, a: &Accelerator, u: &ScaleUp)
             ),
         ));
     }
-    ctx.positive(&format!("{p}.nic_bandwidth"), s.nic_bandwidth.bits_per_s(), "NIC bandwidth")?;
+    ctx.positive(
+        &format!("{p}.nic_bandwidth"),
+        s.nic_bandwidth.bits_per_s(),
+        "NIC bandwidth",
+    )?;
     ctx.non_negative(&format!("{p}.node_price"), s.node_price.usd(), "node price")?;
-    ctx.positive(&format!("{p}.scale_up.bandwidth"), u.bandwidth.bits_per_s(), "scale-up bandwidth")?;
-    ctx.non_negative(&format!("{p}.scale_up.latency"), u.latency.s(), "scale-up latency")?;
+    ctx.positive(
+        &format!("{p}.scale_up.bandwidth"),
+        u.bandwidth.bits_per_s(),
+        "scale-up bandwidth",
+    )?;
+    ctx.non_negative(
+        &format!("{p}.scale_up.latency"),
+        u.latency.s(),
+        "scale-up latency",
+    )?;
     Ok(())
 }
 
 fn validate_fabric(ctx: &Ctx, p: &str, f: &Fabric) -> Result<(), SpecError> {
-    ctx.positive(&format!("{p}.link_rate"), f.link_rate.bits_per_s(), "link rate")?;
+    ctx.positive(
+        &format!("{p}.link_rate"),
+        f.link_rate.bits_per_s(),
+        "link rate",
+    )?;
     ctx.within(&format!("{p}.tiers"), f.tiers as f64, 1.0, 4.0, "tiers")?;
     if !(f.oversubscription >= 1.0 && f.oversubscription.is_finite()) {
         return Err(ctx.err(
             &format!("{p}.oversubscription"),
-            format!("oversubscription is a ratio of at least 1 (1 = non-blocking), got {}", f.oversubscription),
+            format!(
+                "oversubscription is a ratio of at least 1 (1 = non-blocking), got {}",
+                f.oversubscription
+            ),
         ));
     }
-    ctx.within(&format!("{p}.radix"), f.radix as f64, 4.0, 4096.0, "switch radix")?;
-    ctx.non_negative(&format!("{p}.hop_latency"), f.hop_latency.s(), "hop latency")?;
-    ctx.non_negative(&format!("{p}.cost_per_port"), f.cost_per_port.usd(), "cost per port")?;
+    ctx.within(
+        &format!("{p}.radix"),
+        f.radix as f64,
+        4.0,
+        4096.0,
+        "switch radix",
+    )?;
+    ctx.non_negative(
+        &format!("{p}.hop_latency"),
+        f.hop_latency.s(),
+        "hop latency",
+    )?;
+    ctx.non_negative(
+        &format!("{p}.cost_per_port"),
+        f.cost_per_port.usd(),
+        "cost per port",
+    )?;
     Ok(())
 }
 
@@ -476,9 +615,27 @@ fn validate_cooling(ctx: &Ctx, p: &str, c: &Cooling) -> Result<(), SpecError> {
 
 fn validate_cost(ctx: &Ctx, c: &CostDefaults) -> Result<(), SpecError> {
     ctx.non_negative("cost.facility", c.facility.usd_per_w(), "facility cost")?;
-    ctx.within("cost.other_it_fraction", c.other_it_fraction.fraction(), 0.0, 1.0, "other IT fraction")?;
-    ctx.within("cost.training_draw_fraction", c.training_draw_fraction.fraction(), 0.0, 1.0, "training draw fraction")?;
-    ctx.within("cost.cost_of_capital", c.cost_of_capital.fraction(), 0.0, 1.0, "cost of capital")?;
+    ctx.within(
+        "cost.other_it_fraction",
+        c.other_it_fraction.fraction(),
+        0.0,
+        1.0,
+        "other IT fraction",
+    )?;
+    ctx.within(
+        "cost.training_draw_fraction",
+        c.training_draw_fraction.fraction(),
+        0.0,
+        1.0,
+        "training draw fraction",
+    )?;
+    ctx.within(
+        "cost.cost_of_capital",
+        c.cost_of_capital.fraction(),
+        0.0,
+        1.0,
+        "cost of capital",
+    )?;
     for (f, d) in [
         ("depreciation_it", c.depreciation_it),
         ("depreciation_network", c.depreciation_network),
@@ -496,7 +653,15 @@ fn validate_cost(ctx: &Ctx, c: &CostDefaults) -> Result<(), SpecError> {
         ctx.non_negative(&format!("cost.{f}"), m.usd(), "a cost")?;
     }
     ctx.non_negative("cost.battery", c.battery.usd_per_mwh(), "battery cost")?;
-    ctx.non_negative("cost.generation", c.generation.usd_per_w(), "generation cost")?;
-    ctx.non_negative("cost.electricity", c.electricity.usd_per_mwh(), "electricity price")?;
+    ctx.non_negative(
+        "cost.generation",
+        c.generation.usd_per_w(),
+        "generation cost",
+    )?;
+    ctx.non_negative(
+        "cost.electricity",
+        c.electricity.usd_per_mwh(),
+        "electricity price",
+    )?;
     Ok(())
 }

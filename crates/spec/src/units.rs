@@ -184,12 +184,8 @@ const RAMP_UNITS: &[(&str, f64)] = &[
 ];
 const FREQ_UNITS: &[(&str, f64)] = &[("Hz", 1.0), ("mHz", 1e-3), ("kHz", 1e3)];
 /// Per-energy denominators for prices, in MWh.
-const PRICE_ENERGY_DENOMS: &[(&str, f64)] = &[
-    ("Wh", 1e-6),
-    ("kWh", 1e-3),
-    ("MWh", 1.0),
-    ("GWh", 1e3),
-];
+const PRICE_ENERGY_DENOMS: &[(&str, f64)] =
+    &[("Wh", 1e-6), ("kWh", 1e-3), ("MWh", 1.0), ("GWh", 1e3)];
 /// Per-power denominators for prices, in W.
 const PRICE_POWER_DENOMS: &[(&str, f64)] = &[("W", 1.0), ("kW", 1e3), ("MW", 1e6), ("GW", 1e9)];
 /// Multiplier suffixes for counts and money.
@@ -269,7 +265,10 @@ fn split_number(s: &str) -> Option<(f64, &str)> {
     if !seen_digit {
         return None;
     }
-    let num: String = s[..end].chars().filter(|c| *c != '_' && *c != ',').collect();
+    let num: String = s[..end]
+        .chars()
+        .filter(|c| *c != '_' && *c != ',')
+        .collect();
     let v: f64 = num.parse().ok()?;
     Some((v, s[end..].trim()))
 }
@@ -295,7 +294,9 @@ fn kind_of_unit(unit: &str) -> Option<Kind> {
 fn wrong(kind: Kind, text: &str, why: &str) -> String {
     format!(
         "invalid {} \"{}\": {}; expected {}",
-        kind.noun().trim_start_matches("a ").trim_start_matches("an "),
+        kind.noun()
+            .trim_start_matches("a ")
+            .trim_start_matches("an "),
         text,
         why,
         kind.examples()
@@ -354,7 +355,12 @@ fn unit_error(kind: Kind, text: &str, unit: &str) -> String {
         Some(other) if other != kind => wrong(
             kind,
             text,
-            &format!("'{}' is a unit of {}, not of {}", unit, other.noun(), kind.noun()),
+            &format!(
+                "'{}' is a unit of {}, not of {}",
+                unit,
+                other.noun(),
+                kind.noun()
+            ),
         ),
         _ => wrong(kind, text, &format!("unknown unit '{unit}'")),
     }
@@ -389,13 +395,21 @@ pub fn deserialize_quantity<'de, D: Deserializer<'de>>(d: D, kind: Kind) -> Resu
     impl Visitor<'_> for V {
         type Value = f64;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            write!(f, "{}: a number or a string with a unit: {}", self.0.noun(), self.0.examples())
+            write!(
+                f,
+                "{}: a number or a string with a unit: {}",
+                self.0.noun(),
+                self.0.examples()
+            )
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
             if v.is_finite() {
                 Ok(v)
             } else {
-                Err(E::custom(format!("{} must be a finite number", self.0.noun())))
+                Err(E::custom(format!(
+                    "{} must be a finite number",
+                    self.0.noun()
+                )))
             }
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
@@ -688,23 +702,47 @@ mod tests {
         assert!(close(Energy::parse("600 MWh").unwrap().j(), 600.0 * 3.6e9));
         assert!(close(Duration::parse("5 ms").unwrap().s(), 0.005));
         assert!(close(Duration::parse("48 h").unwrap().s(), 48.0 * 3600.0));
-        assert!(close(Bytes::parse("80 GiB").unwrap().bytes(), 80.0 * 1073741824.0));
+        assert!(close(
+            Bytes::parse("80 GiB").unwrap().bytes(),
+            80.0 * 1073741824.0
+        ));
         assert!(close(Bytes::parse("80 GB").unwrap().bytes(), 80e9));
-        assert!(close(Bandwidth::parse("400 Gbps").unwrap().bits_per_s(), 400e9));
-        assert!(close(Bandwidth::parse("900 GB/s").unwrap().bits_per_s(), 7200e9));
+        assert!(close(
+            Bandwidth::parse("400 Gbps").unwrap().bits_per_s(),
+            400e9
+        ));
+        assert!(close(
+            Bandwidth::parse("900 GB/s").unwrap().bits_per_s(),
+            7200e9
+        ));
         assert!(close(Money::parse("$45k").unwrap().usd(), 45e3));
         assert!(close(Money::parse("$5B").unwrap().usd(), 5e9));
         assert!(close(Money::parse("$1,200").unwrap().usd(), 1200.0));
-        assert!(close(EnergyPrice::parse("$65/MWh").unwrap().usd_per_mwh(), 65.0));
-        assert!(close(EnergyPrice::parse("$0.07/kWh").unwrap().usd_per_mwh(), 70.0));
-        assert!(close(PowerPrice::parse("$11.7M/MW").unwrap().usd_per_w(), 11.7));
-        assert!(close(PowerPrice::parse("$2157/kW").unwrap().usd_per_w(), 2.157));
+        assert!(close(
+            EnergyPrice::parse("$65/MWh").unwrap().usd_per_mwh(),
+            65.0
+        ));
+        assert!(close(
+            EnergyPrice::parse("$0.07/kWh").unwrap().usd_per_mwh(),
+            70.0
+        ));
+        assert!(close(
+            PowerPrice::parse("$11.7M/MW").unwrap().usd_per_w(),
+            11.7
+        ));
+        assert!(close(
+            PowerPrice::parse("$2157/kW").unwrap().usd_per_w(),
+            2.157
+        ));
         assert!(close(Count::parse("15.6T").unwrap().count(), 15.6e12));
         assert!(close(Count::parse("16M").unwrap().count(), 16e6));
         assert!(close(Count::parse("100_000").unwrap().count(), 1e5));
         assert!(close(Fraction::parse("90%").unwrap().fraction(), 0.9));
         assert!(close(Distance::parse("943 km").unwrap().m(), 943e3));
-        assert!(close(FlopRate::parse("989 TFLOP/s").unwrap().flops(), 989e12));
+        assert!(close(
+            FlopRate::parse("989 TFLOP/s").unwrap().flops(),
+            989e12
+        ));
         assert!(close(PowerRamp::parse("60 MW/min").unwrap().w_per_s(), 1e6));
         assert!(close(Frequency::parse("0.1 Hz").unwrap().hz(), 0.1));
         assert!(close(Duration::parse("1e-3 s").unwrap().s(), 1e-3));
@@ -719,7 +757,9 @@ mod tests {
         assert!(e.contains("bandwidth"), "{e}");
         let e = Power::parse("150").unwrap_err();
         assert!(e.contains("a unit is needed"), "{e}");
-        assert!(Power::parse("150 furlongs").unwrap_err().contains("unknown unit"));
+        assert!(Power::parse("150 furlongs")
+            .unwrap_err()
+            .contains("unknown unit"));
         assert!(Money::parse("$65/MWh").is_err());
         assert!(Count::parse("abc").is_err());
     }

@@ -19,7 +19,10 @@ fn every_embedded_entry_loads_and_cites_a_source() {
                 _ => unreachable!(),
             };
             let src = src.unwrap_or_else(|e| panic!("{kind} {name}: {e}"));
-            assert!(src.len() > 20, "{kind} {name} cites no real source: {src:?}");
+            assert!(
+                src.len() > 20,
+                "{kind} {name} cites no real source: {src:?}"
+            );
             n += 1;
         }
     }
@@ -29,15 +32,44 @@ fn every_embedded_entry_loads_and_cites_a_source() {
 #[test]
 fn issue_lists_are_present() {
     let c = Catalog::embedded();
-    for a in ["a100-80gb", "h100-sxm", "h800", "h200", "b200", "gb200", "gb300", "mi300x", "tpu-v5p", "trainium2"] {
+    for a in [
+        "a100-80gb",
+        "h100-sxm",
+        "h800",
+        "h200",
+        "b200",
+        "gb200",
+        "gb300",
+        "mi300x",
+        "tpu-v5p",
+        "trainium2",
+    ] {
         c.get::<Accelerator>(a).unwrap();
     }
-    for s in ["dgx-h100", "hgx-h100", "hgx-h200", "dgx-b200", "gb200-nvl72", "gb300-nvl72", "tpu-v5p-host", "trn2-server"] {
+    for s in [
+        "dgx-h100",
+        "hgx-h100",
+        "hgx-h200",
+        "dgx-b200",
+        "gb200-nvl72",
+        "gb300-nvl72",
+        "tpu-v5p-host",
+        "trn2-server",
+    ] {
         c.get::<System>(s).unwrap();
     }
     for m in [
-        "gpt3-175b", "megatron-22b", "megatron-530b", "megatron-1t", "llama3-8b", "llama3-70b", "llama3-405b",
-        "deepseek-v3", "mixtral-8x7b", "qwen3-235b-a22b", "nemotron-4-340b",
+        "gpt3-175b",
+        "megatron-22b",
+        "megatron-530b",
+        "megatron-1t",
+        "llama3-8b",
+        "llama3-70b",
+        "llama3-405b",
+        "deepseek-v3",
+        "mixtral-8x7b",
+        "qwen3-235b-a22b",
+        "nemotron-4-340b",
     ] {
         c.get::<ModelArch>(m).unwrap();
     }
