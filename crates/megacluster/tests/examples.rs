@@ -1,0 +1,102 @@
+//! Every shipped example scenario runs, and its key figures match the sources it cites.
+
+use std::process::Command;
+
+fn run_json(cmd: &str, file: &str) -> serde_json::Value {
+    let path = format!("{}/../../examples/{file}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_megacluster"))
+        .args([cmd, "--json", &path])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd} {file}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn f(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn every_example_runs() {
+    let dir = format!("{}/../../examples", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let out = Command::new(env!("CARGO_BIN_EXE_megacluster"))
+                .arg("run")
+                .arg(&p)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                p.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                !String::from_utf8_lossy(&out.stdout).contains("NaN"),
+                "{}",
+                p.display()
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 5);
+}
+
+/// xAI Colossus: "phase 2 to consume 300 MW" for 200k H100/H200 (Tom's Hardware, S): ±15 %.
+/// Megapacks: ~$230M spent (S) for ~811 MWh: ±15 %. Supply (300 MW grid + 35 MW turbines) feeds
+/// the 200k GPUs within 5 %.
+#[test]
+fn xai_colossus() {
+    let p = run_json("plan", "xai-colossus.toml");
+    assert_eq!(p["gpus"], 200_000);
+    let mw = f(&p["facility_power_w"]) / 1e6;
+    assert!((mw / 300.0 - 1.0).abs() <= 0.15, "{mw} MW");
+    let phase1 = f(&p["sites"][0]["halls"][0]["it_power_w"]) / 1e6;
+    assert!((120.0..=150.0).contains(&phase1), "phase 1 {phase1} MW");
+    let bat = f(&p["capex"]["battery_usd"]) / 1e6;
+    assert!((bat / 230.0 - 1.0).abs() <= 0.15, "Megapacks ${bat}M");
+    let fed = f(&p["sites"][0]["gpus_fed"]);
+    assert!(fed >= 0.95 * 200_000.0, "{fed}");
+}
+
+/// Meta: a 24K-H100 cluster of "30 MW IT" (Llama 3 paper via SemiAnalysis, P there). The planner
+/// counts nameplate power, above what Meta provisions: ±20 %.
+#[test]
+fn meta_llama3_cluster() {
+    let p = run_json("plan", "meta-llama3.toml");
+    let mw = f(&p["it_power_w"]) / 1e6;
+    assert!((mw / 30.0 - 1.0).abs() <= 0.20, "{mw} MW");
+}
+
+/// Stargate Abilene: the campus fits its ~1.2 GW (S) and 1.2 GW feeds 500k–650k GB200 GPUs, i.e.
+/// 250k–325k GB200 superchips — the reported 400k-450k "GB200" lies between the GPU and superchip
+/// readings of that word.
+#[test]
+fn stargate_abilene() {
+    let p = run_json("plan", "stargate-abilene.toml");
+    let gw = f(&p["facility_power_w"]) / 1e9;
+    assert!((1.05..=1.2).contains(&gw), "{gw} GW");
+    let fed = f(&p["sites"][0]["gpus_fed"]);
+    assert!((500e3..=650e3).contains(&fed), "{fed}");
+    assert!(
+        p["warnings"].as_array().unwrap().is_empty(),
+        "{}",
+        p["warnings"]
+    );
+}
+
+/// Project Rainier: "roughly a gigawatt" for about a million Trainium2 (Semafor, S). Trainium2 power
+/// is an assumption in the catalogue, so ±25 % on 2.5 × the 400k-chip example.
+#[test]
+fn anthropic_trainium() {
+    let p = run_json("plan", "anthropic-trainium.toml");
+    let gw = 2.5 * f(&p["facility_power_w"]) / 1e9;
+    assert!((gw - 1.0).abs() <= 0.25, "{gw} GW per million Trainium2");
+}
