@@ -181,7 +181,7 @@ mod tests {
     fn formats() {
         assert_eq!(thousands(100000.0), "100,000");
         assert_eq!(power(150e6), "150.0 MW");
-        assert_eq!(power(1402.5), "1.40 kW");
+        assert_eq!(power(1402.5), "1.403 kW");
         assert_eq!(usd(5.62e9), "$5.62B");
         assert_eq!(usd(56210.0), "$56.2k");
         assert_eq!(usd(1.19), "$1.19");
