@@ -4,6 +4,7 @@
 //! data; it never computes a model figure itself.
 
 pub mod fmt;
+pub mod html;
 pub mod plan;
 
 use serde::Serialize;
