@@ -7,15 +7,24 @@ use std::path::PathBuf;
 pub struct Args {
     /// Scenario file (TOML); the built-in default when absent.
     pub scenario: Option<PathBuf>,
+    /// Also write a self-contained HTML report (charts as inline SVG) to DIR/index.html.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     let s = common.scenario(args.scenario.as_deref())?;
-    let mut r = report::Report {
-        title: s.name.clone(),
-        sections: vec![],
-    };
+    let mut r = report::Report { title: s.name.clone(), sections: vec![] };
+    let figures: Vec<report::html::Figure> = vec![];
     r.sections.push(super::plan::section(&s));
+    if let Some(dir) = &args.html {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("index.html");
+        std::fs::write(&path, report::html::page(&r, &figures))
+            .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(if common.json {
         let mut t = serde_json::to_string_pretty(&r.json()).map_err(CliError::internal)?;
         t.push('\n');
