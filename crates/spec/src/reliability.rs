@@ -1,17 +1,679 @@
-//! The `[reliability]` section (owned by the reliability model). Placeholder until its fields land:
-//! any field is rejected with a clear message.
+//! The `[reliability]` section: failure preset and overrides, checkpoint policy, spares, repair,
+//! restart chain, run length and replicas. Parsed and range-checked here; the model (`sim`) turns
+//! it into simulation parameters. Every field is optional.
+//!
+//! ```toml
+//! [reliability]
+//! preset = "llama3"            # llama3 | meta-rsc-low | meta-rsc-high | airesim
+//! job_gpus = 16384             # default: every GPU of the first site's halls
+//! length = "54 d"              # wall-clock window (or `work = "256 d"` of useful training)
+//! checkpoint = "auto"          # Young/Daly; or "30 min"; or { memory = "2 min", persistent = "30 min" }
+//! spares = "auto"              # warm standby nodes: ByteRobust's P99 rule, or a count
+//! repair = { auto = "2 h", manual = "2 d", p_manual = 0.8 }
+//! rates = { faulty-gpu = 7e-6 } # failures per element-hour, by class name
+//! ```
 
 use crate::ctx::Ctx;
 use crate::error::SpecError;
+use crate::locate::span_of;
+use crate::units::*;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawReliability {}
+pub struct RawReliability {
+    #[serde(default)]
+    preset: Option<String>,
+    #[serde(default)]
+    job_gpus: Option<Count>,
+    #[serde(default)]
+    step_time: Option<Duration>,
+    #[serde(default)]
+    length: Option<Duration>,
+    #[serde(default)]
+    work: Option<Duration>,
+    #[serde(default)]
+    replicas: Option<Count>,
+    #[serde(default)]
+    target: Option<Fraction>,
+    #[serde(default)]
+    checkpoint: Option<toml::Value>,
+    #[serde(default)]
+    checkpoint_state: Option<Bytes>,
+    #[serde(default)]
+    storage_bandwidth: Option<Bandwidth>,
+    #[serde(default)]
+    checkpoint_overhead: Option<Duration>,
+    #[serde(default)]
+    checkpoint_load: Option<Duration>,
+    #[serde(default)]
+    spares: Option<toml::Value>,
+    #[serde(default)]
+    spare_pool: Option<Count>,
+    #[serde(default)]
+    nodes_per_rack: Option<Count>,
+    #[serde(default)]
+    repair: Option<RawRepair>,
+    #[serde(default)]
+    restart: Option<RawRestart>,
+    #[serde(default)]
+    rates: Option<BTreeMap<String, f64>>,
+    #[serde(default)]
+    rate_scale: Option<f64>,
+    #[serde(default)]
+    bad_nodes: Option<RawBadNodes>,
+    #[serde(default)]
+    lifetime: Option<toml::Value>,
+    #[serde(default)]
+    sdc: Option<RawSdc>,
+    #[serde(default)]
+    maintenance: Option<toml::Value>,
+}
 
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRepair {
+    #[serde(default)]
+    auto: Option<Duration>,
+    #[serde(default)]
+    manual: Option<Duration>,
+    #[serde(default)]
+    p_manual: Option<f64>,
+    #[serde(default)]
+    p_auto_false: Option<f64>,
+    #[serde(default)]
+    p_manual_false: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRestart {
+    #[serde(default)]
+    detect: Option<Duration>,
+    #[serde(default)]
+    diagnose: Option<Duration>,
+    #[serde(default)]
+    standby_swap: Option<Duration>,
+    #[serde(default)]
+    host_selection: Option<Duration>,
+    #[serde(default)]
+    preemption_wait: Option<Duration>,
+    #[serde(default)]
+    fixed: Option<Duration>,
+    /// Re-initialisation time at `reinit_gpus` GPUs.
+    #[serde(default)]
+    reinit: Option<Duration>,
+    #[serde(default)]
+    reinit_gpus: Option<Count>,
+    #[serde(default)]
+    reinit_exponent: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBadNodes {
+    fraction: Fraction,
+    multiplier: f64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSdc {
+    #[serde(default)]
+    prevalence: Option<Fraction>,
+    /// Corruption events per defective GPU-hour.
+    #[serde(default)]
+    trigger: Option<f64>,
+    #[serde(default)]
+    detect: Option<Duration>,
+}
+
+/// The checkpoint policy as written.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckpointSpec {
+    /// Young/Daly optimum.
+    #[default]
+    Auto,
+    /// A fixed interval (seconds).
+    Interval(f64),
+    /// In-memory every `memory_s`, persistent every `persistent_s`; `memory_write_s` the blocking
+    /// snapshot time when given.
+    Tiered {
+        memory_s: f64,
+        persistent_s: f64,
+        memory_write_s: Option<f64>,
+    },
+}
+
+/// Warm standbys as written.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum SparesSpec {
+    #[default]
+    Auto,
+    Nodes(u64),
+}
+
+/// Lifetime distribution as written.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum LifetimeSpec {
+    #[default]
+    Exponential,
+    Weibull(f64),
+    Lognormal(f64),
+}
+
+/// The resolved `[reliability]` section: plain data in SI units; `None` means "the preset's or the
+/// model's default".
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct Reliability {}
+pub struct Reliability {
+    pub preset: Option<String>,
+    pub job_gpus: Option<u64>,
+    pub step_time_s: Option<f64>,
+    pub length_s: Option<f64>,
+    pub work_s: Option<f64>,
+    pub replicas: Option<u64>,
+    pub target: Option<f64>,
+    pub checkpoint: CheckpointSpec,
+    pub checkpoint_state_bytes: Option<f64>,
+    pub storage_bandwidth_bytes_per_s: Option<f64>,
+    pub checkpoint_overhead_s: Option<f64>,
+    pub checkpoint_load_s: Option<f64>,
+    pub spares: SparesSpec,
+    pub spare_pool_nodes: Option<u64>,
+    pub nodes_per_rack: Option<u32>,
+    pub repair_auto_s: Option<f64>,
+    pub repair_manual_s: Option<f64>,
+    pub p_manual: Option<f64>,
+    pub p_auto_false: Option<f64>,
+    pub p_manual_false: Option<f64>,
+    pub detect_s: Option<f64>,
+    pub diagnose_s: Option<f64>,
+    pub standby_swap_s: Option<f64>,
+    pub host_selection_s: Option<f64>,
+    pub preemption_wait_s: Option<f64>,
+    pub restart_fixed_s: Option<f64>,
+    pub reinit_s: Option<f64>,
+    pub reinit_gpus: Option<f64>,
+    pub reinit_exponent: Option<f64>,
+    /// Failure-rate overrides by class name, per element-hour.
+    pub rates: BTreeMap<String, f64>,
+    pub rate_scale: Option<f64>,
+    pub bad_nodes: Option<(f64, f64)>,
+    pub lifetime: Option<LifetimeSpec>,
+    pub sdc_prevalence: Option<f64>,
+    pub sdc_trigger_per_hour: Option<f64>,
+    pub sdc_detect_s: Option<f64>,
+    /// `Some(None)`: maintenance off; `Some(Some((every, duration)))`.
+    pub maintenance: Option<Option<(f64, f64)>>,
+    /// Where each field sits in the file, for errors found later by the model.
+    #[serde(skip)]
+    pub located: Located,
+}
 
-pub fn resolve(_ctx: &Ctx, _p: &str, _r: RawReliability) -> Result<Reliability, SpecError> {
-    Ok(Reliability {})
+/// File and positions of the section's fields, to build located errors after parsing.
+#[derive(Clone, Debug, Default)]
+pub struct Located {
+    pub file: String,
+    pub positions: BTreeMap<String, (usize, usize)>,
+}
+
+impl Reliability {
+    /// An error at `reliability.<field>`, with the line and column when the field is in the file.
+    pub fn err(&self, field: &str, msg: impl Into<String>) -> SpecError {
+        let path = format!("reliability.{field}");
+        let file = if self.located.file.is_empty() {
+            "<scenario>"
+        } else {
+            &self.located.file
+        };
+        let mut e = SpecError::new(file, &path, msg);
+        // the field itself, else its parent table
+        let mut key = field.to_string();
+        loop {
+            if let Some((l, c)) = self.located.positions.get(&key) {
+                e.line = Some(*l);
+                e.column = Some(*c);
+                break;
+            }
+            match key.rfind('.') {
+                Some(i) => key.truncate(i),
+                None => {
+                    if let Some((l, c)) = self.located.positions.get("") {
+                        e.line = Some(*l);
+                        e.column = Some(*c);
+                    }
+                    break;
+                }
+            }
+        }
+        e
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "",
+    "preset",
+    "job_gpus",
+    "step_time",
+    "length",
+    "work",
+    "replicas",
+    "target",
+    "checkpoint",
+    "checkpoint_state",
+    "storage_bandwidth",
+    "checkpoint_overhead",
+    "checkpoint_load",
+    "spares",
+    "spare_pool",
+    "nodes_per_rack",
+    "repair",
+    "restart",
+    "rates",
+    "rate_scale",
+    "bad_nodes",
+    "lifetime",
+    "sdc",
+    "maintenance",
+];
+
+fn dur(ctx: &Ctx, p: &str, v: &toml::Value, what: &str) -> Result<f64, SpecError> {
+    let s = match v {
+        toml::Value::String(s) => Duration::parse(s).map_err(|m| ctx.err(p, m))?.s(),
+        toml::Value::Integer(i) => *i as f64,
+        toml::Value::Float(f) => *f,
+        other => {
+            return Err(ctx.err(
+                p,
+                format!(
+                    "{what} must be a duration such as \"30 min\", got {}",
+                    other.type_str()
+                ),
+            ))
+        }
+    };
+    ctx.positive(p, s, what)?;
+    Ok(s)
+}
+
+fn probability(ctx: &Ctx, p: &str, v: Option<f64>, what: &str) -> Result<Option<f64>, SpecError> {
+    if let Some(x) = v {
+        if !(0.0..=1.0).contains(&x) {
+            return Err(ctx.err(
+                p,
+                format!("{what} is a probability and must lie in [0, 1], got {x}"),
+            ));
+        }
+    }
+    Ok(v)
+}
+
+fn non_neg_dur(
+    ctx: &Ctx,
+    p: &str,
+    v: Option<Duration>,
+    what: &str,
+) -> Result<Option<f64>, SpecError> {
+    match v {
+        Some(d) => {
+            ctx.non_negative(p, d.s(), what)?;
+            Ok(Some(d.s()))
+        }
+        None => Ok(None),
+    }
+}
+
+pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, SpecError> {
+    let f = |name: &str| format!("{p}.{name}");
+    let mut located = Located {
+        file: ctx.file.to_string(),
+        positions: BTreeMap::new(),
+    };
+    for name in FIELDS {
+        let path = if name.is_empty() {
+            p.to_string()
+        } else {
+            f(name)
+        };
+        if let Some(span) = span_of(ctx.src, &path) {
+            let (l, c) = crate::error::line_col(ctx.src, span.start);
+            located.positions.insert(name.to_string(), (l, c));
+        }
+    }
+    let mut out = Reliability {
+        located,
+        ..Default::default()
+    };
+    out.preset = r.preset;
+    if let Some(g) = r.job_gpus {
+        out.job_gpus = Some(ctx.whole(&f("job_gpus"), g.count(), "job_gpus")?);
+    }
+    if let Some(d) = r.step_time {
+        ctx.positive(&f("step_time"), d.s(), "step time")?;
+        out.step_time_s = Some(d.s());
+    }
+    if r.length.is_some() && r.work.is_some() {
+        return Err(ctx.err(
+            &f("work"),
+            "give either `length` (wall-clock) or `work` (useful training), not both",
+        ));
+    }
+    if let Some(d) = r.length {
+        ctx.positive(&f("length"), d.s(), "run length")?;
+        out.length_s = Some(d.s());
+    }
+    if let Some(d) = r.work {
+        ctx.positive(&f("work"), d.s(), "work")?;
+        out.work_s = Some(d.s());
+    }
+    if let Some(n) = r.replicas {
+        out.replicas = Some(ctx.whole(&f("replicas"), n.count(), "replicas")?);
+    }
+    if let Some(t) = r.target {
+        let t = t.fraction();
+        if !(t > 0.0 && t < 1.0) {
+            return Err(ctx.err(
+                &f("target"),
+                format!("target percentile must lie strictly between 0 and 1 (e.g. 0.95), got {t}"),
+            ));
+        }
+        out.target = Some(t);
+    }
+    out.checkpoint = match &r.checkpoint {
+        None => CheckpointSpec::Auto,
+        Some(toml::Value::String(s)) if s == "auto" => CheckpointSpec::Auto,
+        Some(v @ (toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Float(_))) => {
+            CheckpointSpec::Interval(dur(ctx, &f("checkpoint"), v, "checkpoint interval")?)
+        }
+        Some(toml::Value::Table(t)) => {
+            let cp = f("checkpoint");
+            for k in t.keys() {
+                if !["interval", "memory", "persistent", "memory_write"].contains(&k.as_str()) {
+                    return Err(ctx.err(
+                        &format!("{cp}.{k}"),
+                        format!("unknown field `{k}`, expected `interval`, or `memory` and `persistent` (and optionally `memory_write`)"),
+                    ));
+                }
+            }
+            if let Some(v) = t.get("interval") {
+                CheckpointSpec::Interval(dur(ctx, &format!("{cp}.interval"), v, "checkpoint interval")?)
+            } else {
+                let (Some(m), Some(ps)) = (t.get("memory"), t.get("persistent")) else {
+                    return Err(ctx.err(
+                        &cp,
+                        "a tiered checkpoint needs both `memory` and `persistent` intervals",
+                    ));
+                };
+                let memory_s = dur(ctx, &format!("{cp}.memory"), m, "in-memory interval")?;
+                let persistent_s = dur(ctx, &format!("{cp}.persistent"), ps, "persistent interval")?;
+                if persistent_s < memory_s {
+                    return Err(ctx.err(
+                        &format!("{cp}.persistent"),
+                        format!("the persistent interval ({persistent_s} s) must be at least the in-memory one ({memory_s} s)"),
+                    ));
+                }
+                let memory_write_s = match t.get("memory_write") {
+                    Some(v) => Some(dur(ctx, &format!("{cp}.memory_write"), v, "in-memory write time")?),
+                    None => None,
+                };
+                CheckpointSpec::Tiered {
+                    memory_s,
+                    persistent_s,
+                    memory_write_s,
+                }
+            }
+        }
+        Some(other) => {
+            return Err(ctx.err(
+                &f("checkpoint"),
+                format!(
+                    "checkpoint must be \"auto\", an interval such as \"30 min\", or {{ memory = \"2 min\", persistent = \"30 min\" }}, got {}",
+                    other.type_str()
+                ),
+            ))
+        }
+    };
+    if let Some(b) = r.checkpoint_state {
+        ctx.non_negative(&f("checkpoint_state"), b.bytes(), "checkpoint state")?;
+        out.checkpoint_state_bytes = Some(b.bytes());
+    }
+    if let Some(b) = r.storage_bandwidth {
+        ctx.positive(&f("storage_bandwidth"), b.bits_per_s(), "storage bandwidth")?;
+        out.storage_bandwidth_bytes_per_s = Some(b.bytes_per_s());
+    }
+    out.checkpoint_overhead_s = non_neg_dur(
+        ctx,
+        &f("checkpoint_overhead"),
+        r.checkpoint_overhead,
+        "checkpoint overhead",
+    )?;
+    out.checkpoint_load_s = non_neg_dur(
+        ctx,
+        &f("checkpoint_load"),
+        r.checkpoint_load,
+        "checkpoint load time",
+    )?;
+    out.spares = match &r.spares {
+        None => SparesSpec::Auto,
+        Some(toml::Value::String(s)) if s == "auto" => SparesSpec::Auto,
+        Some(toml::Value::Integer(i)) if *i >= 0 => SparesSpec::Nodes(*i as u64),
+        Some(toml::Value::String(s)) => match Count::parse(s) {
+            Ok(c) if c.count() >= 0.0 && c.count().fract() == 0.0 => {
+                SparesSpec::Nodes(c.count() as u64)
+            }
+            _ => {
+                return Err(ctx.err(
+                    &f("spares"),
+                    format!("spares must be \"auto\" or a whole number of nodes, got \"{s}\""),
+                ))
+            }
+        },
+        Some(other) => return Err(ctx.err(
+            &f("spares"),
+            format!(
+                "spares must be \"auto\" or a whole number of nodes not below zero, got {other}"
+            ),
+        )),
+    };
+    if let Some(c) = r.spare_pool {
+        let v = c.count();
+        if !(v >= 0.0 && v.fract() == 0.0 && v < 1e12) {
+            return Err(ctx.err(
+                &f("spare_pool"),
+                format!("spare pool must be a whole number of nodes, got {v}"),
+            ));
+        }
+        out.spare_pool_nodes = Some(v as u64);
+    }
+    if let Some(c) = r.nodes_per_rack {
+        out.nodes_per_rack =
+            Some(ctx.whole(&f("nodes_per_rack"), c.count(), "nodes per rack")? as u32);
+    }
+    if let Some(rp) = r.repair {
+        out.repair_auto_s = non_neg_dur(ctx, &f("repair.auto"), rp.auto, "automatic repair time")?;
+        out.repair_manual_s =
+            non_neg_dur(ctx, &f("repair.manual"), rp.manual, "manual repair time")?;
+        out.p_manual = probability(ctx, &f("repair.p_manual"), rp.p_manual, "p_manual")?;
+        out.p_auto_false = probability(
+            ctx,
+            &f("repair.p_auto_false"),
+            rp.p_auto_false,
+            "p_auto_false",
+        )?;
+        out.p_manual_false = probability(
+            ctx,
+            &f("repair.p_manual_false"),
+            rp.p_manual_false,
+            "p_manual_false",
+        )?;
+    }
+    if let Some(rs) = r.restart {
+        out.detect_s = non_neg_dur(ctx, &f("restart.detect"), rs.detect, "detection time")?;
+        out.diagnose_s = non_neg_dur(ctx, &f("restart.diagnose"), rs.diagnose, "diagnosis time")?;
+        out.standby_swap_s = non_neg_dur(
+            ctx,
+            &f("restart.standby_swap"),
+            rs.standby_swap,
+            "standby swap time",
+        )?;
+        out.host_selection_s = non_neg_dur(
+            ctx,
+            &f("restart.host_selection"),
+            rs.host_selection,
+            "host selection time",
+        )?;
+        out.preemption_wait_s = non_neg_dur(
+            ctx,
+            &f("restart.preemption_wait"),
+            rs.preemption_wait,
+            "preemption wait",
+        )?;
+        out.restart_fixed_s =
+            non_neg_dur(ctx, &f("restart.fixed"), rs.fixed, "fixed restart time")?;
+        out.reinit_s = non_neg_dur(
+            ctx,
+            &f("restart.reinit"),
+            rs.reinit,
+            "re-initialisation time",
+        )?;
+        if let Some(g) = rs.reinit_gpus {
+            ctx.positive(&f("restart.reinit_gpus"), g.count(), "reference GPUs")?;
+            out.reinit_gpus = Some(g.count());
+        }
+        if let Some(x) = rs.reinit_exponent {
+            ctx.within(
+                &f("restart.reinit_exponent"),
+                x,
+                0.0,
+                3.0,
+                "re-initialisation exponent",
+            )?;
+            out.reinit_exponent = Some(x);
+        }
+    }
+    if let Some(rates) = r.rates {
+        for (k, v) in rates {
+            if !(v >= 0.0 && v.is_finite()) {
+                return Err(ctx.err(
+                    &format!("{p}.rates.{k}"),
+                    format!("a failure rate (per element-hour) must be a finite number not below zero, got {v}"),
+                ));
+            }
+            out.rates.insert(k, v);
+        }
+    }
+    if let Some(s) = r.rate_scale {
+        if !(s >= 0.0 && s.is_finite()) {
+            return Err(ctx.err(
+                &f("rate_scale"),
+                format!("rate scale must be a finite number not below zero, got {s}"),
+            ));
+        }
+        out.rate_scale = Some(s);
+    }
+    if let Some(b) = r.bad_nodes {
+        let fr = b.fraction.fraction();
+        if !(0.0..=1.0).contains(&fr) {
+            return Err(ctx.err(
+                &f("bad_nodes.fraction"),
+                format!("bad-node fraction must lie in [0, 1], got {fr}"),
+            ));
+        }
+        if !(b.multiplier >= 1.0 && b.multiplier.is_finite()) {
+            return Err(ctx.err(
+                &f("bad_nodes.multiplier"),
+                format!(
+                    "bad nodes fail k times as often; k must be at least 1, got {}",
+                    b.multiplier
+                ),
+            ));
+        }
+        out.bad_nodes = Some((fr, b.multiplier));
+    }
+    if let Some(v) = r.lifetime {
+        let lp = f("lifetime");
+        out.lifetime = Some(match v {
+            toml::Value::String(s) if s == "exponential" => LifetimeSpec::Exponential,
+            toml::Value::Table(t) if t.len() == 1 => {
+                let (k, x) = t
+                    .iter()
+                    .next()
+                    .map(|(k, x)| (k.clone(), x.clone()))
+                    .unwrap_or((String::new(), toml::Value::Float(f64::NAN)));
+                let x = match x {
+                    toml::Value::Float(x) => x,
+                    toml::Value::Integer(i) => i as f64,
+                    _ => f64::NAN,
+                };
+                match k.as_str() {
+                    "weibull" => {
+                        ctx.positive(&format!("{lp}.weibull"), x, "Weibull shape")?;
+                        LifetimeSpec::Weibull(x)
+                    }
+                    "lognormal" => {
+                        ctx.positive(&format!("{lp}.lognormal"), x, "lognormal sigma")?;
+                        LifetimeSpec::Lognormal(x)
+                    }
+                    _ => return Err(ctx.err(&lp, format!("unknown lifetime `{k}`; expected \"exponential\", {{ weibull = shape }} or {{ lognormal = sigma }}"))),
+                }
+            }
+            _ => return Err(ctx.err(
+                &lp,
+                "lifetime must be \"exponential\", { weibull = shape } or { lognormal = sigma }",
+            )),
+        });
+    }
+    if let Some(s) = r.sdc {
+        if let Some(pv) = s.prevalence {
+            out.sdc_prevalence = probability(
+                ctx,
+                &f("sdc.prevalence"),
+                Some(pv.fraction()),
+                "SDC prevalence",
+            )?;
+        }
+        if let Some(t) = s.trigger {
+            if !(t >= 0.0 && t.is_finite()) {
+                return Err(ctx.err(&f("sdc.trigger"), format!("an SDC trigger rate (per defective GPU-hour) must be a finite number not below zero, got {t}")));
+            }
+            out.sdc_trigger_per_hour = Some(t);
+        }
+        out.sdc_detect_s = non_neg_dur(ctx, &f("sdc.detect"), s.detect, "SDC detection delay")?;
+    }
+    if let Some(m) = r.maintenance {
+        let mp = f("maintenance");
+        out.maintenance =
+            Some(match m {
+                toml::Value::String(s) if s == "none" => None,
+                toml::Value::Table(t) => {
+                    for k in t.keys() {
+                        if k != "every" && k != "duration" {
+                            return Err(ctx.err(
+                                &format!("{mp}.{k}"),
+                                format!("unknown field `{k}`, expected `every` and `duration`"),
+                            ));
+                        }
+                    }
+                    let every = t
+                        .get("every")
+                        .ok_or_else(|| ctx.err(&mp, "maintenance needs `every`"))?;
+                    let every = dur(ctx, &format!("{mp}.every"), every, "maintenance interval")?;
+                    let duration = match t.get("duration") {
+                        Some(toml::Value::Integer(0)) => 0.0,
+                        Some(v) => dur(ctx, &format!("{mp}.duration"), v, "maintenance duration")?,
+                        None => 0.0,
+                    };
+                    Some((every, duration))
+                }
+                _ => return Err(ctx.err(
+                    &mp,
+                    "maintenance must be \"none\" or { every = \"27.6 h\", duration = \"5 min\" }",
+                )),
+            });
+    }
+    Ok(out)
 }

@@ -1,0 +1,1373 @@
+//! One replica of the reliability timeline: a discrete-event simulation over node pools.
+//!
+//! Failures are drawn from the aggregate rate of the job's surviving population (one draw per
+//! event, never a clock per GPU or node), checkpoints are handled in closed form inside each
+//! training segment, and repairs sit in a heap keyed by completion time. The cost of a replica grows
+//! with the number of events, not with the number of GPUs.
+
+use crate::formulas::{daly_interval_s, gamma, inverse_normal_cdf, reinit_s};
+use crate::params::*;
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64Mcg;
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// What the job is doing over an interval, as the power model needs it.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Computing new steps (near TDP).
+    Training,
+    /// Blocked on a checkpoint write (GPUs near idle).
+    CheckpointWrite,
+    /// Detection, diagnosis, swap, re-initialisation, checkpoint load: the job is at idle.
+    Restart,
+    /// Waiting for nodes to come back from repair: idle.
+    WaitingForSpares,
+    /// Re-computing steps lost since the last checkpoint (near TDP, no new progress).
+    LostWorkRecompute,
+    /// Stopped for planned maintenance.
+    PlannedMaintenance,
+}
+
+/// One interval of the timeline.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Interval {
+    pub start_s: f64,
+    pub end_s: f64,
+    pub state: JobState,
+}
+
+/// One event of the log (`--events`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Event {
+    pub t_s: f64,
+    /// `failure`, `interruption`, `sdc_trigger`, `restart_done`, `repair_done`, `maintenance`,
+    /// `waiting`.
+    pub kind: String,
+    /// Failure class or cause, when there is one.
+    pub what: String,
+    /// Nodes involved.
+    pub nodes: u64,
+    pub nodes_in_repair: u64,
+    pub standby_nodes: u64,
+}
+
+/// Lost wall-clock time by cause (seconds).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct LostTime {
+    /// Compute discarded since the last usable checkpoint (re-done later).
+    pub lost_work_s: f64,
+    /// Detection, diagnosis, swaps, host selection, re-initialisation, load.
+    pub restart_s: f64,
+    pub waiting_for_spares_s: f64,
+    pub checkpoint_write_s: f64,
+    pub planned_maintenance_s: f64,
+}
+
+impl LostTime {
+    pub fn total_s(&self) -> f64 {
+        self.lost_work_s
+            + self.restart_s
+            + self.waiting_for_spares_s
+            + self.checkpoint_write_s
+            + self.planned_maintenance_s
+    }
+}
+
+/// The outcome of one replica.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ReplicaResult {
+    pub wall_s: f64,
+    /// Useful training time kept at the end of the run.
+    pub useful_s: f64,
+    /// Effective training time ratio, useful / wall, in [0, 1].
+    pub ettr: f64,
+    /// Unexpected interruptions by cause (indexed by `Cause::index`).
+    pub interruptions_by_cause: [u64; 10],
+    pub unexpected_interruptions: u64,
+    pub planned_interruptions: u64,
+    /// Every failure event, including those while the job already waited.
+    pub failures: u64,
+    pub sdc_triggers: u64,
+    pub lost: LostTime,
+    /// Time the job's failure processes were exposed (wall minus maintenance and waiting).
+    pub exposure_s: f64,
+    pub mean_nodes_in_repair: f64,
+    pub peak_nodes_in_repair: u64,
+    pub mean_standby_nodes: f64,
+    /// Fewest warm standbys left at any moment.
+    pub min_standby_nodes: u64,
+    /// Largest number of nodes the job waited for at once.
+    pub peak_deficit_nodes: u64,
+    pub checkpoint_interval_s: f64,
+    /// The work target was reached (always true for wall-clock runs).
+    pub completed: bool,
+    /// Replica seed.
+    pub seed: u64,
+}
+
+/// Optional recordings of one replica (off in the Monte Carlo hot path).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Recording {
+    pub intervals: Vec<Interval>,
+    pub events: Vec<Event>,
+}
+
+/// Nodes of every pool; conserved: `job_active + standby + cold + spare + in_repair == installed`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Pools {
+    pub installed: u64,
+    pub job_active: u64,
+    pub standby: u64,
+    pub cold: u64,
+    pub spare: u64,
+    pub in_repair: u64,
+}
+
+impl Pools {
+    pub fn conserved(&self) -> bool {
+        self.job_active + self.standby + self.cold + self.spare + self.in_repair == self.installed
+    }
+}
+
+/// The seed of replica `index` of a scenario seeded `seed` (SplitMix64 of both), so replicas are
+/// independent of the thread that runs them.
+pub fn replica_seed(seed: u64, index: u64) -> u64 {
+    let mut z = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(index.wrapping_add(1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Training,
+    /// Detection and diagnosis; then acquisition or waiting.
+    RestartPre,
+    Waiting,
+    /// Acquisition, re-initialisation, fixed restart, load.
+    RestartPost,
+    Maintenance,
+}
+
+/// Which process produced the pending failure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Pending {
+    /// Exponential: choose the class at the event from the weights.
+    AnyExp,
+    NodeHw {
+        bad: bool,
+    },
+    Other,
+}
+
+/// Precomputed per-class data.
+struct ClassInfo {
+    rate: f64,
+    scope: Scope,
+    removes: bool,
+    cause: Cause,
+    /// node-scoped hardware: rate per node-hour for a good node
+    node_hw: bool,
+}
+
+const H: f64 = 3600.0;
+
+struct Sim<'a> {
+    p: &'a Params,
+    rng: Pcg64Mcg,
+    classes: Vec<ClassInfo>,
+    /// Σ node-hardware rate per good node, per second.
+    node_hw_per_s: f64,
+    k_bad: f64,
+    j_nodes: u64,
+    gpus_per_node: f64,
+    // pools
+    pools: Pools,
+    job_bad: u64,
+    standby_bad: u64,
+    cold_bad: u64,
+    spare_bad: u64,
+    standby_target: u64,
+    deficit: u64,
+    job_def_gpus: u64,
+    p_node_defective: f64,
+    repairs: BinaryHeap<Reverse<(u64, u64, u64, u64)>>,
+    repair_seq: u64,
+    // time
+    now: f64,
+    phase: Phase,
+    phase_since: f64,
+    phase_end: f64,
+    post_acq_s: f64,
+    post_load_s: f64,
+    post_after_maint: bool,
+    // training segment
+    tau: f64,
+    w: f64,
+    persist_every: u64,
+    drain_s: f64,
+    tiered: bool,
+    seg_start: f64,
+    seg_saved: f64,
+    seg_persist: f64,
+    recompute_left: f64,
+    // failure clock
+    next_fail: f64,
+    pending: Pending,
+    // maintenance and SDC
+    next_maint: f64,
+    sdc_pending: Option<(f64, f64)>,
+    // stats
+    res: ReplicaResult,
+    repair_area: f64,
+    standby_area: f64,
+    last_t: f64,
+    rec: Option<Recording>,
+    reinit_s: f64,
+}
+
+fn tkey(t: f64) -> u64 {
+    t.max(0.0).to_bits()
+}
+
+impl<'a> Sim<'a> {
+    fn new(p: &'a Params, seed: u64, record: bool) -> Self {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let gpn = p.gpus_per_node as f64;
+        let mut node_hw_per_h = 0.0;
+        let classes: Vec<ClassInfo> = p
+            .classes
+            .iter()
+            .map(|c| {
+                let node_hw = c.removes_nodes && matches!(c.scope, Scope::Gpu | Scope::Node);
+                if node_hw {
+                    node_hw_per_h +=
+                        c.rate_per_hour * if c.scope == Scope::Gpu { gpn } else { 1.0 };
+                }
+                ClassInfo {
+                    rate: c.rate_per_hour,
+                    scope: c.scope,
+                    removes: c.removes_nodes,
+                    cause: c.cause,
+                    node_hw,
+                }
+            })
+            .collect();
+        let j = p.job_nodes();
+        let installed = p.installed_nodes();
+        // bad nodes among all installed, spread at random over the pools (hypergeometric)
+        let n_bad = (installed as f64 * p.bad_nodes.fraction).floor() as u64;
+        let mut left_bad = n_bad;
+        let mut left = installed;
+        let mut deal = |n: u64, rng: &mut Pcg64Mcg| -> u64 {
+            let b = draw_bad(rng, n, left, left_bad);
+            left -= n;
+            left_bad -= b;
+            b
+        };
+        let job_bad = deal(j, &mut rng);
+        let standby_bad = deal(p.standby_nodes, &mut rng);
+        let cold_bad = deal(p.cold_nodes, &mut rng);
+        let spare_bad = deal(p.spare_nodes, &mut rng);
+        // defective (SDC) GPUs among the job's GPUs
+        let p_node_def = 1.0 - (1.0 - p.sdc.prevalence).powf(gpn);
+        let job_def_gpus = binomial_approx(&mut rng, p.job_gpus, p.sdc.prevalence);
+        let tiered;
+        let (tau, w, persist_every, drain_s) = match p.checkpoint {
+            Checkpoint::Fixed { interval_s } => {
+                tiered = false;
+                (interval_s, p.checkpoint_write_s, 1, 0.0)
+            }
+            Checkpoint::YoungDaly => {
+                tiered = false;
+                let rate = job_interrupt_rate_per_s(p, j);
+                let mtbi = if rate > 0.0 {
+                    1.0 / rate
+                } else {
+                    f64::INFINITY
+                };
+                (
+                    daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s),
+                    p.checkpoint_write_s,
+                    1,
+                    0.0,
+                )
+            }
+            Checkpoint::Tiered {
+                memory_interval_s,
+                memory_write_s,
+                persist_every,
+            } => {
+                tiered = true;
+                (
+                    memory_interval_s,
+                    memory_write_s,
+                    persist_every.max(1) as u64,
+                    p.checkpoint_write_s,
+                )
+            }
+        };
+        // whole steps
+        let tau = (tau / p.step_s).ceil().max(1.0) * p.step_s;
+        let reinit = reinit_s(
+            p.recovery.reinit_ref_s,
+            p.recovery.reinit_ref_gpus,
+            p.recovery.reinit_exponent,
+            p.job_gpus as f64,
+        );
+        let mut s = Sim {
+            p,
+            rng,
+            classes,
+            node_hw_per_s: node_hw_per_h / H,
+            k_bad: p.bad_nodes.multiplier,
+            j_nodes: j,
+            gpus_per_node: gpn,
+            pools: Pools {
+                installed,
+                job_active: j,
+                standby: p.standby_nodes,
+                cold: p.cold_nodes,
+                spare: p.spare_nodes,
+                in_repair: 0,
+            },
+            job_bad,
+            standby_bad,
+            cold_bad,
+            spare_bad,
+            standby_target: p.standby_nodes,
+            deficit: 0,
+            job_def_gpus,
+            p_node_defective: p_node_def,
+            repairs: BinaryHeap::new(),
+            repair_seq: 0,
+            now: 0.0,
+            phase: Phase::Training,
+            phase_since: 0.0,
+            phase_end: f64::INFINITY,
+            post_acq_s: 0.0,
+            post_load_s: 0.0,
+            post_after_maint: false,
+            tau,
+            w,
+            persist_every,
+            drain_s,
+            tiered,
+            seg_start: 0.0,
+            seg_saved: 0.0,
+            seg_persist: 0.0,
+            recompute_left: 0.0,
+            next_fail: f64::INFINITY,
+            pending: Pending::AnyExp,
+            next_maint: p.maintenance.map(|m| m.every_s).unwrap_or(f64::INFINITY),
+            sdc_pending: None,
+            res: ReplicaResult {
+                seed,
+                min_standby_nodes: p.standby_nodes,
+                checkpoint_interval_s: tau,
+                ..Default::default()
+            },
+            repair_area: 0.0,
+            standby_area: 0.0,
+            last_t: 0.0,
+            rec: if record {
+                Some(Recording::default())
+            } else {
+                None
+            },
+            reinit_s: reinit,
+        };
+        s.draw_failure();
+        s
+    }
+
+    // ---------- rates ----------
+
+    fn software_active(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Training | Phase::RestartPre | Phase::RestartPost
+        )
+    }
+
+    /// Weight of class `i` (events per second) in the current state.
+    fn class_weight(&self, c: &ClassInfo) -> f64 {
+        let n = self.pools.job_active as f64;
+        let per_s = c.rate / H;
+        if !c.removes && !self.software_active() {
+            return 0.0;
+        }
+        match c.scope {
+            Scope::Gpu | Scope::Node if c.node_hw => 0.0, // counted in node_hw_weight
+            Scope::Gpu => per_s * n * self.gpus_per_node,
+            Scope::Node | Scope::NodeTransient => per_s * n,
+            Scope::Rack => per_s * n / self.p.nodes_per_rack as f64,
+            Scope::Hall => per_s * n / self.p.nodes_per_hall as f64,
+            Scope::Job => {
+                if self.pools.job_active > 0 {
+                    per_s
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+
+    fn node_hw_weight(&self, bad: bool) -> f64 {
+        let good = (self.pools.job_active - self.job_bad) as f64;
+        if bad {
+            self.node_hw_per_s * self.k_bad * self.job_bad as f64
+        } else {
+            self.node_hw_per_s * good
+        }
+    }
+
+    fn sdc_weight(&self) -> f64 {
+        if self.phase == Phase::Training && self.sdc_pending.is_none() {
+            self.p.sdc.trigger_per_hour / H * self.job_def_gpus as f64
+        } else {
+            0.0
+        }
+    }
+
+    fn other_weight(&self) -> f64 {
+        self.classes
+            .iter()
+            .map(|c| self.class_weight(c))
+            .sum::<f64>()
+            + self.sdc_weight()
+    }
+
+    fn exp(&mut self, rate: f64) -> f64 {
+        if rate > 0.0 {
+            let u: f64 = self.rng.gen::<f64>();
+            -(1.0 - u).ln() / rate
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// Time to the first failure among `n` nodes each with lifetime mean `1/rate_each`.
+    fn min_lifetime(&mut self, n: f64, rate_each: f64) -> f64 {
+        if n <= 0.0 || rate_each <= 0.0 {
+            return f64::INFINITY;
+        }
+        match self.p.lifetime {
+            Lifetime::Exponential => self.exp(n * rate_each),
+            Lifetime::Weibull { shape } => {
+                // mean 1/λ ⇒ scale α = 1/(λ Γ(1+1/k)); min of n iid is Weibull(α n^(-1/k), k)
+                let alpha = 1.0 / (rate_each * gamma(1.0 + 1.0 / shape));
+                let u: f64 = self.rng.gen::<f64>();
+                alpha * n.powf(-1.0 / shape) * (-(1.0 - u).ln()).powf(1.0 / shape)
+            }
+            Lifetime::Lognormal { sigma } => {
+                // mean 1/λ ⇒ μ = −ln λ − σ²/2; P(min > t) = S(t)^n ⇒ F(t) = 1 − U^(1/n)
+                let mu = -rate_each.ln() - sigma * sigma / 2.0;
+                let u: f64 = self.rng.gen::<f64>();
+                let f = -((1.0 - u).max(1e-300).ln() / n).exp_m1();
+                (mu + sigma * inverse_normal_cdf(f)).exp()
+            }
+        }
+    }
+
+    /// Draw the next failure from the aggregate rates of the current state.
+    fn draw_failure(&mut self) {
+        if self.phase == Phase::Maintenance
+            || (!self.p.failures_while_down && self.phase != Phase::Training)
+        {
+            self.next_fail = f64::INFINITY;
+            return;
+        }
+        let other = self.other_weight();
+        match self.p.lifetime {
+            Lifetime::Exponential => {
+                let total = other + self.node_hw_weight(false) + self.node_hw_weight(true);
+                self.next_fail = self.now + self.exp(total);
+                self.pending = Pending::AnyExp;
+            }
+            _ => {
+                let good = (self.pools.job_active - self.job_bad) as f64;
+                let tg = self.min_lifetime(good, self.node_hw_per_s);
+                let tb = self.min_lifetime(self.job_bad as f64, self.node_hw_per_s * self.k_bad);
+                let to = self.exp(other);
+                let (t, pend) = if tg <= tb && tg <= to {
+                    (tg, Pending::NodeHw { bad: false })
+                } else if tb <= to {
+                    (tb, Pending::NodeHw { bad: true })
+                } else {
+                    (to, Pending::Other)
+                };
+                self.next_fail = self.now + t;
+                self.pending = pend;
+            }
+        }
+    }
+
+    // ---------- pools ----------
+
+    fn take(&mut self, from: PoolId, k: u64) -> u64 {
+        let (n, b) = match from {
+            PoolId::Standby => (self.pools.standby, self.standby_bad),
+            PoolId::Cold => (self.pools.cold, self.cold_bad),
+            PoolId::Spare => (self.pools.spare, self.spare_bad),
+        };
+        let k = k.min(n);
+        let bad = draw_bad(&mut self.rng, k, n, b);
+        match from {
+            PoolId::Standby => {
+                self.pools.standby -= k;
+                self.standby_bad -= bad;
+            }
+            PoolId::Cold => {
+                self.pools.cold -= k;
+                self.cold_bad -= bad;
+            }
+            PoolId::Spare => {
+                self.pools.spare -= k;
+                self.spare_bad -= bad;
+            }
+        }
+        bad
+    }
+
+    fn join_job(&mut self, k: u64, bad: u64) {
+        self.pools.job_active += k;
+        self.job_bad += bad;
+        self.deficit -= k;
+        for _ in 0..k.min(64) {
+            if self.rng.gen::<f64>() < self.p_node_defective {
+                self.job_def_gpus += 1;
+            }
+        }
+        if k > 64 {
+            self.job_def_gpus += ((k - 64) as f64 * self.p_node_defective).round() as u64;
+        }
+    }
+
+    /// Fill the deficit from standbys, idle nodes, then the spare pool; returns the time it takes.
+    fn acquire(&mut self) -> f64 {
+        let r = self.p.recovery;
+        let mut t = 0.0;
+        let k1 = self.deficit.min(self.pools.standby);
+        if k1 > 0 {
+            let b = self.take(PoolId::Standby, k1);
+            self.join_job(k1, b);
+            t += r.standby_swap_s;
+        }
+        if self.deficit > 0 && (self.pools.cold > 0 || self.pools.spare > 0) {
+            // host selection afresh, refilling the standbys (AIReSim's do_host_selection)
+            t += r.host_selection_s;
+            let k2 = self.deficit.min(self.pools.cold);
+            if k2 > 0 {
+                let b = self.take(PoolId::Cold, k2);
+                self.join_job(k2, b);
+            }
+            let refill = (self.standby_target - self.pools.standby).min(self.pools.cold);
+            if refill > 0 {
+                let b = self.take(PoolId::Cold, refill);
+                self.pools.standby += refill;
+                self.standby_bad += b;
+            }
+            if self.deficit > 0 && self.pools.spare > 0 {
+                t += r.preemption_wait_s;
+                let k3 = self.deficit.min(self.pools.spare);
+                let b = self.take(PoolId::Spare, k3);
+                self.join_job(k3, b);
+                let refill = (self.standby_target - self.pools.standby).min(self.pools.spare);
+                if refill > 0 {
+                    let b = self.take(PoolId::Spare, refill);
+                    self.pools.standby += refill;
+                    self.standby_bad += b;
+                }
+            }
+        }
+        t
+    }
+
+    /// Remove `k` job nodes (one of them bad when `first_bad`) and send them to repair.
+    fn remove_to_repair(&mut self, k: u64, first_bad: Option<bool>) {
+        let k = k.min(self.pools.job_active);
+        if k == 0 {
+            return;
+        }
+        let mut bad = 0;
+        let mut rest = k;
+        if let Some(fb) = first_bad {
+            if fb && self.job_bad > 0 {
+                bad += 1;
+            }
+            rest -= 1;
+            // the chosen node is out of the draw
+            let n = self.pools.job_active - 1;
+            let b = self.job_bad - bad;
+            bad += draw_bad(&mut self.rng, rest, n, b);
+        } else {
+            bad = draw_bad(&mut self.rng, k, self.pools.job_active, self.job_bad);
+        }
+        // defective SDC GPUs leave with their nodes
+        let frac = k as f64 / self.pools.job_active as f64;
+        if self.job_def_gpus > 0 {
+            if k <= 64 {
+                for _ in 0..k {
+                    if self.rng.gen::<f64>()
+                        < self.job_def_gpus as f64 / self.pools.job_active as f64
+                        && self.job_def_gpus > 0
+                    {
+                        self.job_def_gpus -= 1;
+                    }
+                }
+            } else {
+                let lose = (self.job_def_gpus as f64 * frac).round() as u64;
+                self.job_def_gpus -= lose.min(self.job_def_gpus);
+            }
+        }
+        self.pools.job_active -= k;
+        self.job_bad -= bad;
+        self.deficit += k;
+        self.res.peak_deficit_nodes = self.res.peak_deficit_nodes.max(self.deficit);
+        self.send_to_repair(k, bad);
+    }
+
+    fn send_to_repair(&mut self, k: u64, bad: u64) {
+        let rp = self.p.repair;
+        let mut d = self.exp(if rp.auto_s > 0.0 {
+            1.0 / rp.auto_s
+        } else {
+            f64::INFINITY
+        });
+        if !d.is_finite() {
+            d = 0.0;
+        }
+        let manual = self.rng.gen::<f64>() < rp.p_manual;
+        let p_false = if manual {
+            let m = self.exp(if rp.manual_s > 0.0 {
+                1.0 / rp.manual_s
+            } else {
+                f64::INFINITY
+            });
+            d += if m.is_finite() { m } else { 0.0 };
+            rp.p_manual_false
+        } else {
+            rp.p_auto_false
+        };
+        // a successful repair cures a bad node; a false one leaves it bad (AIReSim's RepairShop)
+        let still_bad = if bad > 0 {
+            (0..bad).filter(|_| self.rng.gen::<f64>() < p_false).count() as u64
+        } else {
+            0
+        };
+        self.pools.in_repair += k;
+        self.res.peak_nodes_in_repair = self.res.peak_nodes_in_repair.max(self.pools.in_repair);
+        self.repair_seq += 1;
+        self.repairs
+            .push(Reverse((tkey(self.now + d), self.repair_seq, k, still_bad)));
+    }
+
+    // ---------- training segment in closed form ----------
+
+    /// (compute done, completed cycles, blocking write time spent) after `e` seconds of a segment.
+    fn seg_progress(&self, e: f64) -> (f64, u64, f64) {
+        let cyc = self.tau + self.w;
+        let n = (e / cyc).floor();
+        let r = e - n * cyc;
+        let compute = n * self.tau + r.min(self.tau);
+        let write = n * self.w + (r - self.tau).max(0.0);
+        (compute, n as u64, write)
+    }
+
+    /// Progress safe on persistent storage `e` seconds into the segment.
+    fn seg_persisted(&self, e: f64) -> f64 {
+        if !self.tiered {
+            let (_, n, _) = self.seg_progress(e);
+            return self.seg_saved + n as f64 * self.tau;
+        }
+        let span = self.persist_every as f64 * (self.tau + self.w);
+        if e < self.drain_s + span {
+            return self.seg_persist;
+        }
+        let j = ((e - self.drain_s) / span).floor();
+        self.seg_saved + j * self.persist_every as f64 * self.tau
+    }
+
+    /// Wall time for `work` seconds of compute in a fresh segment (no write after the last cycle).
+    fn wall_for_work(&self, work: f64) -> f64 {
+        if work <= 0.0 {
+            return 0.0;
+        }
+        let cycles = (work / self.tau).ceil() - 1.0;
+        work + cycles.max(0.0) * self.w
+    }
+
+    /// Close the training segment at `now`: account compute and writes; record intervals.
+    fn close_segment(&mut self) -> (f64, u64) {
+        let e = self.now - self.seg_start;
+        let (compute, n, write) = self.seg_progress(e);
+        self.res.lost.checkpoint_write_s += write;
+        if self.rec.is_some() {
+            self.record_segment(e);
+        }
+        // recompute consumed
+        self.recompute_left = (self.recompute_left - compute).max(0.0);
+        (compute, n)
+    }
+
+    fn record_segment(&mut self, e: f64) {
+        let start = self.seg_start;
+        let cyc = self.tau + self.w;
+        let mut recompute = self.recompute_left;
+        let mut t = 0.0;
+        let mut out: Vec<Interval> = vec![];
+        while t < e {
+            let cstart = t;
+            let cend = (t + self.tau).min(e);
+            // compute [cstart, cend): first part recompute
+            if recompute > 0.0 {
+                let rend = (cstart + recompute).min(cend);
+                out.push(Interval {
+                    start_s: start + cstart,
+                    end_s: start + rend,
+                    state: JobState::LostWorkRecompute,
+                });
+                recompute -= rend - cstart;
+                if rend < cend {
+                    out.push(Interval {
+                        start_s: start + rend,
+                        end_s: start + cend,
+                        state: JobState::Training,
+                    });
+                }
+            } else {
+                out.push(Interval {
+                    start_s: start + cstart,
+                    end_s: start + cend,
+                    state: JobState::Training,
+                });
+            }
+            if cend >= e {
+                break;
+            }
+            let wend = (cend + self.w).min(e);
+            if wend > cend {
+                out.push(Interval {
+                    start_s: start + cend,
+                    end_s: start + wend,
+                    state: JobState::CheckpointWrite,
+                });
+            }
+            t = cstart + cyc;
+        }
+        for i in out {
+            self.push_interval(i.start_s, i.end_s, i.state);
+        }
+    }
+
+    fn push_interval(&mut self, start_s: f64, end_s: f64, state: JobState) {
+        if let Some(rec) = &mut self.rec {
+            if end_s <= start_s {
+                return;
+            }
+            if let Some(last) = rec.intervals.last_mut() {
+                if last.state == state && (last.end_s - start_s).abs() < 1e-9 {
+                    last.end_s = end_s;
+                    return;
+                }
+            }
+            rec.intervals.push(Interval {
+                start_s,
+                end_s,
+                state,
+            });
+        }
+    }
+
+    fn log(&mut self, kind: &str, what: &str, nodes: u64) {
+        if let Some(rec) = &mut self.rec {
+            rec.events.push(Event {
+                t_s: self.now,
+                kind: kind.into(),
+                what: what.into(),
+                nodes,
+                nodes_in_repair: self.pools.in_repair,
+                standby_nodes: self.pools.standby,
+            });
+        }
+    }
+
+    // ---------- phase changes ----------
+
+    fn leave_phase(&mut self) {
+        let d = self.now - self.phase_since;
+        match self.phase {
+            Phase::Training => {}
+            Phase::RestartPre | Phase::RestartPost => {
+                self.res.lost.restart_s += d;
+                self.push_interval(self.phase_since, self.now, JobState::Restart);
+            }
+            Phase::Waiting => {
+                self.res.lost.waiting_for_spares_s += d;
+                self.push_interval(self.phase_since, self.now, JobState::WaitingForSpares);
+            }
+            Phase::Maintenance => {
+                // the blocking checkpoint before maintenance, then the hold
+                let w = self.p.checkpoint_write_s.min(d);
+                self.res.lost.checkpoint_write_s += w;
+                self.res.lost.planned_maintenance_s += d - w;
+                self.push_interval(
+                    self.phase_since,
+                    self.phase_since + w,
+                    JobState::CheckpointWrite,
+                );
+                self.push_interval(self.phase_since + w, self.now, JobState::PlannedMaintenance);
+            }
+        }
+        if self.phase != Phase::Maintenance && self.phase != Phase::Waiting {
+            // exposure excludes maintenance and waiting
+        }
+        match self.phase {
+            Phase::Maintenance | Phase::Waiting => {}
+            _ => self.res.exposure_s += d,
+        }
+    }
+
+    fn enter(&mut self, phase: Phase, end: f64) {
+        self.leave_phase();
+        self.phase = phase;
+        self.phase_since = self.now;
+        self.phase_end = end;
+        if phase == Phase::Training {
+            self.seg_start = self.now;
+        }
+        self.draw_failure();
+    }
+
+    /// Start the recovery chain after an interruption at `now`.
+    fn start_restart(&mut self, load_s: f64) {
+        let r = self.p.recovery;
+        self.post_load_s = load_s;
+        self.post_after_maint = false;
+        self.enter(Phase::RestartPre, self.now + r.detect_s + r.diagnose_s);
+    }
+
+    fn post_duration(&self) -> f64 {
+        let r = self.p.recovery;
+        self.post_acq_s + self.reinit_s + r.restart_fixed_s + self.post_load_s
+    }
+
+    /// End of detection/diagnosis: acquire nodes or wait.
+    fn after_pre(&mut self) {
+        self.post_acq_s = if self.deficit > 0 {
+            self.acquire()
+        } else {
+            0.0
+        };
+        if self.deficit > 0 {
+            self.log("waiting", "spares", self.deficit);
+            self.enter(Phase::Waiting, f64::INFINITY);
+        } else {
+            let end = self.now + self.post_duration();
+            self.enter(Phase::RestartPost, end);
+        }
+    }
+
+    /// Which class fired, given the pending draw.
+    fn pick_class(&mut self) -> Option<(usize, Option<bool>)> {
+        // returns (class index or usize::MAX for SDC, first_bad)
+        let pend = self.pending;
+        let (hw_good, hw_bad) = match pend {
+            Pending::AnyExp => (self.node_hw_weight(false), self.node_hw_weight(true)),
+            Pending::NodeHw { bad } => {
+                if bad {
+                    (0.0, 1.0)
+                } else {
+                    (1.0, 0.0)
+                }
+            }
+            Pending::Other => (0.0, 0.0),
+        };
+        let other = if matches!(pend, Pending::NodeHw { .. }) {
+            0.0
+        } else {
+            self.other_weight()
+        };
+        let total = hw_good + hw_bad + other;
+        if !(total > 0.0) {
+            return None;
+        }
+        let mut x = self.rng.gen::<f64>() * total;
+        if x < hw_good + hw_bad {
+            let bad = x >= hw_good;
+            // node hardware: pick the class by its share of the node rate
+            let mut y = self.rng.gen::<f64>() * self.node_hw_per_s * H;
+            let mut last = None;
+            for (i, c) in self.classes.iter().enumerate() {
+                if c.node_hw {
+                    let wgt = c.rate
+                        * if c.scope == Scope::Gpu {
+                            self.gpus_per_node
+                        } else {
+                            1.0
+                        };
+                    last = Some(i);
+                    if y < wgt {
+                        return Some((i, Some(bad)));
+                    }
+                    y -= wgt;
+                }
+            }
+            return last.map(|i| (i, Some(bad)));
+        }
+        x -= hw_good + hw_bad;
+        let mut last = None;
+        for (i, c) in self.classes.iter().enumerate() {
+            let wgt = self.class_weight(c);
+            if wgt > 0.0 {
+                last = Some(i);
+                if x < wgt {
+                    return Some((i, None));
+                }
+                x -= wgt;
+            }
+        }
+        if self.sdc_weight() > 0.0 {
+            return Some((usize::MAX, None));
+        }
+        last.map(|i| (i, None))
+    }
+
+    fn on_failure(&mut self) {
+        let Some((ci, first_bad)) = self.pick_class() else {
+            self.draw_failure();
+            return;
+        };
+        if ci == usize::MAX {
+            // an SDC trigger: corruption begins now; found detect_delay later
+            self.res.sdc_triggers += 1;
+            let rollback = if self.phase == Phase::Training {
+                self.seg_persisted(self.now - self.seg_start)
+            } else {
+                self.seg_persist
+            };
+            self.sdc_pending = Some((self.now + self.p.sdc.detect_delay_s, rollback));
+            self.log("sdc_trigger", "sdc", 1);
+            self.draw_failure();
+            return;
+        }
+        let c = &self.classes[ci];
+        let (cause, scope, removes) = (c.cause, c.scope, c.removes);
+        let name = self.p.classes[ci].name.clone();
+        self.res.failures += 1;
+        let blast = if removes {
+            match scope {
+                Scope::Gpu | Scope::Node => 1,
+                Scope::Rack => self.p.nodes_per_rack as u64,
+                Scope::Hall => self.p.nodes_per_hall,
+                Scope::Job | Scope::NodeTransient => 0,
+            }
+        } else {
+            0
+        };
+        let memory_ok = scope != Scope::Hall;
+        match self.phase {
+            Phase::Waiting => {
+                // idle nodes of the waiting job fail: more to wait for, no new interruption
+                self.log("failure", &name, blast);
+                self.remove_to_repair(blast, first_bad);
+                self.draw_failure();
+            }
+            Phase::Maintenance => {
+                self.draw_failure();
+            }
+            Phase::Training => {
+                self.interrupt(cause, &name, blast, first_bad, memory_ok);
+            }
+            Phase::RestartPre | Phase::RestartPost => {
+                // the restart starts over
+                self.res.unexpected_interruptions += 1;
+                self.res.interruptions_by_cause[cause.index()] += 1;
+                self.log("interruption", &name, blast);
+                self.remove_to_repair(blast, first_bad);
+                let load = self.post_load_s;
+                self.start_restart(load);
+            }
+        }
+    }
+
+    /// An interruption while training: roll back, send nodes to repair, start the recovery chain.
+    fn interrupt(
+        &mut self,
+        cause: Cause,
+        name: &str,
+        blast: u64,
+        first_bad: Option<bool>,
+        memory_ok: bool,
+    ) {
+        self.res.unexpected_interruptions += 1;
+        self.res.interruptions_by_cause[cause.index()] += 1;
+        self.log("interruption", name, blast);
+        let e = self.now - self.seg_start;
+        let persisted = self.seg_persisted(e);
+        let (compute, n) = self.close_segment();
+        let reached = self.seg_saved + compute;
+        let (restore, load) = if self.tiered && memory_ok {
+            (self.seg_saved + n as f64 * self.tau, self.p.memory_load_s)
+        } else {
+            (persisted, self.p.checkpoint_load_s)
+        };
+        let lost = (reached - restore).max(0.0);
+        self.res.lost.lost_work_s += lost;
+        self.recompute_left += lost;
+        self.seg_saved = restore;
+        self.seg_persist = persisted;
+        self.remove_to_repair(blast, first_bad);
+        self.start_restart(load);
+    }
+
+    fn on_sdc_detect(&mut self, rollback: f64) {
+        self.sdc_pending = None;
+        self.res.unexpected_interruptions += 1;
+        self.res.interruptions_by_cause[Cause::Sdc.index()] += 1;
+        self.res.failures += 1;
+        self.log("interruption", "sdc", 1);
+        let (compute, _) = self.close_segment();
+        let reached = self.seg_saved + compute;
+        let target = rollback.min(reached);
+        let lost = reached - target;
+        self.res.lost.lost_work_s += lost;
+        self.recompute_left += lost;
+        self.seg_saved = target;
+        self.seg_persist = target;
+        if self.job_def_gpus > 0 {
+            self.job_def_gpus -= 1;
+        }
+        // the defective node is drained and repaired
+        self.remove_to_repair(1, None);
+        self.start_restart(self.p.checkpoint_load_s);
+    }
+
+    fn on_maintenance(&mut self) {
+        let m = self.p.maintenance.unwrap_or(Maintenance {
+            every_s: f64::INFINITY,
+            duration_s: 0.0,
+        });
+        self.next_maint = self.now + m.every_s;
+        if self.phase != Phase::Training {
+            // absorbed: the job is already down
+            return;
+        }
+        self.res.planned_interruptions += 1;
+        self.res.interruptions_by_cause[Cause::PlannedMaintenance.index()] += 1;
+        self.log("maintenance", "planned", 0);
+        let (compute, _) = self.close_segment();
+        // a final checkpoint: nothing is lost
+        self.seg_saved += compute;
+        self.seg_persist = self.seg_saved;
+        self.recompute_left = 0.0;
+        let end = self.now + self.p.checkpoint_write_s + m.duration_s;
+        self.post_after_maint = true;
+        self.enter(Phase::Maintenance, end);
+    }
+
+    fn on_repair_done(&mut self, k: u64, bad: u64) {
+        self.pools.in_repair -= k;
+        self.log("repair_done", "repair", k);
+        let k0 = k;
+        let mut k = k;
+        let mut bad = bad;
+        if self.deficit > 0 && matches!(self.phase, Phase::Waiting | Phase::RestartPre) {
+            let j = k.min(self.deficit);
+            let jb = bad.min(j);
+            self.join_job(j, jb);
+            k -= j;
+            bad -= jb;
+            if self.deficit == 0 && self.phase == Phase::Waiting {
+                self.post_acq_s = self.p.recovery.standby_swap_s;
+                let end = self.now + self.post_duration();
+                self.enter(Phase::RestartPost, end);
+            }
+        }
+        if k < k0 {
+            self.draw_failure();
+        }
+        if k > 0 {
+            let s = k.min(self.standby_target.saturating_sub(self.pools.standby));
+            let sb = bad.min(s);
+            self.pools.standby += s;
+            self.standby_bad += sb;
+            self.pools.cold += k - s;
+            self.cold_bad += bad - sb;
+        }
+    }
+
+    fn on_phase_end(&mut self) {
+        match self.phase {
+            Phase::RestartPre => self.after_pre(),
+            Phase::RestartPost => {
+                self.log("restart_done", "", 0);
+                self.enter(Phase::Training, f64::INFINITY);
+            }
+            Phase::Maintenance => {
+                // restart without detection or diagnosis
+                self.post_acq_s = 0.0;
+                self.post_load_s = self.p.checkpoint_load_s;
+                let end = self.now + self.post_duration();
+                self.enter(Phase::RestartPost, end);
+            }
+            _ => {}
+        }
+    }
+
+    fn advance_to(&mut self, t: f64) {
+        let dt = t - self.last_t;
+        if dt > 0.0 {
+            self.repair_area += dt * self.pools.in_repair as f64;
+            self.standby_area += dt * self.pools.standby as f64;
+        }
+        self.last_t = t;
+        self.now = t;
+        self.res.min_standby_nodes = self.res.min_standby_nodes.min(self.pools.standby);
+    }
+
+    fn run(mut self) -> (ReplicaResult, Option<Recording>) {
+        let (wall_limit, work_target) = match self.p.run {
+            RunLength::WallS(t) => (t, f64::INFINITY),
+            // a job that cannot finish stops at 1,000× its work
+            RunLength::WorkS(w) => (w * 1000.0, w),
+        };
+        let mut completed = false;
+        loop {
+            let repair_t = self
+                .repairs
+                .peek()
+                .map(|Reverse((t, ..))| f64::from_bits(*t))
+                .unwrap_or(f64::INFINITY);
+            let training = self.phase == Phase::Training;
+            let done_t = if training && work_target.is_finite() {
+                self.seg_start + self.wall_for_work(work_target - self.seg_saved)
+            } else {
+                f64::INFINITY
+            };
+            let maint_t = self.next_maint;
+            let sdc_t = match self.sdc_pending {
+                Some((t, _)) if training => t.max(self.now),
+                _ => f64::INFINITY,
+            };
+            let phase_t = self.phase_end;
+            let fail_t = self.next_fail;
+            let t = wall_limit
+                .min(done_t)
+                .min(maint_t)
+                .min(sdc_t)
+                .min(phase_t)
+                .min(fail_t)
+                .min(repair_t);
+            self.advance_to(t);
+            if t >= wall_limit {
+                break;
+            }
+            if t == done_t {
+                completed = true;
+                break;
+            }
+            if t == repair_t {
+                if let Some(Reverse((_, _, k, bad))) = self.repairs.pop() {
+                    self.on_repair_done(k, bad);
+                }
+            } else if t == phase_t {
+                self.on_phase_end();
+            } else if t == sdc_t {
+                let rb = self.sdc_pending.map(|(_, r)| r).unwrap_or(0.0);
+                self.on_sdc_detect(rb);
+            } else if t == maint_t {
+                self.on_maintenance();
+            } else if t == fail_t {
+                self.on_failure();
+            }
+        }
+        // close the run
+        let mut useful = self.seg_saved;
+        if self.phase == Phase::Training {
+            let (compute, _) = self.close_segment();
+            useful += compute;
+        } else {
+            self.leave_phase();
+        }
+        if self.phase == Phase::Training {
+            self.res.exposure_s += self.now - self.phase_since;
+        }
+        let wall = self.now;
+        let mut res = self.res;
+        res.wall_s = wall;
+        res.useful_s = useful.max(0.0);
+        res.ettr = if wall > 0.0 {
+            (res.useful_s / wall).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        res.completed = completed || work_target.is_infinite();
+        res.mean_nodes_in_repair = if wall > 0.0 {
+            self.repair_area / wall
+        } else {
+            0.0
+        };
+        res.mean_standby_nodes = if wall > 0.0 {
+            self.standby_area / wall
+        } else {
+            self.p.standby_nodes as f64
+        };
+        let _ = self.j_nodes;
+        (res, self.rec)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum PoolId {
+    Standby,
+    Cold,
+    Spare,
+}
+
+/// Bad nodes among `k` drawn without replacement from `n` holding `bad` (hypergeometric; exact
+/// sequential draws for small k, mean with random rounding above).
+fn draw_bad(rng: &mut Pcg64Mcg, k: u64, n: u64, bad: u64) -> u64 {
+    if k == 0 || bad == 0 || n == 0 {
+        return 0;
+    }
+    if k >= n {
+        return bad;
+    }
+    if k <= 32 {
+        let (mut n, mut b, mut got) = (n, bad, 0);
+        for _ in 0..k {
+            if rng.gen::<f64>() * (n as f64) < b as f64 {
+                b -= 1;
+                got += 1;
+            }
+            n -= 1;
+        }
+        got
+    } else {
+        let mean = k as f64 * bad as f64 / n as f64;
+        let base = mean.floor();
+        let extra = if rng.gen::<f64>() < mean - base {
+            1.0
+        } else {
+            0.0
+        };
+        ((base + extra) as u64).min(bad).min(k)
+    }
+}
+
+/// Binomial(n, p) by its normal approximation above 10⁴ trials, exact below.
+fn binomial_approx(rng: &mut Pcg64Mcg, n: u64, p: f64) -> u64 {
+    if p <= 0.0 || n == 0 {
+        return 0;
+    }
+    let mean = n as f64 * p;
+    if n <= 10_000 {
+        return (0..n).filter(|_| rng.gen::<f64>() < p).count() as u64;
+    }
+    let sd = (mean * (1.0 - p)).sqrt();
+    let z = inverse_normal_cdf(rng.gen::<f64>().clamp(1e-12, 1.0 - 1e-12));
+    (mean + z * sd).round().max(0.0) as u64
+}
+
+/// The job's initial unexpected interruption rate (per second): hardware, software, SDC triggers.
+pub fn job_interrupt_rate_per_s(p: &Params, job_nodes: u64) -> f64 {
+    let n = job_nodes as f64;
+    let gpn = p.gpus_per_node as f64;
+    let k = 1.0 + p.bad_nodes.fraction * (p.bad_nodes.multiplier - 1.0);
+    let mut r = 0.0;
+    for c in &p.classes {
+        let node_hw = c.removes_nodes && matches!(c.scope, Scope::Gpu | Scope::Node);
+        let per_s = c.rate_per_hour / H;
+        let v = match c.scope {
+            Scope::Gpu => per_s * n * gpn,
+            Scope::Node | Scope::NodeTransient => per_s * n,
+            Scope::Rack => per_s * n / p.nodes_per_rack as f64,
+            Scope::Hall => per_s * n / p.nodes_per_hall as f64,
+            Scope::Job => per_s,
+        };
+        r += if node_hw { v * k } else { v };
+    }
+    r + p.sdc.trigger_per_hour / H * p.sdc.prevalence * p.job_gpus as f64
+}
+
+/// Run one replica with seed `seed`; `record` keeps the interval timeline and the event log.
+pub fn simulate_replica(p: &Params, seed: u64, record: bool) -> (ReplicaResult, Option<Recording>) {
+    Sim::new(p, seed, record).run()
+}
+
+/// A replica with a pool check after every event (for property tests): returns the result and
+/// whether the node pools stayed conserved and time never went backwards.
+pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
+    let mut s = Sim::new(p, seed, false);
+    let mut ok_pools = true;
+    let mut ok_time = true;
+    // same loop as `run`, with checks; bounded to keep the test fast
+    let (wall_limit, work_target) = match p.run {
+        RunLength::WallS(t) => (t, f64::INFINITY),
+        RunLength::WorkS(w) => (w * 1000.0, w),
+    };
+    let mut last = 0.0;
+    for _ in 0..200_000 {
+        let repair_t = s
+            .repairs
+            .peek()
+            .map(|Reverse((t, ..))| f64::from_bits(*t))
+            .unwrap_or(f64::INFINITY);
+        let training = s.phase == Phase::Training;
+        let done_t = if training && work_target.is_finite() {
+            s.seg_start + s.wall_for_work(work_target - s.seg_saved)
+        } else {
+            f64::INFINITY
+        };
+        let sdc_t = match s.sdc_pending {
+            Some((t, _)) if training => t.max(s.now),
+            _ => f64::INFINITY,
+        };
+        let t = wall_limit
+            .min(done_t)
+            .min(s.next_maint)
+            .min(sdc_t)
+            .min(s.phase_end)
+            .min(s.next_fail)
+            .min(repair_t);
+        if t < last {
+            ok_time = false;
+        }
+        last = t;
+        s.advance_to(t);
+        if t >= wall_limit || t == done_t {
+            break;
+        }
+        if t == repair_t {
+            if let Some(Reverse((_, _, k, bad))) = s.repairs.pop() {
+                s.on_repair_done(k, bad);
+            }
+        } else if t == s.phase_end {
+            s.on_phase_end();
+        } else if t == sdc_t {
+            let rb = s.sdc_pending.map(|(_, r)| r).unwrap_or(0.0);
+            s.on_sdc_detect(rb);
+        } else if t == s.next_maint {
+            s.on_maintenance();
+        } else if t == s.next_fail {
+            s.on_failure();
+        }
+        let repair_sum: u64 = s.repairs.iter().map(|Reverse((_, _, k, _))| *k).sum();
+        if !s.pools.conserved()
+            || repair_sum != s.pools.in_repair
+            || s.pools.job_active + s.deficit != s.j_nodes
+            || s.job_bad > s.pools.job_active
+        {
+            ok_pools = false;
+        }
+    }
+    let (res, _) = s.run();
+    (res, ok_pools, ok_time)
+}

@@ -1,0 +1,320 @@
+//! The Monte Carlo driver: replicas in parallel (rayon), seeded per replica from the scenario seed
+//! and the replica index, so the result is the same whatever the thread count; and the summary.
+
+use crate::engine::{job_interrupt_rate_per_s, replica_seed, simulate_replica, ReplicaResult};
+use crate::formulas::{daly_interval_s, kokolis_ettr, quantile_sorted, reinit_s};
+use crate::params::{Cause, Checkpoint, Params};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Mean and percentiles of a quantity over replicas.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Dist {
+    pub mean: f64,
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Dist {
+    pub fn of(values: &[f64]) -> Dist {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return Dist::default();
+        }
+        v.sort_by(|a, b| a.total_cmp(b));
+        Dist {
+            mean: v.iter().sum::<f64>() / v.len() as f64,
+            p5: quantile_sorted(&v, 0.05),
+            p50: quantile_sorted(&v, 0.5),
+            p95: quantile_sorted(&v, 0.95),
+            min: v[0],
+            max: v[v.len() - 1],
+        }
+    }
+}
+
+/// Interruptions per replica.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Interruptions {
+    /// Unexpected interruptions, mean over replicas.
+    pub mean: f64,
+    pub p5: f64,
+    pub p50: f64,
+    pub p95: f64,
+    /// Mean unexpected interruptions by cause.
+    pub by_cause: BTreeMap<String, f64>,
+    /// Planned (maintenance) interruptions, mean.
+    pub planned_mean: f64,
+    /// Every failure event (also those while the job already waited), mean.
+    pub failures_mean: f64,
+    pub sdc_triggers_mean: f64,
+}
+
+/// Mean lost wall-clock time by cause, seconds per replica.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct LostBreakdown {
+    pub lost_work_s: f64,
+    pub restart_s: f64,
+    pub waiting_for_spares_s: f64,
+    pub checkpoint_write_s: f64,
+    pub planned_maintenance_s: f64,
+}
+
+/// Spare pools and their use.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct SpareUse {
+    pub standby_nodes: u64,
+    pub idle_nodes: u64,
+    pub spare_pool_nodes: u64,
+    pub mean_nodes_in_repair: f64,
+    pub peak_nodes_in_repair: Dist,
+    pub mean_standby_nodes: f64,
+    /// Fewest standbys left at any moment, mean over replicas.
+    pub min_standby_nodes_mean: f64,
+    /// Share of replicas that ever waited for spares.
+    pub replicas_waiting_fraction: f64,
+}
+
+/// Recommendations for a target percentile.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Recommendation {
+    /// The share of runs the recommendation should hold for (0.95: the ETTR met in 95% of runs).
+    pub target_percentile: f64,
+    /// The interval (among multiples of Daly's) with the best ETTR at that percentile.
+    pub checkpoint_interval_s: f64,
+    /// ETTR reached in `target_percentile` of runs at that interval.
+    pub ettr_at_target: f64,
+    /// Daly's optimum for the job's interruption rate and write time.
+    pub daly_interval_s: f64,
+    /// Warm standby nodes that cover the peak number of nodes in repair in `target_percentile` of
+    /// runs, so the job never waits for spares.
+    pub standby_nodes: u64,
+    /// Candidates evaluated: (interval s, ETTR at the percentile).
+    pub candidates: Vec<(f64, f64)>,
+}
+
+/// The summary of a Monte Carlo run.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Summary {
+    pub preset: String,
+    pub replicas: u64,
+    pub seed: u64,
+    pub job_gpus: u64,
+    pub job_nodes: u64,
+    pub wall_s: Dist,
+    pub ettr: Dist,
+    pub interruptions: Interruptions,
+    pub lost_time_s_by_cause: LostBreakdown,
+    pub spares: SpareUse,
+    pub checkpoint_interval_s: f64,
+    pub checkpoint_write_s: f64,
+    pub checkpoint_load_s: f64,
+    /// Restart overhead per interruption with a warm standby (detect … load), seconds.
+    pub restart_overhead_s: f64,
+    /// Job mean time to an unexpected interruption, exposure / interruptions, seconds (mean over
+    /// replicas of the ratio of sums).
+    pub job_mttf_s: f64,
+    /// Kokolis et al.'s closed-form E[ETTR] at these parameters, for comparison.
+    pub closed_form_ettr: f64,
+    /// Share of replicas that reached their work target (work-length runs).
+    pub completed_fraction: f64,
+    pub recommendation: Option<Recommendation>,
+}
+
+/// Restart overhead u0 with a warm standby: detect + diagnose + swap + re-init + fixed + load.
+pub fn restart_overhead_s(p: &Params) -> f64 {
+    let r = p.recovery;
+    r.detect_s
+        + r.diagnose_s
+        + r.standby_swap_s
+        + reinit_s(
+            r.reinit_ref_s,
+            r.reinit_ref_gpus,
+            r.reinit_exponent,
+            p.job_gpus as f64,
+        )
+        + r.restart_fixed_s
+        + p.checkpoint_load_s
+}
+
+/// The checkpoint interval a policy resolves to at the job's initial interruption rate.
+pub fn resolved_interval_s(p: &Params) -> f64 {
+    let raw = match p.checkpoint {
+        Checkpoint::Fixed { interval_s } => interval_s,
+        Checkpoint::YoungDaly => {
+            let rate = job_interrupt_rate_per_s(p, p.job_nodes());
+            let mtbi = if rate > 0.0 {
+                1.0 / rate
+            } else {
+                f64::INFINITY
+            };
+            daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s)
+        }
+        Checkpoint::Tiered {
+            memory_interval_s, ..
+        } => memory_interval_s,
+    };
+    (raw / p.step_s).ceil().max(1.0) * p.step_s
+}
+
+/// Every replica's result, in replica order. `on_done` is called once per finished replica (for a
+/// progress bar); it must not print from here (the caller decides).
+pub fn results(p: &Params, replicas: u64, on_done: &(dyn Fn() + Sync)) -> Vec<ReplicaResult> {
+    (0..replicas)
+        .into_par_iter()
+        .map(|i| {
+            let (r, _) = simulate_replica(p, replica_seed(p.seed, i), false);
+            on_done();
+            r
+        })
+        .collect()
+}
+
+/// Summarise replica results.
+pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
+    let n = rs.len().max(1) as f64;
+    let col = |f: &dyn Fn(&ReplicaResult) -> f64| -> Vec<f64> { rs.iter().map(f).collect() };
+    let mean = |f: &dyn Fn(&ReplicaResult) -> f64| -> f64 { rs.iter().map(f).sum::<f64>() / n };
+    let intr = Dist::of(&col(&|r| r.unexpected_interruptions as f64));
+    let mut by_cause = BTreeMap::new();
+    for c in Cause::ALL {
+        if c == Cause::PlannedMaintenance {
+            continue;
+        }
+        let m = mean(&|r| r.interruptions_by_cause[c.index()] as f64);
+        by_cause.insert(c.name().to_string(), m);
+    }
+    let exposure: f64 = rs.iter().map(|r| r.exposure_s).sum();
+    let intr_total: f64 = rs.iter().map(|r| r.unexpected_interruptions as f64).sum();
+    let rate = job_interrupt_rate_per_s(p, p.job_nodes());
+    let interval = resolved_interval_s(p);
+    let u0 = restart_overhead_s(p);
+    Summary {
+        preset: p.preset.clone(),
+        replicas: rs.len() as u64,
+        seed: p.seed,
+        job_gpus: p.job_gpus,
+        job_nodes: p.job_nodes(),
+        wall_s: Dist::of(&col(&|r| r.wall_s)),
+        ettr: Dist::of(&col(&|r| r.ettr)),
+        interruptions: Interruptions {
+            mean: intr.mean,
+            p5: intr.p5,
+            p50: intr.p50,
+            p95: intr.p95,
+            by_cause,
+            planned_mean: mean(&|r| r.planned_interruptions as f64),
+            failures_mean: mean(&|r| r.failures as f64),
+            sdc_triggers_mean: mean(&|r| r.sdc_triggers as f64),
+        },
+        lost_time_s_by_cause: LostBreakdown {
+            lost_work_s: mean(&|r| r.lost.lost_work_s),
+            restart_s: mean(&|r| r.lost.restart_s),
+            waiting_for_spares_s: mean(&|r| r.lost.waiting_for_spares_s),
+            checkpoint_write_s: mean(&|r| r.lost.checkpoint_write_s),
+            planned_maintenance_s: mean(&|r| r.lost.planned_maintenance_s),
+        },
+        spares: SpareUse {
+            standby_nodes: p.standby_nodes,
+            idle_nodes: p.cold_nodes,
+            spare_pool_nodes: p.spare_nodes,
+            mean_nodes_in_repair: mean(&|r| r.mean_nodes_in_repair),
+            peak_nodes_in_repair: Dist::of(&col(&|r| r.peak_nodes_in_repair as f64)),
+            mean_standby_nodes: mean(&|r| r.mean_standby_nodes),
+            min_standby_nodes_mean: mean(&|r| r.min_standby_nodes as f64),
+            replicas_waiting_fraction: mean(&|r| {
+                if r.lost.waiting_for_spares_s > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }),
+        },
+        checkpoint_interval_s: interval,
+        checkpoint_write_s: p.checkpoint_write_s,
+        checkpoint_load_s: p.checkpoint_load_s,
+        restart_overhead_s: u0,
+        job_mttf_s: if intr_total > 0.0 {
+            exposure / intr_total
+        } else {
+            0.0
+        },
+        closed_form_ettr: kokolis_ettr(rate, u0, interval, p.checkpoint_write_s),
+        completed_fraction: mean(&|r| if r.completed { 1.0 } else { 0.0 }),
+        recommendation: None,
+    }
+}
+
+/// Run `replicas` replicas and summarise them.
+pub fn run(p: &Params, replicas: u64, on_done: &(dyn Fn() + Sync)) -> Summary {
+    let rs = results(p, replicas, on_done);
+    summarize(p, &rs)
+}
+
+/// Recommend a checkpoint interval and a warm-standby count for the share `target` of runs
+/// (e.g. 0.95), from `replicas` replicas per candidate with common random numbers.
+/// Candidates: Daly's interval × {¼, ½, 1/√2, 1, √2, 2, 4} (at least one step and the write time).
+pub fn recommend(
+    p: &Params,
+    summary: &Summary,
+    replicas: u64,
+    target: f64,
+    on_done: &(dyn Fn() + Sync),
+) -> Recommendation {
+    let rate = job_interrupt_rate_per_s(p, p.job_nodes());
+    let mtbi = if rate > 0.0 {
+        1.0 / rate
+    } else {
+        f64::INFINITY
+    };
+    let daly = daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s);
+    let q = (1.0 - target).clamp(0.0, 1.0);
+    let mut cands = vec![];
+    let tiered = matches!(p.checkpoint, Checkpoint::Tiered { .. });
+    for m in [
+        0.25,
+        0.5,
+        std::f64::consts::FRAC_1_SQRT_2,
+        1.0,
+        std::f64::consts::SQRT_2,
+        2.0,
+        4.0,
+    ] {
+        let iv = (daly * m).max(p.step_s).max(p.checkpoint_write_s);
+        let mut pc = p.clone();
+        if !tiered {
+            pc.checkpoint = Checkpoint::Fixed { interval_s: iv };
+        }
+        let rs = results(&pc, replicas, on_done);
+        let mut e: Vec<f64> = rs.iter().map(|r| r.ettr).collect();
+        e.sort_by(|a, b| a.total_cmp(b));
+        cands.push((resolved_interval_s(&pc), quantile_sorted(&e, q)));
+        if tiered {
+            break;
+        }
+    }
+    let best = cands
+        .iter()
+        .copied()
+        .fold((0.0, -1.0), |b, c| if c.1 > b.1 { c } else { b });
+    let mut peaks: Vec<f64> = vec![summary.spares.peak_nodes_in_repair.max];
+    peaks.clear();
+    // the peak nodes in repair, at the target share of runs
+    let rs = results(p, replicas, on_done);
+    for r in &rs {
+        peaks.push(r.peak_nodes_in_repair as f64);
+    }
+    peaks.sort_by(|a, b| a.total_cmp(b));
+    Recommendation {
+        target_percentile: target,
+        checkpoint_interval_s: best.0,
+        ettr_at_target: best.1.max(0.0),
+        daly_interval_s: (daly / p.step_s).ceil().max(1.0) * p.step_s,
+        standby_nodes: quantile_sorted(&peaks, target).ceil() as u64,
+        candidates: cands,
+    }
+}
