@@ -1,0 +1,107 @@
+//! Property tests: node pools are conserved, time never runs backwards, ETTR stays in [0, 1],
+//! useful + lost time = wall time, and the recorded intervals tile the run.
+
+use proptest::prelude::*;
+use sim::params::*;
+
+fn params(
+    nodes: u64,
+    rate_scale: f64,
+    standby: u64,
+    cold: u64,
+    spare: u64,
+    bad: f64,
+    lifetime: u8,
+    ckpt: u8,
+    down: bool,
+    maint: bool,
+    seed: u64,
+) -> Params {
+    let mut p = sim::presets::airesim_default_params(seed);
+    let llama = sim::presets::preset("llama3").unwrap();
+    p.classes = llama.classes;
+    for c in &mut p.classes {
+        c.rate_per_hour *= rate_scale;
+    }
+    // a hall-power class with a real rate, to exercise large blast radii
+    if let Some(c) = p.classes.iter_mut().find(|c| c.name == "hall-power") {
+        c.rate_per_hour = 1e-3 * rate_scale;
+    }
+    p.sdc = llama.sdc;
+    p.sdc.trigger_per_hour *= 50.0;
+    p.job_gpus = nodes * 8;
+    p.nodes_per_hall = (nodes / 2).max(1);
+    p.nodes_per_rack = 2;
+    p.standby_nodes = standby;
+    p.cold_nodes = cold;
+    p.spare_nodes = spare;
+    p.bad_nodes = BadNodes {
+        fraction: bad,
+        multiplier: 5.0,
+    };
+    p.lifetime = match lifetime {
+        0 => Lifetime::Exponential,
+        1 => Lifetime::Weibull { shape: 0.7 },
+        _ => Lifetime::Lognormal { sigma: 1.2 },
+    };
+    p.checkpoint_write_s = 20.0;
+    p.checkpoint_load_s = 30.0;
+    p.memory_load_s = 2.0;
+    p.checkpoint = match ckpt {
+        0 => Checkpoint::Fixed { interval_s: 1800.0 },
+        1 => Checkpoint::YoungDaly,
+        _ => Checkpoint::Tiered {
+            memory_interval_s: 120.0,
+            memory_write_s: 1.0,
+            persist_every: 10,
+        },
+    };
+    p.recovery = llama.recovery;
+    p.failures_while_down = down;
+    p.maintenance = if maint { llama.maintenance } else { None };
+    p.run = RunLength::WallS(10.0 * 86400.0);
+    p
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn conserved_monotone_bounded(
+        nodes in 1u64..3000,
+        rate_scale in 0.0f64..200.0,
+        standby in 0u64..40,
+        cold in 0u64..40,
+        spare in 0u64..40,
+        bad in 0.0f64..0.5,
+        lifetime in 0u8..3,
+        ckpt in 0u8..3,
+        down in any::<bool>(),
+        maint in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let p = params(nodes, rate_scale, standby, cold, spare, bad, lifetime, ckpt, down, maint, seed);
+        prop_assert!(p.check().is_ok());
+        let (r, pools_ok, time_ok) = sim::engine::simulate_checked(&p, seed);
+        prop_assert!(pools_ok, "node pools not conserved");
+        prop_assert!(time_ok, "time went backwards");
+        prop_assert!(r.ettr >= 0.0 && r.ettr <= 1.0, "ETTR {}", r.ettr);
+        prop_assert!(r.ettr.is_finite());
+        let total = r.useful_s + r.lost.total_s();
+        prop_assert!((total - r.wall_s).abs() <= 1e-6 * r.wall_s.max(1.0), "{} vs {}", total, r.wall_s);
+
+        // the recorded timeline tiles [0, wall] with ordered, non-empty intervals
+        let (r2, rec) = sim::simulate_replica(&p, seed, true);
+        prop_assert_eq!(r2.ettr, sim::simulate_replica(&p, seed, false).0.ettr);
+        let rec = rec.unwrap();
+        let mut t = 0.0;
+        for i in &rec.intervals {
+            prop_assert!((i.start_s - t).abs() < 1e-6 * t.max(1.0), "gap at {}: {:?}", t, i);
+            prop_assert!(i.end_s > i.start_s);
+            t = i.end_s;
+        }
+        prop_assert!((t - r2.wall_s).abs() < 1e-6 * r2.wall_s.max(1.0), "ends at {} not {}", t, r2.wall_s);
+        for e in rec.events.windows(2) {
+            prop_assert!(e[1].t_s >= e[0].t_s);
+        }
+    }
+}
