@@ -36,6 +36,8 @@ enum Cmd {
     Validate(cmd::validate::Args),
     /// List catalogue kinds, entries of a kind, or show one entry.
     Catalog(cmd::catalog::Args),
+    /// Reliability Monte Carlo: failures, checkpoints, spares, repair, goodput.
+    Simulate(cmd::simulate::Args),
 }
 
 /// Options shared by every command.
@@ -85,6 +87,7 @@ fn main() -> ExitCode {
         Cmd::Plan(a) => cmd::plan::run(a, &common).map(|s| single(&common, s)),
         Cmd::Validate(a) => cmd::validate::run(a, &common).map(|s| single(&common, s)),
         Cmd::Catalog(a) => cmd::catalog::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Simulate(a) => cmd::simulate::run(a, &common).map(|s| single(&common, s)),
     };
     match result {
         Ok(out) => {

@@ -6,6 +6,7 @@
 pub mod fmt;
 pub mod html;
 pub mod plan;
+pub mod simulate;
 
 use serde::Serialize;
 

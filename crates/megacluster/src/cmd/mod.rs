@@ -3,4 +3,5 @@
 pub mod catalog;
 pub mod plan;
 pub mod run;
+pub mod simulate;
 pub mod validate;

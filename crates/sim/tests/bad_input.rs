@@ -1,0 +1,120 @@
+//! Bad `[reliability]` input: a clear error naming the field (the CLI exits 2 on these).
+
+fn load(extra: &str) -> Result<sim::Params, spec::SpecError> {
+    let src = format!(
+        r#"
+name = "bad"
+[[site]]
+name = "x"
+[[site.hall]]
+system = "hgx-h100"
+gpus = 1024
+fabric = "roce-400g-3tier"
+[job]
+model = "llama3-405b"
+tokens = "15.6T"
+seq = 8192
+global_batch = "16M"
+[reliability]
+{extra}
+"#
+    );
+    let s = spec::parse_scenario("bad.toml", &src, &spec::Catalog::embedded())?;
+    sim::from_scenario(&s).map(|(p, _)| p)
+}
+
+fn field_of(extra: &str) -> (String, String) {
+    let e = load(extra).expect_err(extra);
+    assert!(e.line.is_some(), "no line for {extra}: {e}");
+    (e.path.clone(), e.to_string())
+}
+
+#[test]
+fn each_bad_value_names_its_field() {
+    for (extra, field, words) in [
+        (
+            "rates = { faulty-gpu = -1e-6 }",
+            "reliability.rates.faulty-gpu",
+            "not below zero",
+        ),
+        (
+            "rates = { faulty-gpu = nan }",
+            "reliability.rates.faulty-gpu",
+            "finite",
+        ),
+        (
+            "rate_scale = -2.0",
+            "reliability.rate_scale",
+            "not below zero",
+        ),
+        (
+            "repair = { p_manual = 1.5 }",
+            "reliability.repair.p_manual",
+            "[0, 1]",
+        ),
+        (
+            "repair = { p_auto_false = -0.1 }",
+            "reliability.repair.p_auto_false",
+            "[0, 1]",
+        ),
+        (
+            "sdc = { prevalence = 2 }",
+            "reliability.sdc.prevalence",
+            "[0, 1]",
+        ),
+        (
+            "bad_nodes = { fraction = 0.1, multiplier = 0.5 }",
+            "reliability.bad_nodes.multiplier",
+            "at least 1",
+        ),
+        (
+            "job_gpus = 512\nspares = 100",
+            "reliability.spares",
+            "more than the pool holds",
+        ),
+        (
+            "checkpoint = \"1 s\"",
+            "reliability.checkpoint",
+            "shorter than its write time",
+        ),
+        (
+            "checkpoint = { memory = \"5 min\", persistent = \"1 min\" }",
+            "reliability.checkpoint.persistent",
+            "at least",
+        ),
+        (
+            "preset = \"lama3\"",
+            "reliability.preset",
+            "did you mean `llama3`",
+        ),
+        (
+            "rates = { faulty-gpus = 1e-6 }",
+            "reliability.rates.faulty-gpus",
+            "did you mean `faulty-gpu`",
+        ),
+        ("job_gpus = 4096", "reliability.job_gpus", "hold 128"),
+        (
+            "lifetime = { weibull = -1 }",
+            "reliability.lifetime.weibull",
+            "greater than zero",
+        ),
+    ] {
+        let (path, msg) = field_of(extra);
+        assert_eq!(path, field, "{extra}: {msg}");
+        assert!(msg.contains(words), "{extra}: {msg}");
+    }
+}
+
+#[test]
+fn good_input_resolves() {
+    let p = load("preset = \"meta-rsc-low\"\ncheckpoint = { memory = \"2 min\", persistent = \"30 min\" }\nspares = 4\nlifetime = { weibull = 0.8 }\nmaintenance = \"none\"").unwrap();
+    assert_eq!(p.standby_nodes, 4);
+    assert!(p.maintenance.is_none());
+    assert!(matches!(
+        p.checkpoint,
+        sim::params::Checkpoint::Tiered {
+            persist_every: 15,
+            ..
+        }
+    ));
+}
