@@ -260,7 +260,7 @@ pub fn run(p: &Params, replicas: u64, on_done: &(dyn Fn() + Sync)) -> Summary {
 /// Candidates: Daly's interval × {¼, ½, 1/√2, 1, √2, 2, 4} (at least one step and the write time).
 pub fn recommend(
     p: &Params,
-    summary: &Summary,
+    _summary: &Summary,
     replicas: u64,
     target: f64,
     on_done: &(dyn Fn() + Sync),
@@ -301,13 +301,11 @@ pub fn recommend(
         .iter()
         .copied()
         .fold((0.0, -1.0), |b, c| if c.1 > b.1 { c } else { b });
-    let mut peaks: Vec<f64> = vec![summary.spares.peak_nodes_in_repair.max];
-    peaks.clear();
     // the peak nodes in repair, at the target share of runs
-    let rs = results(p, replicas, on_done);
-    for r in &rs {
-        peaks.push(r.peak_nodes_in_repair as f64);
-    }
+    let mut peaks: Vec<f64> = results(p, replicas, on_done)
+        .iter()
+        .map(|r| r.peak_nodes_in_repair as f64)
+        .collect();
     peaks.sort_by(|a, b| a.total_cmp(b));
     Recommendation {
         target_percentile: target,
