@@ -472,12 +472,14 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
                 ))
             }
         },
-        Some(other) => return Err(ctx.err(
-            &f("spares"),
-            format!(
+        Some(other) => {
+            return Err(ctx.err(
+                &f("spares"),
+                format!(
                 "spares must be \"auto\" or a whole number of nodes not below zero, got {other}"
             ),
-        )),
+            ))
+        }
     };
     if let Some(c) = r.spare_pool {
         let v = c.count();
