@@ -38,6 +38,14 @@ enum Cmd {
     Catalog(cmd::catalog::Args),
     /// Reliability Monte Carlo: failures, checkpoints, spares, repair, goodput.
     Simulate(cmd::simulate::Args),
+    /// Training step model: step breakdown, MFU/HFU, memory per GPU.
+    Train(cmd::train::Args),
+    /// Search parallel layouts (tp, pp, dp, ep, cp, microbatch, recompute, schedule, overlap).
+    Search(cmd::search::Args),
+    /// Power trace, grid-code checks, mitigations and their cost, cooling and water.
+    Power(cmd::power::Args),
+    /// Multi-site training: each cross-site strategy's efficiency against one site.
+    Multisite(cmd::multisite::Args),
 }
 
 /// Options shared by every command.
@@ -88,6 +96,10 @@ fn main() -> ExitCode {
         Cmd::Validate(a) => cmd::validate::run(a, &common).map(|s| single(&common, s)),
         Cmd::Catalog(a) => cmd::catalog::run(a, &common).map(|s| single(&common, s)),
         Cmd::Simulate(a) => cmd::simulate::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Train(a) => cmd::train::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Search(a) => cmd::search::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Power(a) => cmd::power::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Multisite(a) => cmd::multisite::run(a, &common).map(|s| single(&common, s)),
     };
     match result {
         Ok(out) => {

@@ -1,14 +1,32 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! megacluster's power model: the cluster's power trace, grid-code checks, mitigations and what
+//! they cost, cooling and water.
+//!
+//! Architecture invariant: pure functions over traces. The trace is built per synchronised group
+//! of GPUs (a hall, a pipeline stage), piecewise-constant in time and averaged exactly into uniform
+//! bins, never per GPU: its cost grows with the window's samples and the number of groups, not with
+//! the GPU count. No printing here; `report` formats.
+//!
+//! Data flow: [`profile::StepShape`] (one step as phases of activity, from `perf`) and
+//! [`profile::RunInterval`]s (the run's states, from `sim`) → [`trace::it_trace`] per group through
+//! the calibrated [`draw::GpuDraw`] → facility power through PUE → mitigations
+//! ([`trace::GpuMitigation`], [`storage::run_storage`], [`storage::dispatch_turbines`]) →
+//! [`grid::metrics`] and [`grid::check`] against a [`grid::GridCode`] → costs
+//! ([`analysis::analyse`]); [`solve::solve`] searches mitigations; [`cooling`] turns a climate
+//! into PUE and water by the hour.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod analysis;
+pub mod cooling;
+pub mod draw;
+pub mod grid;
+pub mod profile;
+pub mod scenario;
+pub mod solve;
+pub mod spectrum;
+pub mod storage;
+pub mod trace;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use analysis::{analyse, Analysis, Inputs, Mitigation, Prices, Window};
+pub use draw::{Cluster, GpuDraw, Group};
+pub use grid::GridCode;
+pub use profile::{PhaseDraw, RunInterval, RunState, StepShape};
+pub use trace::{GpuMitigation, Trace};

@@ -5,8 +5,12 @@
 
 pub mod fmt;
 pub mod html;
+pub mod multisite;
 pub mod plan;
+pub mod power;
 pub mod simulate;
+pub mod svg;
+pub mod train;
 
 use serde::Serialize;
 

@@ -21,6 +21,12 @@ pub struct RawJob {
     pub precision: Precision,
     #[serde(default)]
     pub parallelism: RawParallelism,
+    /// Fused (flash) attention kernels; `false` for GPT-3-era runs that materialise the scores.
+    #[serde(default = "yes")]
+    pub flash_attention: bool,
+    /// Dropout layers (GPT-3-era training); modern pre-training runs without.
+    #[serde(default)]
+    pub dropout: bool,
     /// Cross-site synchronisation (multi-site issue); kept as TOML until its types land.
     #[serde(default)]
     pub sync: Option<toml::Value>,
@@ -94,6 +100,40 @@ pub struct FixedParallelism {
     /// Sequence parallelism alongside TP.
     #[serde(default = "yes")]
     pub sequence_parallel: bool,
+    /// Which communication overlaps with compute.
+    #[serde(default)]
+    pub overlap: OverlapSwitches,
+}
+
+/// Which communication runs concurrently with compute. Defaults follow Megatron-Core's usual
+/// production settings: TP communication overlap (Transformer Engine), overlapped pipeline
+/// sends, overlapped gradient reduce and parameter gather, ring attention overlapped; expert
+/// all-to-all not overlapped (it needs a DualPipe-style schedule).
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OverlapSwitches {
+    #[serde(default = "yes")]
+    pub tp: bool,
+    #[serde(default = "yes")]
+    pub pp: bool,
+    #[serde(default = "yes")]
+    pub dp: bool,
+    #[serde(default)]
+    pub ep: bool,
+    #[serde(default = "yes")]
+    pub cp: bool,
+}
+
+impl Default for OverlapSwitches {
+    fn default() -> Self {
+        OverlapSwitches {
+            tp: true,
+            pp: true,
+            dp: true,
+            ep: false,
+            cp: true,
+        }
+    }
 }
 
 fn one() -> u32 {
@@ -142,6 +182,8 @@ pub struct Job {
     pub global_batch_tokens: f64,
     pub precision: Precision,
     pub parallelism: RawParallelism,
+    pub flash_attention: bool,
+    pub dropout: bool,
     #[serde(skip)]
     pub sync: Option<toml::Value>,
 }
@@ -233,6 +275,8 @@ pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
         global_batch_tokens: gb,
         precision: j.precision,
         parallelism: j.parallelism,
+        flash_attention: j.flash_attention,
+        dropout: j.dropout,
         sync: j.sync,
     })
 }

@@ -1,17 +1,368 @@
-//! The `[power]` section (owned by the power model). Placeholder until its fields land:
-//! any field is rejected with a clear message.
+//! The `[power]` section: grid code and its overrides, the synthetic step shape used until the step
+//! model provides one, the analysis window, the climate for cooling, and mitigations. Parsed and
+//! range-checked here; the model (`power`) merges it with its presets. Every field is optional.
+//!
+//! ```toml
+//! [power]
+//! grid_code = "ercot-large-load"   # preset in crates/power/data/grid_codes.toml
+//! grid = { ramp_up = "50 MW/min", ramp_window = "1 s", band = ["0.1 Hz", "20 Hz"], band_limit = "20%" }
+//! step_time = "2 s"                # synthetic step: compute, then exposed communication
+//! compute_fraction = "80%"
+//! window = "30 min"                # fine analysis window ...
+//! resolution = "10 ms"             # ... and its sample step
+//! climate = "memphis"              # hourly year for cooling (crates/power/data/climate.toml)
+//! mitigation = { gpu_floor = "90%", rack_storage = "65 J", battery = { power = "300 MW", energy = "120 MWh" } }
+//! ```
 
 use crate::ctx::Ctx;
-use crate::error::SpecError;
+use crate::error::{did_you_mean, SpecError};
+use crate::units::*;
 use serde::{Deserialize, Serialize};
+
+/// Grid-code presets (names checked here so a typo is a located error with a hint).
+const GRID_CODES_TOML: &str = include_str!("../../power/data/grid_codes.toml");
+/// Climate presets for the cooling model.
+const CLIMATE_TOML: &str = include_str!("../../power/data/climate.toml");
+
+/// Names of the top-level tables under `[<kind>.*]` of an embedded data file.
+fn preset_names(src: &str, kind: &str) -> Vec<String> {
+    toml::from_str::<toml::Table>(src)
+        .ok()
+        .and_then(|t| t.get(kind).and_then(|v| v.as_table()).cloned())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Grid-code preset names.
+pub fn grid_code_names() -> Vec<String> {
+    preset_names(GRID_CODES_TOML, "grid_code")
+}
+
+/// Climate preset names.
+pub fn climate_names() -> Vec<String> {
+    preset_names(CLIMATE_TOML, "climate")
+}
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPower {}
+pub struct RawPower {
+    #[serde(default)]
+    grid_code: Option<String>,
+    #[serde(default)]
+    grid: Option<RawGrid>,
+    #[serde(default)]
+    step_time: Option<Duration>,
+    #[serde(default)]
+    compute_fraction: Option<Fraction>,
+    #[serde(default)]
+    comm_activity: Option<Fraction>,
+    #[serde(default)]
+    gpu_compute: Option<Fraction>,
+    #[serde(default)]
+    gpu_idle: Option<Fraction>,
+    #[serde(default)]
+    node_measured_max: Option<Fraction>,
+    #[serde(default)]
+    window: Option<Duration>,
+    #[serde(default)]
+    resolution: Option<Duration>,
+    #[serde(default)]
+    climate: Option<String>,
+    #[serde(default)]
+    mitigation: Option<RawMitigation>,
+}
 
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct PowerSection {}
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrid {
+    #[serde(default)]
+    ramp_up: Option<PowerRamp>,
+    #[serde(default)]
+    ramp_down: Option<PowerRamp>,
+    #[serde(default)]
+    ramp_window: Option<Duration>,
+    #[serde(default)]
+    dynamic_range: Option<Fraction>,
+    #[serde(default)]
+    band: Option<Vec<Frequency>>,
+    #[serde(default)]
+    band_limit: Option<Fraction>,
+    #[serde(default)]
+    large_load: Option<Power>,
+    #[serde(default)]
+    load_loss: Option<Power>,
+}
 
-pub fn resolve(_ctx: &Ctx, _p: &str, _r: RawPower) -> Result<PowerSection, SpecError> {
-    Ok(PowerSection {})
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMitigation {
+    #[serde(default)]
+    gpu_floor: Option<Fraction>,
+    #[serde(default)]
+    gpu_ramp_up: Option<PowerRamp>,
+    #[serde(default)]
+    gpu_ramp_down: Option<PowerRamp>,
+    #[serde(default)]
+    filler: Option<Fraction>,
+    #[serde(default)]
+    filler_slowdown: Option<Fraction>,
+    #[serde(default)]
+    rack_storage: Option<Energy>,
+    #[serde(default)]
+    battery: Option<RawStorage>,
+    #[serde(default)]
+    battery_tau: Option<Duration>,
+    #[serde(default)]
+    soc_min: Option<Fraction>,
+    #[serde(default)]
+    soc_max: Option<Fraction>,
+    #[serde(default)]
+    turbine_ramp: Option<PowerRamp>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    power: Power,
+    energy: Energy,
+    #[serde(default)]
+    efficiency: Option<Fraction>,
+}
+
+/// Overrides of a grid-code preset; `None` keeps the preset's value.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct GridOverrides {
+    pub ramp_up_w_per_s: Option<f64>,
+    pub ramp_down_w_per_s: Option<f64>,
+    pub ramp_window_s: Option<f64>,
+    pub dynamic_range_fraction: Option<f64>,
+    pub band_low_hz: Option<f64>,
+    pub band_high_hz: Option<f64>,
+    pub band_energy_limit_fraction: Option<f64>,
+    pub large_load_w: Option<f64>,
+    pub load_loss_w: Option<f64>,
+}
+
+/// A storage system given in the `[power]` section.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StorageSpec {
+    pub power_w: f64,
+    pub energy_j: f64,
+    /// Round-trip efficiency; `None`: the model's default.
+    pub efficiency: Option<f64>,
+}
+
+/// Mitigations as written; `None`: not used (or the model's default for a parameter).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct MitigationSpec {
+    /// GPU minimum power floor as a fraction of TDP.
+    pub gpu_floor_fraction: Option<f64>,
+    /// Per-GPU ramp limits.
+    pub gpu_ramp_up_w_per_s: Option<f64>,
+    pub gpu_ramp_down_w_per_s: Option<f64>,
+    /// Filler work: communication phases raised to this activity.
+    pub filler_activity: Option<f64>,
+    pub filler_slowdown_fraction: Option<f64>,
+    /// Rack (PSU) energy storage per GPU.
+    pub rack_storage_j_per_gpu: Option<f64>,
+    /// Site battery; overrides the site's `battery`.
+    pub battery: Option<StorageSpec>,
+    pub battery_tau_s: Option<f64>,
+    pub soc_min_fraction: Option<f64>,
+    pub soc_max_fraction: Option<f64>,
+    /// Ramp limit of the on-site generation (the site's `generation`).
+    pub turbine_ramp_w_per_s: Option<f64>,
+}
+
+/// The resolved `[power]` section.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PowerSection {
+    pub grid_code: Option<String>,
+    pub grid: GridOverrides,
+    pub step_time_s: Option<f64>,
+    pub compute_fraction: Option<f64>,
+    pub comm_activity: Option<f64>,
+    pub gpu_compute_fraction: Option<f64>,
+    pub gpu_idle_fraction: Option<f64>,
+    pub node_measured_max_fraction: Option<f64>,
+    pub window_s: Option<f64>,
+    pub resolution_s: Option<f64>,
+    pub climate: Option<String>,
+    pub mitigation: MitigationSpec,
+}
+
+/// Most samples a fine window may hold (1 GW for a day at 1 ms would not fit in memory).
+pub const MAX_WINDOW_SAMPLES: f64 = 5.0e7;
+
+fn fraction_in(ctx: &Ctx, path: &str, v: Option<Fraction>, what: &str) -> Result<Option<f64>, SpecError> {
+    match v {
+        Some(f) => {
+            let x = f.fraction();
+            ctx.within(path, x, 0.0, 1.0, what)?;
+            Ok(Some(x))
+        }
+        None => Ok(None),
+    }
+}
+
+fn positive_opt(ctx: &Ctx, path: &str, v: Option<f64>, what: &str) -> Result<Option<f64>, SpecError> {
+    if let Some(x) = v {
+        ctx.positive(path, x, what)?;
+    }
+    Ok(v)
+}
+
+fn known_name(ctx: &Ctx, path: &str, name: Option<String>, names: Vec<String>, what: &str) -> Result<Option<String>, SpecError> {
+    match name {
+        Some(n) if !names.iter().any(|k| *k == n) => Err(ctx
+            .err(path, format!("unknown {what} `{n}` (known: {})", names.join(", ")))
+            .with_hint(did_you_mean(&n, names.iter().map(|s| s.as_str())))),
+        n => Ok(n),
+    }
+}
+
+pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecError> {
+    let grid_code = known_name(ctx, &format!("{p}.grid_code"), r.grid_code, grid_code_names(), "grid code")?;
+    let climate = known_name(ctx, &format!("{p}.climate"), r.climate, climate_names(), "climate")?;
+
+    let g = r.grid.unwrap_or_default();
+    let gp = format!("{p}.grid");
+    let (band_low_hz, band_high_hz) = match &g.band {
+        None => (None, None),
+        Some(b) if b.len() == 2 => {
+            let (lo, hi) = (b[0].hz(), b[1].hz());
+            ctx.non_negative(&format!("{gp}.band"), lo, "band low edge")?;
+            if !(lo < hi && hi.is_finite()) {
+                return Err(ctx.err(
+                    &format!("{gp}.band"),
+                    format!("band low edge {lo} Hz must be below its high edge {hi} Hz"),
+                ));
+            }
+            (Some(lo), Some(hi))
+        }
+        Some(b) => {
+            return Err(ctx.err(
+                &format!("{gp}.band"),
+                format!("band is [low, high], two frequencies (e.g. [\"0.1 Hz\", \"20 Hz\"]), got {} values", b.len()),
+            ))
+        }
+    };
+    let grid = GridOverrides {
+        ramp_up_w_per_s: positive_opt(ctx, &format!("{gp}.ramp_up"), g.ramp_up.map(|x| x.w_per_s()), "ramp-up limit")?,
+        ramp_down_w_per_s: positive_opt(ctx, &format!("{gp}.ramp_down"), g.ramp_down.map(|x| x.w_per_s()), "ramp-down limit")?,
+        ramp_window_s: positive_opt(ctx, &format!("{gp}.ramp_window"), g.ramp_window.map(|x| x.s()), "ramp metering window")?,
+        dynamic_range_fraction: fraction_in(ctx, &format!("{gp}.dynamic_range"), g.dynamic_range, "dynamic range")?,
+        band_low_hz,
+        band_high_hz,
+        band_energy_limit_fraction: fraction_in(ctx, &format!("{gp}.band_limit"), g.band_limit, "band energy limit")?,
+        large_load_w: match g.large_load {
+            Some(x) => {
+                ctx.non_negative(&format!("{gp}.large_load"), x.w(), "large-load threshold")?;
+                Some(x.w())
+            }
+            None => None,
+        },
+        load_loss_w: positive_opt(ctx, &format!("{gp}.load_loss"), g.load_loss.map(|x| x.w()), "load-loss limit")?,
+    };
+
+    let step_time_s = positive_opt(ctx, &format!("{p}.step_time"), r.step_time.map(|d| d.s()), "step time")?;
+    let compute_fraction = fraction_in(ctx, &format!("{p}.compute_fraction"), r.compute_fraction, "compute fraction")?;
+    let comm_activity = fraction_in(ctx, &format!("{p}.comm_activity"), r.comm_activity, "communication activity")?;
+    let gpu_compute_fraction = fraction_in(ctx, &format!("{p}.gpu_compute"), r.gpu_compute, "compute-phase GPU draw (fraction of TDP)")?;
+    let gpu_idle_fraction = fraction_in(ctx, &format!("{p}.gpu_idle"), r.gpu_idle, "idle GPU draw (fraction of TDP)")?;
+    if let (Some(i), Some(c)) = (gpu_idle_fraction, gpu_compute_fraction) {
+        if i > c {
+            return Err(ctx.err(
+                &format!("{p}.gpu_idle"),
+                format!("idle GPU draw {i} of TDP exceeds the compute-phase draw {c}"),
+            ));
+        }
+    }
+    let node_measured_max_fraction = fraction_in(ctx, &format!("{p}.node_measured_max"), r.node_measured_max, "measured node maximum (fraction of nameplate)")?;
+    let window_s = positive_opt(ctx, &format!("{p}.window"), r.window.map(|d| d.s()), "analysis window")?;
+    let resolution_s = positive_opt(ctx, &format!("{p}.resolution"), r.resolution.map(|d| d.s()), "resolution")?;
+    if let (Some(w), Some(res)) = (window_s, resolution_s) {
+        if res > w {
+            return Err(ctx.err(&format!("{p}.resolution"), format!("resolution {res} s is longer than the window {w} s")));
+        }
+        if w / res > MAX_WINDOW_SAMPLES {
+            return Err(ctx.err(
+                &format!("{p}.window"),
+                format!("window {w} s at {res} s resolution is {:.0} samples; at most {MAX_WINDOW_SAMPLES:.0}", w / res),
+            ));
+        }
+    }
+
+    let m = r.mitigation.unwrap_or_default();
+    let mp = format!("{p}.mitigation");
+    let battery = match m.battery {
+        Some(b) => {
+            let bp = format!("{mp}.battery");
+            ctx.non_negative(&format!("{bp}.power"), b.power.w(), "battery power")?;
+            ctx.non_negative(&format!("{bp}.energy"), b.energy.j(), "battery energy")?;
+            if b.energy.j() == 0.0 && b.power.w() > 0.0 {
+                return Err(ctx.err(
+                    &format!("{bp}.energy"),
+                    format!("a battery with {} W of power needs energy above zero (or set power to 0 for no battery)", b.power.w()),
+                ));
+            }
+            let eff = match b.efficiency {
+                Some(e) => {
+                    let e = e.fraction();
+                    if !(e > 0.0 && e <= 1.0) {
+                        return Err(ctx.err(
+                            &format!("{bp}.efficiency"),
+                            format!("round-trip efficiency must lie in (0, 1], got {e}"),
+                        ));
+                    }
+                    Some(e)
+                }
+                None => None,
+            };
+            Some(StorageSpec { power_w: b.power.w(), energy_j: b.energy.j(), efficiency: eff })
+        }
+        None => None,
+    };
+    let soc_min_fraction = fraction_in(ctx, &format!("{mp}.soc_min"), m.soc_min, "minimum state of charge")?;
+    let soc_max_fraction = fraction_in(ctx, &format!("{mp}.soc_max"), m.soc_max, "maximum state of charge")?;
+    if let (Some(lo), Some(hi)) = (soc_min_fraction, soc_max_fraction) {
+        if lo >= hi {
+            return Err(ctx.err(&format!("{mp}.soc_min"), format!("minimum state of charge {lo} must be below the maximum {hi}")));
+        }
+    }
+    let rack = match m.rack_storage {
+        Some(e) => {
+            ctx.non_negative(&format!("{mp}.rack_storage"), e.j(), "rack energy storage per GPU")?;
+            Some(e.j())
+        }
+        None => None,
+    };
+    let mitigation = MitigationSpec {
+        gpu_floor_fraction: fraction_in(ctx, &format!("{mp}.gpu_floor"), m.gpu_floor, "GPU power floor (fraction of TDP)")?,
+        gpu_ramp_up_w_per_s: positive_opt(ctx, &format!("{mp}.gpu_ramp_up"), m.gpu_ramp_up.map(|x| x.w_per_s()), "GPU ramp-up limit")?,
+        gpu_ramp_down_w_per_s: positive_opt(ctx, &format!("{mp}.gpu_ramp_down"), m.gpu_ramp_down.map(|x| x.w_per_s()), "GPU ramp-down limit")?,
+        filler_activity: fraction_in(ctx, &format!("{mp}.filler"), m.filler, "filler activity")?,
+        filler_slowdown_fraction: fraction_in(ctx, &format!("{mp}.filler_slowdown"), m.filler_slowdown, "filler slowdown")?,
+        rack_storage_j_per_gpu: rack,
+        battery,
+        battery_tau_s: positive_opt(ctx, &format!("{mp}.battery_tau"), m.battery_tau.map(|d| d.s()), "battery control time constant")?,
+        soc_min_fraction,
+        soc_max_fraction,
+        turbine_ramp_w_per_s: positive_opt(ctx, &format!("{mp}.turbine_ramp"), m.turbine_ramp.map(|x| x.w_per_s()), "turbine ramp limit")?,
+    };
+
+    Ok(PowerSection {
+        grid_code,
+        grid,
+        step_time_s,
+        compute_fraction,
+        comm_activity,
+        gpu_compute_fraction,
+        gpu_idle_fraction,
+        node_measured_max_fraction,
+        window_s,
+        resolution_s,
+        climate,
+        mitigation,
+    })
 }

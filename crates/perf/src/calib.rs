@@ -1,0 +1,71 @@
+//! Physically motivated parameters of the step model, each with its source or derivation.
+//!
+//! None is a per-row correction: the same values serve every validation row
+//! (`validation/perf.toml`, `validation/README.md`).
+
+/// Fraction of the measured matmul ceiling (MAMF: the best mean over a brute-force shape search,
+/// `calibration/perf.md` Table 2, P) that the GEMMs of a training step reach on large shapes.
+/// Calibrated on the eight Korthikanti et al. 2022 Table 5 iteration times (D): fitted by
+/// least squares of the relative errors of those eight rows, which have DP = 1 and so isolate
+/// compute, TP and PP costs. 0.80 × 86.9 % MAMF = 69.5 % of the A100 BF16 peak.
+pub const GEMM_MAMF_FRACTION: f64 = 0.80;
+
+/// Smallest GEMM dimension at which the matmul rate is halved: tiles of 128–256 leave partial
+/// tiles and pipeline prologue/epilogue that matter when a dimension is a few tiles wide
+/// (GEMMs with head_dim-sized or per-expert dimensions). Fitted with `GEMM_MAMF_FRACTION` on
+/// the Korthikanti eight (D).
+pub const GEMM_HALF_DIM: f64 = 64.0;
+
+/// Fixed time per GEMM kernel (launch, wave tail): a few microseconds is the usual CUDA kernel
+/// launch plus synchronisation overhead (A). Matters only for small GEMMs (small MoE experts,
+/// small microbatches).
+pub const GEMM_FIXED_S: f64 = 4e-6;
+
+/// Achieved fraction of HBM bandwidth for streaming element-wise kernels (layer norm, residual,
+/// activation, softmax, optimizer). STREAM-like kernels reach ~90 % of nominal on A100/H100
+/// (BabelStream results as commonly reported, S/U); 0.85 leaves room for imperfect fusion (A).
+pub const HBM_EFFICIENCY: f64 = 0.85;
+
+/// FlashAttention throughput as a fraction of the dense BF16 peak. FlashAttention-2 reaches
+/// "50–73 % of the theoretical maximum FLOPs/s on A100" in the forward pass (Dao 2023,
+/// arXiv 2307.08691, abstract, P); FlashAttention-3 reaches 740 TFLOP/s = 75 % of H100 BF16
+/// (Shah et al. 2024, arXiv 2407.08608, abstract, P). Forward 0.65 (middle of the FA2 range);
+/// backward 0.55 (FA2 backward runs ~15 % below its forward in the same paper's figures, U).
+pub const FLASH_FWD_FRACTION: f64 = 0.65;
+pub const FLASH_BWD_FRACTION: f64 = 0.55;
+
+/// FlashAttention's backward does 2.5 × the forward matmul FLOPs (it recomputes QKᵀ: five
+/// matmuls against two; Dao 2023 §3.1.2).
+pub const FLASH_BWD_FLOP_RATIO: f64 = 2.5;
+
+/// When communication is overlapped with compute, the compute slows down because NCCL kernels
+/// take SMs and HBM bandwidth. Fraction of the hidden communication time added back (A):
+/// NCCL uses ~8–16 of 132 SMs on H100 for large collectives (NCCL defaults, S), i.e. 6–12 %
+/// of compute throughput while a collective runs: 0.1.
+pub const OVERLAP_SLOWDOWN: f64 = 0.1;
+
+/// Bytes of optimizer-step HBM traffic per locally updated parameter, mixed-precision Adam with
+/// gradient clipping: read fp32 master, m, v and fp32 gradient (16), write master, m, v (12),
+/// write the bf16 weight (2), read the gradient again for the norm (4) (D, Megatron-LM's
+/// distributed optimizer layout).
+pub const OPTIMIZER_BYTES_PER_PARAM: f64 = 34.0;
+
+/// Bytes per parameter held for training (Megatron-LM mixed precision, Korthikanti 2022 §3 and
+/// Rajbhandari et al. 2020 ZeRO §3): bf16 weights 2, fp32 gradients 4, fp32 master + Adam m and v
+/// 12.
+pub const WEIGHT_BYTES: f64 = 2.0;
+pub const GRAD_BYTES: f64 = 4.0;
+pub const OPTIMIZER_STATE_BYTES: f64 = 12.0;
+
+/// Memory every GPU loses to the CUDA context, NCCL buffers and allocator fragmentation (A:
+/// typically 2–5 GiB on 80 GB parts in practice).
+pub const RESERVED_BYTES: f64 = 3.0 * 1073741824.0;
+
+/// Activity (fraction of the compute-phase power draw above idle) of each phase kind, for the
+/// power model. Compute near TDP, communication and bubbles near idle (Choukse et al. 2025,
+/// arXiv 2508.14318, via `calibration/power-cost.md` §1.1, S); the power notes recommend
+/// P_comm ≈ 0.2 × TDP (U). Memory-bound optimizer kernels: half (A).
+pub const ACTIVITY_COMPUTE: f64 = 1.0;
+pub const ACTIVITY_COMM: f64 = 0.2;
+pub const ACTIVITY_BUBBLE: f64 = 0.1;
+pub const ACTIVITY_MEMORY_BOUND: f64 = 0.5;

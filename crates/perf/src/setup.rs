@@ -1,0 +1,163 @@
+//! From a resolved scenario to the step model's inputs.
+
+use crate::fabric::{hall_levels, Fabric};
+use crate::model::Model;
+use crate::step::{Cluster, Config, Hardware, Invalid, Overlap, Software, Workload};
+use serde::Serialize;
+use spec::job::{RawParallelism, Schedule};
+use spec::Scenario;
+
+/// The job of a scenario on its cluster.
+#[derive(Clone, Debug, Serialize)]
+pub struct Setup {
+    pub workload: Workload,
+    pub cluster: Cluster,
+    /// The fixed layout, or `None` for `parallelism = "auto"`.
+    pub fixed: Option<Config>,
+    /// Global batch in tokens as written, before rounding to whole sequences.
+    pub global_batch_tokens: f64,
+}
+
+/// An input problem, naming the scenario field at fault.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SetupError {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for SetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl From<Invalid> for SetupError {
+    fn from(i: Invalid) -> Self {
+        SetupError {
+            field: format!("job.parallelism.{}", i.field),
+            message: i.message,
+        }
+    }
+}
+
+fn err(field: &str, message: impl Into<String>) -> SetupError {
+    SetupError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The cluster of a job: the halls of the first site (the multi-site model adds the others).
+/// Halls must share one accelerator; the fabric is the first hall's.
+pub fn cluster_of(s: &Scenario) -> Result<Cluster, SetupError> {
+    let site = s
+        .sites
+        .first()
+        .ok_or_else(|| err("site", "the scenario has no site"))?;
+    let first = site
+        .halls
+        .first()
+        .ok_or_else(|| err("site[0].hall", "the first site has no hall"))?;
+    for (i, h) in site.halls.iter().enumerate() {
+        if h.accelerator.name != first.accelerator.name {
+            return Err(err(
+                &format!("site[0].hall[{i}].system"),
+                format!(
+                    "a job runs on one accelerator type: hall {} has {}, hall {} has {}",
+                    first.name, first.accelerator.name, h.name, h.accelerator.name
+                ),
+            ));
+        }
+    }
+    let gpus: u64 = site.halls.iter().map(|h| h.gpus).sum();
+    if gpus == 0 {
+        return Err(err("site[0].hall", "the first site has no GPUs"));
+    }
+    let mut levels = hall_levels(first);
+    if site.halls.len() > 1 {
+        // halls of one site join through the top tier of their fabric
+        if let Some(l) = levels.last_mut() {
+            l.name = format!("{} (across {} halls)", l.name, site.halls.len());
+        }
+    }
+    Ok(Cluster {
+        gpus,
+        hardware: Hardware::from_accelerator(&first.accelerator),
+        fabric: Fabric { levels }.normalised(gpus),
+    })
+}
+
+/// The scenario's `[job]` on its cluster, with the fixed layout translated (and checked).
+pub fn setup(s: &Scenario) -> Result<Setup, SetupError> {
+    let job = s
+        .job
+        .as_ref()
+        .ok_or_else(|| err("job", "the scenario has no [job] section"))?;
+    let cluster = cluster_of(s)?;
+    let seqs = (job.global_batch_tokens / job.seq as f64).round().max(1.0) as u64;
+    let workload = Workload {
+        model: Model::from_arch(&job.model),
+        seq: job.seq,
+        global_batch_seqs: seqs,
+        tokens: job.tokens,
+        precision: job.precision,
+        software: Software {
+            flash_attention: job.flash_attention,
+            dropout: job.dropout,
+        },
+    };
+    let fixed = match &job.parallelism {
+        RawParallelism::Auto => None,
+        RawParallelism::Fixed(f) => {
+            let used = f.tp as u64 * f.pp as u64 * f.cp as u64;
+            let dp = match f.dp {
+                Some(d) => d,
+                None => {
+                    if used == 0 || cluster.gpus % used != 0 {
+                        return Err(err(
+                            "job.parallelism.dp",
+                            format!(
+                                "dp = \"rest\" needs tp × pp × cp = {used} to divide the {} GPUs",
+                                cluster.gpus
+                            ),
+                        ));
+                    }
+                    (cluster.gpus / used).min(u32::MAX as u64) as u32
+                }
+            };
+            let schedule = if f.interleave > 1 && f.schedule == Schedule::OneFOneB {
+                // interleave > 1 implies the interleaved schedule
+                Schedule::Interleaved
+            } else {
+                f.schedule
+            };
+            let cfg = Config {
+                tp: f.tp,
+                pp: f.pp,
+                cp: f.cp,
+                ep: f.ep,
+                dp,
+                microbatch: f.microbatch,
+                recompute: f.recompute,
+                schedule,
+                interleave: f.interleave,
+                zero: f.zero,
+                sequence_parallel: f.sequence_parallel,
+                overlap: Overlap {
+                    tp: f.overlap.tp,
+                    pp: f.overlap.pp,
+                    dp: f.overlap.dp,
+                    ep: f.overlap.ep,
+                    cp: f.overlap.cp,
+                },
+            };
+            Some(cfg)
+        }
+    };
+    Ok(Setup {
+        workload,
+        cluster,
+        fixed,
+        global_batch_tokens: job.global_batch_tokens,
+    })
+}

@@ -1,0 +1,340 @@
+//! The whole power analysis: a fine window (trace, mitigations, spectrum, grid checks) and the run
+//! at per-step resolution (energy by state), with what each mitigation costs.
+
+use crate::draw::Cluster;
+use crate::grid::{self, GridCode, Metrics, RuleCheck};
+use crate::profile::{time_in_states, RunInterval, RunState, StepShape};
+use crate::spectrum::Spectrum;
+use crate::storage::{dispatch_turbines, run_storage, Storage, StorageRun, Turbines};
+use crate::trace::{it_trace, state_it_mean_w, GpuMitigation, Trace};
+use serde::{Deserialize, Serialize};
+
+/// Hours in the cost year: 365.25 days (the cost sources' convention, `spec::units`).
+pub const SECONDS_PER_YEAR: f64 = spec::units::SECONDS_PER_YEAR;
+
+/// Prices of energy and equipment.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Prices {
+    pub electricity_usd_per_j: f64,
+    /// Battery capex per J of energy capacity, for a system of at least `battery_min_duration_s`.
+    pub battery_usd_per_j: f64,
+    /// Batteries are priced at no less than this duration at their power: Lazard LCOE+ 2024's
+    /// shortest case is 2 h, whose cost per kWh matches its 4 h case (D: $38-80M for 100 MW 2 h,
+    /// $76-157M for 4 h).
+    pub battery_min_duration_s: f64,
+    pub battery_life_s: f64,
+    /// Rack capacitor storage capex per J (A: a 450 V, 1,000 uF electrolytic capacitor stores
+    /// CV^2/2 = 101 J and sells for about $10: ~$0.1/J).
+    pub rack_storage_usd_per_j: f64,
+    pub rack_storage_life_s: f64,
+    /// What an hour of one GPU costs (the plan's TCO per GPU-hour): the price of lost throughput.
+    pub gpu_hour_usd: f64,
+}
+
+impl Prices {
+    pub const BATTERY_MIN_DURATION_S: f64 = 2.0 * 3600.0;
+    pub const RACK_STORAGE_USD_PER_J: f64 = 0.1;
+}
+
+/// Every mitigation in one place.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Mitigation {
+    pub gpu: GpuMitigation,
+    /// Throughput lost to filler work while it runs (Firefly with MPS: 5 %, calibration 1.3, S).
+    pub filler_slowdown_fraction: f64,
+    pub rack_storage_j_per_gpu: f64,
+    pub battery: Option<Storage>,
+    pub turbines: Option<Turbines>,
+}
+
+impl Mitigation {
+    pub const FILLER_SLOWDOWN: f64 = 0.05;
+}
+
+/// The window to sample finely.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Window {
+    pub t0_s: f64,
+    pub duration_s: f64,
+    pub dt_s: f64,
+}
+
+impl Window {
+    pub fn samples(&self) -> usize {
+        ((self.duration_s / self.dt_s).round() as usize).max(1)
+    }
+
+    /// A window of `duration_s` over the run: around its first restart when there is one (a
+    /// quarter of the window before it), else at the start.
+    pub fn place(run: &[RunInterval], duration_s: f64, dt_s: f64) -> Window {
+        let start = run.first().map(|i| i.start_s).unwrap_or(0.0);
+        let end = run.iter().map(|i| i.end_s).fold(start, f64::max);
+        let duration_s = if end > start { duration_s.min(end - start) } else { duration_s };
+        let t0 = match run.iter().find(|i| i.state == RunState::Restart) {
+            Some(r) => (r.start_s - 0.25 * duration_s).clamp(start, (end - duration_s).max(start)),
+            None => start,
+        };
+        Window { t0_s: t0, duration_s, dt_s }
+    }
+}
+
+/// Everything the analysis needs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Inputs {
+    pub cluster: Cluster,
+    pub step: StepShape,
+    pub run: Vec<RunInterval>,
+    pub window: Window,
+    pub code: GridCode,
+    pub mitigation: Mitigation,
+    pub prices: Prices,
+}
+
+/// Energy and power of the whole run, per state, at per-step resolution.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct RunEnergy {
+    pub length_s: f64,
+    /// Seconds in each state, by `RunState::name`.
+    pub state_s: Vec<(String, f64)>,
+    /// Facility energy over the run without and with GPU-level mitigations, J.
+    pub facility_raw_j: f64,
+    pub facility_mitigated_j: f64,
+    pub mean_facility_raw_w: f64,
+}
+
+/// Costs of the mitigation set, per year of operation.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Costs {
+    /// Extra facility energy over the unmitigated run, as a share (floor, filler, ramp burn and
+    /// storage losses).
+    pub energy_overhead_fraction: f64,
+    pub energy_overhead_j_per_year: f64,
+    pub energy_usd_per_year: f64,
+    pub battery_capex_usd: f64,
+    pub rack_storage_capex_usd: f64,
+    /// Straight-line annualised capex of the storage.
+    pub capex_usd_per_year: f64,
+    /// Throughput lost (filler slowdown, work deferred by ramp-up limits), as a share.
+    pub performance_loss_fraction: f64,
+    pub performance_usd_per_year: f64,
+    pub total_usd_per_year: f64,
+}
+
+/// The result of one analysis.
+#[derive(Clone, Debug, Serialize)]
+pub struct Analysis {
+    pub code: GridCode,
+    pub gpus: f64,
+    pub window: Window,
+    /// Grid import without any mitigation, and its figures.
+    pub raw: Metrics,
+    pub raw_checks: Vec<RuleCheck>,
+    pub raw_passes: bool,
+    /// Grid import with the mitigations, and its figures.
+    pub mitigated: Metrics,
+    pub checks: Vec<RuleCheck>,
+    /// Whether the large-load rules apply at this site's peak.
+    pub applies: bool,
+    pub passes: bool,
+    /// Facility energy in the window, raw and with mitigations (what the site draws: grid plus
+    /// turbines, corrected for the storage's change of charge), J.
+    pub window_raw_j: f64,
+    pub window_mitigated_j: f64,
+    pub window_energy_overhead_fraction: f64,
+    /// Rack-level (GPUs, hosts, other IT) energy overhead of the GPU-level mitigations in the
+    /// window: the quantity the 10.5 % at a 90 % floor refers to.
+    pub rack_energy_overhead_fraction: f64,
+    pub battery: Option<StorageSummary>,
+    pub rack_storage: Option<StorageSummary>,
+    pub turbines_max_ramp_w_per_s: Option<f64>,
+    pub turbines_energy_j: Option<f64>,
+    pub run: RunEnergy,
+    pub costs: Costs,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct StorageSummary {
+    pub power_w: f64,
+    pub energy_j: f64,
+    pub efficiency: f64,
+    pub soc_min_j: f64,
+    pub soc_max_j: f64,
+    pub discharged_j: f64,
+    pub charged_j: f64,
+    pub losses_j: f64,
+    pub saturated_s: f64,
+}
+
+fn summary(s: &Storage, r: &StorageRun) -> StorageSummary {
+    StorageSummary {
+        power_w: s.power_w,
+        energy_j: s.energy_j,
+        efficiency: s.efficiency,
+        soc_min_j: r.soc_min_j,
+        soc_max_j: r.soc_max_j,
+        discharged_j: r.discharged_j,
+        charged_j: r.charged_j,
+        losses_j: r.losses_j,
+        saturated_s: r.saturated_s,
+    }
+}
+
+/// Traces behind an analysis, for charts.
+#[derive(Clone, Debug, Default)]
+pub struct Traces {
+    pub raw_grid: Trace,
+    pub grid: Trace,
+    pub raw_spectrum: Spectrum,
+    pub spectrum: Spectrum,
+    pub battery_soc_j: Vec<f64>,
+    pub run_raw: Trace,
+}
+
+/// Run the analysis; `keep` also returns the traces for charts.
+pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
+    let win = inp.window;
+    let n = win.samples();
+    let dt = win.duration_s / n as f64;
+    let c = &inp.cluster;
+    let mit = &inp.mitigation;
+    let code = &inp.code;
+
+    // Raw: GPU draw as demanded, facility overhead at its mean, straight to the grid.
+    let raw_it = it_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &GpuMitigation::none()).it;
+    let raw_fac = raw_it.facility(c.pue);
+    let (raw_m, raw_sp) = grid::metrics(&raw_fac, code);
+    let (raw_applies, raw_checks) = grid::check(code, &raw_m);
+    let raw_passes = raw_checks.iter().all(|r| r.passes);
+    let _ = raw_applies;
+
+    // Mitigated: GPU level, then rack storage, facility overhead, site battery, turbines.
+    let itm = it_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu);
+    let rack_overhead = if raw_it.energy_j() > 0.0 { itm.it.energy_j() / raw_it.energy_j() - 1.0 } else { 0.0 };
+    let mut load = itm.it;
+    let mut stored_change_j = 0.0;
+    let mut rack_summary = None;
+    if mit.rack_storage_j_per_gpu > 0.0 {
+        let s = Storage::rack(mit.rack_storage_j_per_gpu, c.gpus(), load.peak_w());
+        let r = run_storage(&load, &s, code.ramp_up_w_per_s, code.ramp_down_w_per_s);
+        stored_change_j += r.soc_end_j - r.soc_start_j;
+        rack_summary = Some(summary(&s, &r));
+        load = r.upstream;
+    }
+    let mut fac = load.facility(c.pue);
+    let mut soc = vec![];
+    let mut battery = None;
+    if let Some(b) = &mit.battery {
+        let r = run_storage(&fac, b, code.ramp_up_w_per_s, code.ramp_down_w_per_s);
+        stored_change_j += r.soc_end_j - r.soc_start_j;
+        battery = Some(summary(b, &r));
+        if keep {
+            soc = r.soc_j.clone();
+        }
+        fac = r.upstream;
+    }
+    let site_j = fac.energy_j();
+    let mut turbines_max_ramp = None;
+    let mut turbines_energy = None;
+    if let Some(t) = &mit.turbines {
+        let out = dispatch_turbines(&fac, t);
+        turbines_max_ramp = Some(out.w.windows(2).map(|p| (p[1] - p[0]).abs()).fold(0.0, f64::max) / dt);
+        turbines_energy = Some(out.energy_j());
+        for (g, o) in fac.w.iter_mut().zip(&out.w) {
+            *g -= o;
+        }
+    }
+    let (m, sp) = grid::metrics(&fac, code);
+    let (applies, checks) = grid::check(code, &m);
+    let passes = checks.iter().all(|r| r.passes);
+
+    let window_raw_j = raw_fac.energy_j();
+    // What the site consumed: supplied energy less what was left in storage (at the stored value).
+    let window_mitigated_j = site_j - stored_change_j;
+    let window_overhead = if window_raw_j > 0.0 { window_mitigated_j / window_raw_j - 1.0 } else { 0.0 };
+
+    // The run at per-step resolution.
+    let t_states = time_in_states(&inp.run);
+    let length_s: f64 = t_states.iter().sum();
+    let raw_levels: Vec<f64> = RunState::ALL.iter().map(|s| state_it_mean_w(c, &inp.step, *s, &GpuMitigation::none())).collect();
+    let mit_levels: Vec<f64> = RunState::ALL.iter().map(|s| state_it_mean_w(c, &inp.step, *s, &mit.gpu)).collect();
+    let facility_raw_j: f64 = (0..6).map(|i| t_states[i] * raw_levels[i]).sum::<f64>() * c.pue;
+    let facility_mitigated_j: f64 = (0..6).map(|i| t_states[i] * mit_levels[i]).sum::<f64>() * c.pue;
+    let run = RunEnergy {
+        length_s,
+        state_s: RunState::ALL.iter().map(|s| (s.name().to_string(), t_states[s.index()])).collect(),
+        facility_raw_j,
+        facility_mitigated_j,
+        mean_facility_raw_w: if length_s > 0.0 { facility_raw_j / length_s } else { 0.0 },
+    };
+
+    // Costs per year: the run's state mix stands for the year; storage losses scale with energy.
+    let storage_loss_share = if window_raw_j > 0.0 {
+        (battery.as_ref().map_or(0.0, |b| b.losses_j) + rack_summary.as_ref().map_or(0.0, |r| r.losses_j * c.pue)) / window_raw_j
+    } else {
+        0.0
+    };
+    let gpu_overhead = if facility_raw_j > 0.0 { facility_mitigated_j / facility_raw_j - 1.0 } else { 0.0 };
+    let energy_overhead_fraction = gpu_overhead + storage_loss_share;
+    let year_j = run.mean_facility_raw_w * SECONDS_PER_YEAR;
+    let energy_overhead_j_per_year = energy_overhead_fraction * year_j;
+    let p = &inp.prices;
+    let battery_capex_usd = mit.battery.map_or(0.0, |b| {
+        if b.energy_j > 0.0 && b.power_w > 0.0 {
+            p.battery_usd_per_j * b.energy_j.max(b.power_w * p.battery_min_duration_s)
+        } else {
+            0.0
+        }
+    });
+    let rack_storage_capex_usd = p.rack_storage_usd_per_j * mit.rack_storage_j_per_gpu * c.gpus();
+    let capex_usd_per_year = battery_capex_usd / p.battery_life_s.max(1.0) * SECONDS_PER_YEAR
+        + rack_storage_capex_usd / p.rack_storage_life_s.max(1.0) * SECONDS_PER_YEAR;
+    let filler_loss = if mit.gpu.filler_activity.is_some() { mit.filler_slowdown_fraction } else { 0.0 };
+    let swing_per_gpu_w: f64 = c.groups.iter().map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w)).sum();
+    let deferred_loss = if swing_per_gpu_w > 0.0 { itm.deferred_j / (swing_per_gpu_w * win.duration_s) } else { 0.0 };
+    let performance_loss_fraction = (filler_loss + deferred_loss).min(1.0);
+    let performance_usd_per_year = performance_loss_fraction * c.gpus() * SECONDS_PER_YEAR / 3600.0 * p.gpu_hour_usd;
+    let energy_usd_per_year = energy_overhead_j_per_year * p.electricity_usd_per_j;
+    let costs = Costs {
+        energy_overhead_fraction,
+        energy_overhead_j_per_year,
+        energy_usd_per_year,
+        battery_capex_usd,
+        rack_storage_capex_usd,
+        capex_usd_per_year,
+        performance_loss_fraction,
+        performance_usd_per_year,
+        total_usd_per_year: energy_usd_per_year + capex_usd_per_year + performance_usd_per_year,
+    };
+
+    let traces = keep.then(|| Traces {
+        run_raw: crate::trace::run_it_trace(c, &inp.step, &inp.run, 2000, &GpuMitigation::none()).facility(c.pue),
+        raw_grid: raw_fac,
+        grid: fac,
+        raw_spectrum: raw_sp,
+        spectrum: sp,
+        battery_soc_j: soc,
+    });
+    let a = Analysis {
+        code: code.clone(),
+        gpus: c.gpus(),
+        window: Window { t0_s: win.t0_s, duration_s: win.duration_s, dt_s: dt },
+        raw: raw_m,
+        raw_checks,
+        raw_passes,
+        mitigated: m,
+        checks,
+        applies,
+        passes,
+        window_raw_j,
+        window_mitigated_j,
+        window_energy_overhead_fraction: window_overhead,
+        rack_energy_overhead_fraction: rack_overhead,
+        battery,
+        rack_storage: rack_summary,
+        turbines_max_ramp_w_per_s: turbines_max_ramp,
+        turbines_energy_j: turbines_energy,
+        run,
+        costs,
+    };
+    (a, traces)
+}

@@ -1,0 +1,131 @@
+//! `--solve`: the cheapest combination of mitigations that passes the grid code.
+//!
+//! Candidates: GPU floor {0, 50, 70, 80, 90 % of TDP} x filler {off, on at 80 % activity (the
+//! PyTorch damper's end level, calibration 2.1, P)} x rack storage {none, 65 J per GPU}, each with
+//! no battery or the smallest battery (by power, priced at no less than its minimum duration) that
+//! passes, found by bisection. Turbines and GPU ramp limits are kept as the scenario gives them.
+//! Ties go to the earlier candidate, so the answer is deterministic.
+
+use crate::analysis::{analyse, Analysis, Inputs, Mitigation};
+use crate::storage::{defaults as sd, Storage};
+use serde::Serialize;
+
+pub const FLOORS: [f64; 5] = [0.0, 0.5, 0.7, 0.8, 0.9];
+pub const FILLER_ACTIVITY: f64 = 0.8;
+
+/// One evaluated combination.
+#[derive(Clone, Debug, Serialize)]
+pub struct Candidate {
+    pub floor_fraction: f64,
+    pub filler: bool,
+    pub rack_storage_j_per_gpu: f64,
+    pub battery_power_w: f64,
+    pub battery_energy_j: f64,
+    pub passes: bool,
+    pub total_usd_per_year: f64,
+    pub energy_overhead_fraction: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Solution {
+    /// The cheapest passing combination; `None` when nothing tried passes.
+    pub best: Option<Candidate>,
+    pub best_mitigation: Option<Mitigation>,
+    pub candidates: Vec<Candidate>,
+    /// The smallest battery alone (no GPU-level mitigation) that passes, if any.
+    pub battery_only: Option<Candidate>,
+}
+
+fn candidate(m: &Mitigation, a: &Analysis) -> Candidate {
+    Candidate {
+        floor_fraction: m.gpu.floor_fraction,
+        filler: m.gpu.filler_activity.is_some(),
+        rack_storage_j_per_gpu: m.rack_storage_j_per_gpu,
+        battery_power_w: m.battery.map_or(0.0, |b| b.power_w),
+        battery_energy_j: m.battery.map_or(0.0, |b| b.energy_j),
+        passes: a.passes,
+        total_usd_per_year: a.costs.total_usd_per_year,
+        energy_overhead_fraction: a.costs.energy_overhead_fraction,
+    }
+}
+
+fn eval(base: &Inputs, m: Mitigation) -> (Candidate, Mitigation) {
+    let inp = Inputs { mitigation: m, ..base.clone() };
+    let (a, _) = analyse(&inp, false);
+    (candidate(&m, &a), m)
+}
+
+/// Smallest battery power (energy at the minimum priced duration) that makes `m` pass, searched
+/// between 0 and 1.5x the raw facility swing; `None` if even the largest fails.
+fn smallest_battery(base: &Inputs, m: Mitigation, efficiency: f64, swing_w: f64) -> Option<(Candidate, Mitigation)> {
+    let with = |p: f64| {
+        let mut mm = m;
+        mm.battery = Some(Storage::site_battery(p, p * base.prices.battery_min_duration_s, efficiency));
+        eval(base, mm)
+    };
+    let hi0 = 1.5 * swing_w.max(1.0);
+    let top = with(hi0);
+    if !top.0.passes {
+        return None;
+    }
+    let (mut lo, mut hi, mut best) = (0.0, hi0, top);
+    for _ in 0..12 {
+        let mid = 0.5 * (lo + hi);
+        let c = with(mid);
+        if c.0.passes {
+            hi = mid;
+            best = c;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(best)
+}
+
+pub fn solve(base: &Inputs) -> Solution {
+    let eff = base.mitigation.battery.map_or(sd::BATTERY_EFFICIENCY, |b| b.efficiency);
+    let (raw, _) = analyse(&Inputs { mitigation: Mitigation { turbines: base.mitigation.turbines, gpu: crate::trace::GpuMitigation { ramp_up_w_per_s: base.mitigation.gpu.ramp_up_w_per_s, ramp_down_w_per_s: base.mitigation.gpu.ramp_down_w_per_s, ..Default::default() }, ..Default::default() }, ..base.clone() }, false);
+    let swing = raw.raw.swing_w;
+    let mut all = vec![];
+    for &floor in &FLOORS {
+        for filler in [false, true] {
+            for rack in [0.0, sd::RACK_J_PER_GPU] {
+                let mut m = Mitigation {
+                    turbines: base.mitigation.turbines,
+                    filler_slowdown_fraction: base.mitigation.filler_slowdown_fraction,
+                    rack_storage_j_per_gpu: rack,
+                    ..Default::default()
+                };
+                m.gpu = base.mitigation.gpu;
+                m.gpu.floor_fraction = floor;
+                m.gpu.filler_activity = filler.then_some(FILLER_ACTIVITY);
+                let c = eval(base, m);
+                let passed = c.0.passes;
+                all.push(c);
+                if !passed {
+                    if let Some(b) = smallest_battery(base, m, eff, swing) {
+                        all.push(b);
+                    }
+                }
+            }
+        }
+    }
+    let battery_only = all
+        .iter()
+        .find(|(c, _)| c.floor_fraction == 0.0 && !c.filler && c.rack_storage_j_per_gpu == 0.0 && c.battery_power_w > 0.0 && c.passes)
+        .map(|(c, _)| c.clone());
+    let best = all
+        .iter()
+        .filter(|(c, _)| c.passes)
+        .fold(None::<&(Candidate, Mitigation)>, |b, x| match b {
+            Some(y) if y.0.total_usd_per_year <= x.0.total_usd_per_year => Some(y),
+            _ => Some(x),
+        })
+        .cloned();
+    Solution {
+        best: best.as_ref().map(|b| b.0.clone()),
+        best_mitigation: best.map(|b| b.1),
+        candidates: all.into_iter().map(|c| c.0).collect(),
+        battery_only,
+    }
+}

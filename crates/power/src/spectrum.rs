@@ -1,0 +1,101 @@
+//! The spectrum of a trace (real FFT) and the share of its energy inside a frequency band.
+
+use realfft::RealFftPlanner;
+use serde::{Deserialize, Serialize};
+
+/// One-sided energy spectrum: `energy[k]` at `k x df_hz`, normalised so that the sum over all bins
+/// equals the sum of squares of the samples (Parseval), DC included.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct Spectrum {
+    pub df_hz: f64,
+    pub energy: Vec<f64>,
+}
+
+impl Spectrum {
+    pub fn total(&self) -> f64 {
+        self.energy.iter().sum()
+    }
+
+    /// Share of the energy in `[low_hz, high_hz]`, in 0..=1; 0 for an all-zero signal.
+    pub fn band_energy_fraction(&self, low_hz: f64, high_hz: f64) -> f64 {
+        let total = self.total();
+        if !(total > 0.0) || self.df_hz <= 0.0 {
+            return 0.0;
+        }
+        let band: f64 = self
+            .energy
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| {
+                let f = *k as f64 * self.df_hz;
+                f >= low_hz && f <= high_hz
+            })
+            .map(|(_, e)| e)
+            .sum();
+        (band / total).clamp(0.0, 1.0)
+    }
+
+    /// The frequency of the largest non-DC bin.
+    pub fn dominant_hz(&self) -> f64 {
+        self.energy
+            .iter()
+            .enumerate()
+            .skip(1)
+            .fold((0usize, 0.0), |(bk, be), (k, e)| if *e > be { (k, *e) } else { (bk, be) })
+            .0 as f64
+            * self.df_hz
+    }
+
+    /// Amplitude spectrum in watts (one-sided, sinusoid amplitude per bin) for charts, reduced to at
+    /// most `max_points` by keeping the maximum of each run of bins. Returns (hz, w) pairs.
+    pub fn amplitude_points(&self, n_samples: usize, max_hz: f64, max_points: usize) -> Vec<(f64, f64)> {
+        let n = n_samples.max(1) as f64;
+        let kmax = ((max_hz / self.df_hz.max(1e-300)).floor() as usize).min(self.energy.len().saturating_sub(1));
+        if kmax < 1 {
+            return vec![];
+        }
+        let per = (kmax + max_points - 1) / max_points.max(1);
+        let per = per.max(1);
+        let mut out = vec![];
+        let mut k = 1;
+        while k <= kmax {
+            let e = (k..(k + per).min(kmax + 1)).map(|j| self.energy[j]).fold(0.0, f64::max);
+            // energy[k] = 2 |X_k|^2 / n for interior bins; amplitude = 2 |X_k| / n.
+            let amp = (2.0 * e / n).sqrt();
+            out.push((k as f64 * self.df_hz, amp));
+            k += per;
+        }
+        out
+    }
+}
+
+/// The energy spectrum of `w` sampled every `dt_s`.
+pub fn spectrum(w: &[f64], dt_s: f64) -> Spectrum {
+    let n = w.len();
+    if n < 2 || dt_s <= 0.0 {
+        return Spectrum { df_hz: 0.0, energy: w.iter().map(|x| x * x).collect() };
+    }
+    let mut planner = RealFftPlanner::<f64>::new();
+    let fft = planner.plan_fft_forward(n);
+    let mut input = w.to_vec();
+    let mut out = fft.make_output_vec();
+    if fft.process(&mut input, &mut out).is_err() {
+        return Spectrum::default();
+    }
+    let nf = n as f64;
+    let last = out.len() - 1;
+    let energy = out
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let e = c.norm_sqr() / nf;
+            // Interior bins stand for +f and -f; DC (and Nyquist for even n) only once.
+            if k == 0 || (n % 2 == 0 && k == last) {
+                e
+            } else {
+                2.0 * e
+            }
+        })
+        .collect();
+    Spectrum { df_hz: 1.0 / (nf * dt_s), energy }
+}
