@@ -40,18 +40,37 @@ fn prices() -> Prices {
 fn job(window_s: f64, restart: bool, code: &str) -> Inputs {
     let run = if restart {
         vec![
-            RunInterval { start_s: 0.0, end_s: 60.0, state: RunState::Training },
-            RunInterval { start_s: 60.0, end_s: 180.0, state: RunState::Restart },
-            RunInterval { start_s: 180.0, end_s: window_s, state: RunState::Training },
+            RunInterval {
+                start_s: 0.0,
+                end_s: 60.0,
+                state: RunState::Training,
+            },
+            RunInterval {
+                start_s: 60.0,
+                end_s: 180.0,
+                state: RunState::Restart,
+            },
+            RunInterval {
+                start_s: 180.0,
+                end_s: window_s,
+                state: RunState::Training,
+            },
         ]
     } else {
         steady_run(window_s)
     };
     Inputs {
-        cluster: Cluster { groups: vec![h100_group(100_000.0, 0.0)], pue: 1.14 },
+        cluster: Cluster {
+            groups: vec![h100_group(100_000.0, 0.0)],
+            pue: 1.14,
+        },
         step: StepShape::synthetic(2.0, 0.8, 0.0),
         run,
-        window: Window { t0_s: 0.0, duration_s: window_s, dt_s: 0.01 },
+        window: Window {
+            t0_s: 0.0,
+            duration_s: window_s,
+            dt_s: 0.01,
+        },
         code: preset(code).expect("preset"),
         mitigation: Mitigation::default(),
         prices: prices(),
@@ -64,14 +83,34 @@ fn trace_integrates_to_the_step_profile_energy() {
     // steps or bins: the sampled trace must integrate to the phases' energy.
     let step = StepShape {
         phases: vec![
-            PhaseDraw { name: "fwd".into(), duration_s: 0.55, activity: 1.0 },
-            PhaseDraw { name: "tp".into(), duration_s: 0.013, activity: 0.3 },
-            PhaseDraw { name: "bwd".into(), duration_s: 1.1, activity: 0.95 },
-            PhaseDraw { name: "dp".into(), duration_s: 0.337, activity: 0.0 },
+            PhaseDraw {
+                name: "fwd".into(),
+                duration_s: 0.55,
+                activity: 1.0,
+            },
+            PhaseDraw {
+                name: "tp".into(),
+                duration_s: 0.013,
+                activity: 0.3,
+            },
+            PhaseDraw {
+                name: "bwd".into(),
+                duration_s: 1.1,
+                activity: 0.95,
+            },
+            PhaseDraw {
+                name: "dp".into(),
+                duration_s: 0.337,
+                activity: 0.0,
+            },
         ],
     };
     let cluster = Cluster {
-        groups: vec![h100_group(1000.0, 0.0), h100_group(2000.0, 0.37), h100_group(500.0, 1.234)],
+        groups: vec![
+            h100_group(1000.0, 0.0),
+            h100_group(2000.0, 0.37),
+            h100_group(500.0, 1.234),
+        ],
         pue: 1.2,
     };
     let step_s = step.step_s();
@@ -81,11 +120,18 @@ fn trace_integrates_to_the_step_profile_energy() {
     let steps = dt * n as f64 / step_s;
     let mut expect = 0.0;
     for g in &cluster.groups {
-        let per_step: f64 = step.phases.iter().map(|p| p.duration_s * g.gpu.gpu_power_w(p.activity)).sum();
+        let per_step: f64 = step
+            .phases
+            .iter()
+            .map(|p| p.duration_s * g.gpu.gpu_power_w(p.activity))
+            .sum();
         expect += g.gpus * per_step * steps + g.constant_w() * dt * n as f64;
     }
     let got = tr.energy_j();
-    assert!((got - expect).abs() <= 1e-9 * expect, "trace {got} J vs profile {expect} J");
+    assert!(
+        (got - expect).abs() <= 1e-9 * expect,
+        "trace {got} J vs profile {expect} J"
+    );
     // Facility = IT x PUE in energy.
     let fac = tr.facility(cluster.pue);
     assert!((fac.energy_j() - 1.2 * got).abs() <= 1e-9 * got);
@@ -95,10 +141,20 @@ fn trace_integrates_to_the_step_profile_energy() {
 fn unmitigated_job_fails_a_strict_code_and_passes_with_a_floor_or_a_battery() {
     let base = job(600.0, true, "strict-generator-following");
     let (raw, _) = analyse(&base, false);
-    assert!(!raw.passes, "an unmitigated synchronous job must fail the strict code");
-    assert!(raw.checks.iter().any(|c| c.rule == "ramp_down" && !c.passes));
+    assert!(
+        !raw.passes,
+        "an unmitigated synchronous job must fail the strict code"
+    );
+    assert!(raw
+        .checks
+        .iter()
+        .any(|c| c.rule == "ramp_down" && !c.passes));
     // Swing is the 490 W per GPU step swing, x 100k GPUs (restart drops to the same idle).
-    assert!((raw.raw.swing_w - 490.0 * 1e5).abs() < 1e3, "swing {}", raw.raw.swing_w);
+    assert!(
+        (raw.raw.swing_w - 490.0 * 1e5).abs() < 1e3,
+        "swing {}",
+        raw.raw.swing_w
+    );
 
     // A 90 % floor holds the GPUs at 630 W: the compute draw. Flat, so it passes.
     let mut floor = base.clone();
@@ -124,7 +180,11 @@ fn ninety_percent_floor_costs_about_ten_percent_at_rack_level() {
     let (a, _) = analyse(&inp, false);
     // Rack level (GPU + host + other IT): 0.2 x 490 / (420 + 127.5 + 0.8 x 630 + 0.2 x 140) = 9.3 %.
     let expect = 0.2 * 490.0 / (420.0 + 127.5 + 0.8 * 630.0 + 0.2 * 140.0);
-    assert!((a.rack_energy_overhead_fraction - expect).abs() < 1e-6, "{}", a.rack_energy_overhead_fraction);
+    assert!(
+        (a.rack_energy_overhead_fraction - expect).abs() < 1e-6,
+        "{}",
+        a.rack_energy_overhead_fraction
+    );
     assert!(a.rack_energy_overhead_fraction > 0.08 && a.rack_energy_overhead_fraction < 0.13);
     assert!((a.costs.energy_overhead_fraction - expect).abs() < 1e-6);
 }
@@ -209,18 +269,43 @@ proptest! {
 #[test]
 fn spectrum_obeys_parseval_and_finds_the_step_rate() {
     let dt = 0.01;
-    let w: Vec<f64> = (0..6000).map(|i| if (i % 200) < 160 { 1.0 } else { 0.2 }).collect();
+    let w: Vec<f64> = (0..6000)
+        .map(|i| if (i % 200) < 160 { 1.0 } else { 0.2 })
+        .collect();
     let sp = spectrum(&w, dt);
     let sumsq: f64 = w.iter().map(|x| x * x).sum();
     assert!((sp.total() - sumsq).abs() < 1e-9 * sumsq);
-    assert!((sp.dominant_hz() - 0.5).abs() < 1e-9, "{}", sp.dominant_hz());
+    assert!(
+        (sp.dominant_hz() - 0.5).abs() < 1e-9,
+        "{}",
+        sp.dominant_hz()
+    );
     // Square wave of 0.2/1.0 at 80 % duty: mean 0.84, variance 0.8 x 0.2 x 0.64 = 0.1024; mean
     // square 0.808. The variance lies at 0.5 Hz and its harmonics (all inside 0.1-20 Hz up to the
     // 40th): band share just below 0.1024 / 0.808 = 12.7 %.
     let f = sp.band_energy_fraction(0.1, 20.0);
     assert!(f > 0.12 && f < 0.1268, "{f}");
-    // A constant has nothing in the band.
-    assert_eq!(spectrum(&vec![5.0; 1000], dt).band_energy_fraction(0.1, 20.0), 0.0);
+    // A constant has nothing in the band and no dominant frequency, whatever its level (0.1 and
+    // 1.3e9 are not sums of powers of two: round-off in a transform of the whole signal would leak
+    // into every bin).
+    for c in [5.0, 0.1, 1.3e9] {
+        let flat = spectrum(&vec![c; 1000], dt);
+        assert_eq!(flat.band_energy_fraction(0.1, 20.0), 0.0, "{c}");
+        assert_eq!(flat.dominant_hz(), 0.0, "{c}");
+        assert!((flat.total() - 1000.0 * c * c).abs() <= 1e-12 * 1000.0 * c * c);
+    }
+    // A facility-scale level under the same swing: the non-DC bins are the swing's own.
+    let offset: Vec<f64> = w.iter().map(|x| 1.0e9 + 5.0e7 * x).collect();
+    let so = spectrum(&offset, dt);
+    for k in 1..sp.energy.len() {
+        let expect = 2.5e15 * sp.energy[k];
+        assert!(
+            (so.energy[k] - expect).abs() <= 1e-9 * 2.5e15 * sumsq,
+            "bin {k}: {} vs {expect}",
+            so.energy[k]
+        );
+    }
+    assert!((so.dominant_hz() - 0.5).abs() < 1e-9);
 }
 
 #[test]
@@ -254,9 +339,21 @@ fn presets_parse_and_cite_sources() {
 #[test]
 fn window_placement_covers_the_first_restart() {
     let run = vec![
-        RunInterval { start_s: 0.0, end_s: 5000.0, state: RunState::Training },
-        RunInterval { start_s: 5000.0, end_s: 5600.0, state: RunState::Restart },
-        RunInterval { start_s: 5600.0, end_s: 9000.0, state: RunState::Training },
+        RunInterval {
+            start_s: 0.0,
+            end_s: 5000.0,
+            state: RunState::Training,
+        },
+        RunInterval {
+            start_s: 5000.0,
+            end_s: 5600.0,
+            state: RunState::Restart,
+        },
+        RunInterval {
+            start_s: 5600.0,
+            end_s: 9000.0,
+            state: RunState::Training,
+        },
     ];
     let w = Window::place(&run, 1800.0, 0.01);
     assert!(w.t0_s < 5000.0 && w.t0_s + w.duration_s > 5600.0);
