@@ -156,3 +156,39 @@ pub fn text(p: &Plan) -> String {
     }
     out
 }
+
+/// Charts for the HTML report: capex by category and the yearly cost of ownership.
+pub fn figures(p: &Plan) -> Vec<crate::html::Figure> {
+    let c = &p.capex;
+    let capex: Vec<(String, f64)> = [
+        ("servers", c.servers_usd),
+        ("networking", c.networking_usd),
+        ("facility", c.facility_usd),
+        ("battery", c.battery_usd),
+        ("on-site generation", c.generation_usd),
+    ]
+    .into_iter()
+    .filter(|(_, v)| *v > 0.0)
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let yearly = vec![
+        (
+            "capital recovery".to_string(),
+            p.annualised_capex_usd_per_year,
+        ),
+        ("energy".to_string(), p.opex.energy_usd_per_year),
+        ("maintenance".to_string(), p.opex.maintenance_usd_per_year),
+    ];
+    vec![
+        crate::html::Figure {
+            section: "plan".into(),
+            title: "Capital cost by category".into(),
+            svg: crate::svg::bar_chart("Capital cost by category", "$", &capex),
+        },
+        crate::html::Figure {
+            section: "plan".into(),
+            title: "Cost of ownership per year".into(),
+            svg: crate::svg::stacked_bar("Cost of ownership per year", "$", &yearly),
+        },
+    ]
+}

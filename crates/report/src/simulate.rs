@@ -59,6 +59,7 @@ pub fn text(s: &Summary) -> String {
             "Job MTTF (exposure / interruptions)".into(),
             duration(s.job_mttf_s),
         ),
+        ("Step time".into(), duration(s.step_time_s)),
         (
             "Checkpoint interval / write / load".into(),
             format!(
@@ -197,4 +198,36 @@ pub fn events_csv(events: &[Event]) -> String {
         ));
     }
     out
+}
+
+/// Charts for the HTML report: the distribution of goodput (ETTR) over replicas and where the
+/// lost time goes.
+pub fn figures(s: &Summary, ettr_per_replica: &[f64]) -> Vec<crate::html::Figure> {
+    let l = &s.lost_time_s_by_cause;
+    let lost = vec![
+        ("lost work".to_string(), l.lost_work_s),
+        ("restart".to_string(), l.restart_s),
+        ("waiting for spares".to_string(), l.waiting_for_spares_s),
+        ("checkpoint writes".to_string(), l.checkpoint_write_s),
+        ("planned maintenance".to_string(), l.planned_maintenance_s),
+    ];
+    let pct: Vec<f64> = ettr_per_replica.iter().map(|e| e * 100.0).collect();
+    let bins = (pct.len() as f64).sqrt().ceil().clamp(5.0, 40.0) as usize;
+    vec![
+        crate::html::Figure {
+            section: "reliability".into(),
+            title: "Goodput (ETTR) over replicas".into(),
+            svg: crate::svg::histogram(
+                &format!("Goodput (ETTR) over {} replicas", ettr_per_replica.len()),
+                "effective training time ratio (%)",
+                &pct,
+                bins,
+            ),
+        },
+        crate::html::Figure {
+            section: "reliability".into(),
+            title: "Lost time by cause (mean per run)".into(),
+            svg: crate::svg::stacked_bar("Lost time by cause (mean per run)", "s", &lost),
+        },
+    ]
 }

@@ -110,6 +110,8 @@ pub struct Summary {
     pub interruptions: Interruptions,
     pub lost_time_s_by_cause: LostBreakdown,
     pub spares: SpareUse,
+    /// Optimizer step time the run used (lost work is rounded to whole steps).
+    pub step_time_s: f64,
     pub checkpoint_interval_s: f64,
     pub checkpoint_write_s: f64,
     pub checkpoint_load_s: f64,
@@ -234,6 +236,7 @@ pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
                 }
             }),
         },
+        step_time_s: p.step_s,
         checkpoint_interval_s: interval,
         checkpoint_write_s: p.checkpoint_write_s,
         checkpoint_load_s: p.checkpoint_load_s,

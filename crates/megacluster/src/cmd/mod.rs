@@ -9,3 +9,38 @@ pub mod search;
 pub mod simulate;
 pub mod train;
 pub mod validate;
+
+/// The job's step profile from the step model: the fixed layout, or the fastest layout the search
+/// finds for `parallelism = "auto"`. `Ok(None)` when the scenario has no job or no layout fits;
+/// `Err` when the job's layout is invalid (the message names the field).
+pub fn step_profile(s: &spec::Scenario) -> Result<Option<perf::StepProfile>, String> {
+    if s.job.is_none() {
+        return Ok(None);
+    }
+    let setup = perf::setup(s).map_err(|e| e.to_string())?;
+    Ok(perf::best_profile(&setup, &|_, _| {})
+        .map_err(|e| e.to_string())?
+        .map(|(p, _, _)| p))
+}
+
+/// Simulation parameters of a scenario with the step time taken from the step model unless
+/// `[reliability] step_time` sets it. Returns where the step time came from.
+pub fn sim_params(
+    s: &spec::Scenario,
+) -> Result<(sim::Params, sim::scenario::RunOptions, &'static str), crate::CliError> {
+    let (mut p, opts) = sim::from_scenario(s).map_err(crate::CliError::input)?;
+    let fixed = s.reliability.as_ref().and_then(|r| r.step_time_s).is_some();
+    let source = if fixed {
+        "[reliability] step_time"
+    } else {
+        match step_profile(s) {
+            Ok(Some(prof)) if prof.step_time_s.is_finite() && prof.step_time_s > 0.0 => {
+                p.step_s = prof.step_time_s;
+                "step model"
+            }
+            _ if s.job.is_some() => "6·N·tokens at 40% MFU (the step model found no valid layout)",
+            _ => "default (no job in the scenario)",
+        }
+    };
+    Ok((p, opts, source))
+}

@@ -14,9 +14,17 @@ pub struct Args {
 
 pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     let s = common.scenario(args.scenario.as_deref())?;
-    let mut r = report::Report { title: s.name.clone(), sections: vec![] };
-    let figures: Vec<report::html::Figure> = vec![];
-    r.sections.push(super::plan::section(&s));
+    let mut r = report::Report {
+        title: s.name.clone(),
+        sections: vec![],
+    };
+    let mut figures: Vec<report::html::Figure> = vec![];
+    let pl = plan::plan(&s);
+    r.sections.push(report::plan::section(&pl));
+    figures.extend(report::plan::figures(&pl));
+    let (sec, figs) = super::simulate::section(&s)?;
+    r.sections.push(sec);
+    figures.extend(figs);
     if let Some(dir) = &args.html {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;

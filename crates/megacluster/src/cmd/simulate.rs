@@ -20,7 +20,7 @@ pub struct Args {
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     let s = common.scenario(args.scenario.as_deref())?;
-    let (p, opts) = sim::from_scenario(&s).map_err(CliError::input)?;
+    let (p, opts, step_source) = super::sim_params(&s)?;
     let replicas = args.replicas.unwrap_or(opts.replicas);
     if replicas == 0 {
         return Err(CliError::input("--replicas must be at least 1"));
@@ -57,15 +57,35 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
             CliError::input(format!("cannot write events to {}: {e}", path.display()))
         })?;
     }
-    Ok(report::simulate::section(&summary))
+    Ok(with_step_source(
+        report::simulate::section(&summary),
+        step_source,
+    ))
+}
+
+/// Say where the step time came from, in text and JSON.
+fn with_step_source(mut sec: report::Section, source: &str) -> report::Section {
+    sec.text.push_str(&format!("Step time from: {source}\n"));
+    if let serde_json::Value::Object(m) = &mut sec.json {
+        m.insert("step_time_source".into(), source.into());
+    }
+    sec
 }
 
 /// The reliability section of `megacluster run`: a modest replica count, no progress bar.
-#[allow(dead_code)] // until `run` lists the section
-pub fn section(s: &spec::Scenario) -> Result<report::Section, CliError> {
-    let (p, opts) = sim::from_scenario(s).map_err(CliError::input)?;
-    let replicas = opts.replicas.min(32);
-    let mut summary = sim::monte::run(&p, replicas, &|| {});
+/// Also returns the charts for the HTML report.
+pub fn section(
+    s: &spec::Scenario,
+) -> Result<(report::Section, Vec<report::html::Figure>), CliError> {
+    let (p, opts, step_source) = super::sim_params(s)?;
+    let replicas = opts.replicas.min(64);
+    let results = sim::monte::results(&p, replicas, &|| {});
+    let mut summary = sim::monte::summarize(&p, &results);
     summary.recommendation = Some(sim::monte::recommend(&p, &summary, 8, opts.target, &|| {}));
-    Ok(report::simulate::section(&summary))
+    let ettr: Vec<f64> = results.iter().map(|r| r.ettr).collect();
+    let figures = report::simulate::figures(&summary, &ettr);
+    Ok((
+        with_step_source(report::simulate::section(&summary), step_source),
+        figures,
+    ))
 }
