@@ -5,16 +5,21 @@
 
 /// Fraction of the measured matmul ceiling (MAMF: the best mean over a brute-force shape search,
 /// `calibration/perf.md` Table 2, P) that the GEMMs of a training step reach on large shapes.
-/// Calibrated on the eight Korthikanti et al. 2022 Table 5 iteration times (D): fitted by
-/// least squares of the relative errors of those eight rows, which have DP = 1 and so isolate
-/// compute, TP and PP costs. 0.80 × 86.9 % MAMF = 69.5 % of the A100 BF16 peak.
-pub const GEMM_MAMF_FRACTION: f64 = 0.80;
+/// Fitted (D), together with `GEMM_HALF_DIM`, by a grid search (0.80–0.96 × 64–1,024) on the
+/// eight Korthikanti et al. 2022 Table 5 iteration times, which have DP = 1 and so isolate
+/// compute, TP and PP costs; every other validation row is predicted with the same values.
+/// 0.94 × 86.9 % MAMF = 81.7 % of the A100 BF16 peak for the largest GEMMs; Calculon's A100
+/// system file allows 95 % of peak for GEMMs of 128 GFLOP and more (`systems/a100_80g.json`, S),
+/// so the fit is inside the range peers use.
+pub const GEMM_MAMF_FRACTION: f64 = 0.94;
 
-/// Smallest GEMM dimension at which the matmul rate is halved: tiles of 128–256 leave partial
-/// tiles and pipeline prologue/epilogue that matter when a dimension is a few tiles wide
-/// (GEMMs with head_dim-sized or per-expert dimensions). Fitted with `GEMM_MAMF_FRACTION` on
-/// the Korthikanti eight (D).
-pub const GEMM_HALF_DIM: f64 = 64.0;
+/// Smallest GEMM dimension at which the matmul rate is halved: `rate / (1 + 256 / min(m, n, k))`.
+/// 256 is the long side of the largest cuBLAS/CUTLASS tensor-core tiles on A100/H100 (256 × 128),
+/// so a GEMM one tile thin spends about as long in prologue, epilogue and partial waves as in its
+/// main loop. It matters for the batched per-head attention GEMMs of unfused attention (k = head
+/// dimension 96–160) and for small experts. Fitted with `GEMM_MAMF_FRACTION` (D); the fit's
+/// optimum lies at 224–288.
+pub const GEMM_HALF_DIM: f64 = 256.0;
 
 /// Fixed time per GEMM kernel (launch, wave tail): a few microseconds is the usual CUDA kernel
 /// launch plus synchronisation overhead (A). Matters only for small GEMMs (small MoE experts,
@@ -37,6 +42,21 @@ pub const FLASH_BWD_FRACTION: f64 = 0.55;
 /// FlashAttention's backward does 2.5 × the forward matmul FLOPs (it recomputes QKᵀ: five
 /// matmuls against two; Dao 2023 §3.1.2).
 pub const FLASH_BWD_FLOP_RATIO: f64 = 2.5;
+
+/// HBM traffic of an element-wise kernel's backward over its forward: the forward reads its
+/// input and writes its output (two tensors); the backward reads the saved input (or output)
+/// and the output gradient and writes the input gradient (three tensors) (D). Dropout backward
+/// (read gradient and mask, write gradient) is no heavier than its forward, so 1.5 is an upper
+/// value for a layer's mix.
+pub const BWD_ELEMENTWISE_RATIO: f64 = 1.5;
+
+/// HBM bytes per element of one cast of a BF16 tensor to FP8 with per-tensor current scaling
+/// (the Megatron-Bridge "FP8-CS" recipe): an amax pass reads it (2), the cast reads it again (2)
+/// and writes a row-wise and a column-wise (transposed) FP8 copy (1 + 1), because Hopper and
+/// Blackwell FP8 tensor-core GEMMs take K-major operands only and the weight-gradient GEMM needs
+/// the transpose (NVIDIA Transformer Engine documentation, FP8 primer and `Float8CurrentScaling`,
+/// P; byte count D).
+pub const FP8_CAST_BYTES_PER_ELEMENT: f64 = 6.0;
 
 /// When communication is overlapped with compute, the compute slows down because NCCL kernels
 /// take SMs and HBM bandwidth. Fraction of the hidden communication time added back (A):

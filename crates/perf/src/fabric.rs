@@ -66,7 +66,8 @@ impl Fabric {
         if let Some(l) = self.levels.last_mut() {
             l.size = gpus.max(l.size);
         }
-        self.levels.retain(|l| l.bandwidth_bytes_per_s > 0.0 && l.efficiency > 0.0);
+        self.levels
+            .retain(|l| l.bandwidth_bytes_per_s > 0.0 && l.efficiency > 0.0);
         self
     }
 
@@ -176,7 +177,11 @@ pub fn hall_levels(h: &spec::scenario::Hall) -> Vec<Level> {
     }];
     let f = &h.fabric;
     let half = (f.radix.max(2) / 2) as u64;
-    let link = h.system.nic_bandwidth.bytes_per_s().min(f.link_rate.bytes_per_s());
+    let link = h
+        .system
+        .nic_bandwidth
+        .bytes_per_s()
+        .min(f.link_rate.bytes_per_s());
     let mut below = half.saturating_mul(gpn);
     for tier in 1..=f.tiers.max(1) {
         let last = tier == f.tiers.max(1);
@@ -233,7 +238,13 @@ mod tests {
     #[test]
     fn hierarchical_all_reduce_sends_one_eighth_across_nodes() {
         let f = two_level();
-        let t = f.all_reduce_s(8e9, Group { size: 64, stride: 1 });
+        let t = f.all_reduce_s(
+            8e9,
+            Group {
+                size: 64,
+                stride: 1,
+            },
+        );
         let inner = 2.0 * 7.0 / 8.0 * 8e9 / 450e9;
         let outer = 2.0 * 7.0 / 8.0 * 1e9 / 50e9;
         assert!((t - inner - outer).abs() < 1e-9, "{t}");
@@ -245,7 +256,13 @@ mod tests {
     #[test]
     fn all_to_all_is_limited_by_the_nic() {
         let f = two_level();
-        let t = f.all_to_all_s(64e6, Group { size: 64, stride: 1 });
+        let t = f.all_to_all_s(
+            64e6,
+            Group {
+                size: 64,
+                stride: 1,
+            },
+        );
         assert!((t - 64e6 * 56.0 / 64.0 / 50e9).abs() < 1e-12);
     }
 }

@@ -28,8 +28,8 @@ pub use model::Model;
 pub use search::{search, BatchPolicy, Candidate, Objective, SearchResult, Space};
 pub use setup::{setup, Setup, SetupError};
 pub use step::{
-    evaluate, profile, Cluster, Config, Eval, Hardware, Invalid, Memory, Overlap, Phase,
-    Software, StepProfile, Workload,
+    evaluate, profile, Cluster, Config, Eval, Hardware, Invalid, Memory, Overlap, Phase, Software,
+    StepProfile, Workload,
 };
 
 /// The step profile a scenario's job runs with: its fixed layout (checked, errors name the

@@ -189,7 +189,9 @@ impl Model {
     /// included without causal masking and logits included: the "model FLOPs" of MFU as defined by
     /// Korthikanti et al. 2022 (arXiv 2205.05198) §6 and Chowdhery et al. 2022 (PaLM) App. B.
     pub fn model_flops_per_token(&self, seq: f64) -> f64 {
-        let matmul_active = self.params_active - self.embedding_params - self.hidden
+        let matmul_active = self.params_active
+            - self.embedding_params
+            - self.hidden
             - self.layers as f64 * self.norm_params;
         let fwd = 2.0 * matmul_active
             + self.layers as f64 * self.attn_core_flops_per_token(seq)
@@ -242,6 +244,9 @@ mod tests {
         let (s, l, h, v) = (2048.0, 128.0, 25600.0, 51200.0);
         let reference = 72.0 * s * l * h * h * (1.0 + s / (6.0 * h) + v / (12.0 * l * h)) / s;
         let ours = m.model_flops_per_token(s);
-        assert!((ours / reference - 1.0).abs() < 0.002, "{ours} vs {reference}");
+        assert!(
+            (ours / reference - 1.0).abs() < 0.002,
+            "{ours} vs {reference}"
+        );
     }
 }

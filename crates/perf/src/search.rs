@@ -119,7 +119,11 @@ fn key(c: &Config) -> [u32; 12] {
         c.interleave,
         c.zero as u32,
         c.sequence_parallel as u32,
-        (o.tp as u32) | (o.pp as u32) << 1 | (o.dp as u32) << 2 | (o.ep as u32) << 3 | (o.cp as u32) << 4,
+        (o.tp as u32)
+            | (o.pp as u32) << 1
+            | (o.dp as u32) << 2
+            | (o.ep as u32) << 3
+            | (o.cp as u32) << 4,
     ]
 }
 
@@ -223,7 +227,9 @@ fn search_outer(
         let per = dp as u64 * mbs as u64;
         let batch = match sp.batch {
             BatchPolicy::Exact => base_batch,
-            BatchPolicy::Nearest => ((base_batch as f64 / per as f64).round().max(1.0) as u64) * per,
+            BatchPolicy::Nearest => {
+                ((base_batch as f64 / per as f64).round().max(1.0) as u64) * per
+            }
             BatchPolicy::AtMost => (base_batch / dp as u64) * dp as u64,
         };
         if batch == 0 || batch % per != 0 {
@@ -287,9 +293,20 @@ fn search_outer(
     r
 }
 
-fn candidate(w: &Workload, c: &Cluster, sp: &Space, cfg: Config, e: &Eval, fits: bool) -> Candidate {
+fn candidate(
+    w: &Workload,
+    c: &Cluster,
+    sp: &Space,
+    cfg: Config,
+    e: &Eval,
+    fits: bool,
+) -> Candidate {
     let step = e.step_time_s;
-    let tps = if step > 0.0 { e.tokens_per_step / step } else { 0.0 };
+    let tps = if step > 0.0 {
+        e.tokens_per_step / step
+    } else {
+        0.0
+    };
     let gpus = c.gpus as f64;
     let peak = c.hardware.peak_flops(w.precision);
     let mfu = e.model_flops_per_step / (step * gpus * peak);
@@ -299,7 +316,8 @@ fn candidate(w: &Workload, c: &Cluster, sp: &Space, cfg: Config, e: &Eval, fits:
             fixed_usd_per_gpu_s,
             energy_usd_per_gpu_s_at_full_activity,
         } => {
-            let per_gpu_s = fixed_usd_per_gpu_s + energy_usd_per_gpu_s_at_full_activity * mean_activity(e);
+            let per_gpu_s =
+                fixed_usd_per_gpu_s + energy_usd_per_gpu_s_at_full_activity * mean_activity(e);
             Some(per_gpu_s * gpus * step / e.tokens_per_step * 1e6)
         }
     };

@@ -93,7 +93,22 @@ pub fn setup(s: &Scenario) -> Result<Setup, SetupError> {
         .job
         .as_ref()
         .ok_or_else(|| err("job", "the scenario has no [job] section"))?;
-    let cluster = cluster_of(s)?;
+    let mut cluster = cluster_of(s)?;
+    if let Some(n) = job.gpus {
+        // the job runs on part of the installed GPUs (Meta's Llama 3 405B ran on 16,384 of a
+        // 24,576-GPU cluster, arXiv 2407.21783 §3.3.1)
+        if n == 0 || n > cluster.gpus {
+            return Err(err(
+                "job.gpus",
+                format!(
+                    "the job asks for {n} GPUs but the first site has {} installed",
+                    cluster.gpus
+                ),
+            ));
+        }
+        cluster.gpus = n;
+        cluster.fabric = cluster.fabric.clone().normalised(n);
+    }
     let seqs = (job.global_batch_tokens / job.seq as f64).round().max(1.0) as u64;
     let workload = Workload {
         model: Model::from_arch(&job.model),

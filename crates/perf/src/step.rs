@@ -237,7 +237,10 @@ pub fn check(w: &Workload, c: &Cluster, cfg: &Config) -> Result<(u32, u32, bool)
     if m.heads % cfg.tp != 0 {
         return Err(invalid(
             "tp",
-            format!("{} attention heads do not divide by tp = {}", m.heads, cfg.tp),
+            format!(
+                "{} attention heads do not divide by tp = {}",
+                m.heads, cfg.tp
+            ),
         ));
     }
     if m.mla.is_none() && m.kv_heads % cfg.tp != 0 && cfg.tp % m.kv_heads != 0 {
@@ -265,10 +268,7 @@ pub fn check(w: &Workload, c: &Cluster, cfg: &Config) -> Result<(u32, u32, bool)
         _ => {}
     }
     if cfg.interleave > 1 && cfg.pp < 2 {
-        return Err(invalid(
-            "interleave",
-            "interleaving needs pp ≥ 2".into(),
-        ));
+        return Err(invalid("interleave", "interleaving needs pp ≥ 2".into()));
     }
     let Some((lps, balanced)) = stage_layers(m.layers, cfg.pp, cfg.interleave) else {
         return Err(invalid(
@@ -392,6 +392,8 @@ struct LayerCost {
     mem_f: f64,
     /// memory-bound part of the attention core (non-fused softmax/dropout), inside `mem_f`
     attn_mem_f: f64,
+    /// FP8 casts of the output gradients in the backward (seconds)
+    cast_b: f64,
     tp_f: f64,
     tp_b: f64,
     ep_f: f64,
@@ -412,12 +414,7 @@ struct LayerCost {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn layer_cost(
-    w: &Workload,
-    c: &Cluster,
-    cfg: &Config,
-    moe_layer: bool,
-) -> LayerCost {
+fn layer_cost(w: &Workload, c: &Cluster, cfg: &Config, moe_layer: bool) -> LayerCost {
     let m = &w.model;
     let hw = &c.hardware;
     let fab = &c.fabric;
@@ -429,7 +426,11 @@ fn layer_cost(
     let h = m.hidden;
     let heads = m.heads as f64;
     let kvh = m.kv_heads as f64;
-    let tsp = if cfg.sequence_parallel && cfg.tp > 1 { t } else { 1.0 };
+    let tsp = if cfg.sequence_parallel && cfg.tp > 1 {
+        t
+    } else {
+        1.0
+    };
     let fp8 = w.precision == Precision::Fp8;
     let rate = GEMM_MAMF_FRACTION
         * if fp8 {
@@ -557,8 +558,13 @@ fn layer_cost(
         bytes += 10.0 * eh; // two hidden dropouts: read 2 + write 2 + mask 1
     }
     if fp8 {
-        // casts of GEMM inputs to FP8 (read 2 + write 1 per element): QKV, projection, fc1, fc2
-        bytes += 3.0 * (3.0 * tok * h / tsp + act_fn_elems);
+        // Casts to FP8 around every GEMM (Transformer Engine): forward, the inputs of QKV,
+        // projection, fc1 and fc2; backward, the output gradients of the same four GEMMs.
+        let qkv_out = tok * (qh + 2.0 * (kvh / t).max(1.0)) * m.head_dim;
+        let fwd_elems = 2.0 * tok * h / tsp + tok * qh * m.v_dim + act_fn_elems;
+        let bwd_elems = qkv_out + 2.0 * tok * h / tsp + mats * act_fn_elems;
+        bytes += FP8_CAST_BYTES_PER_ELEMENT * fwd_elems;
+        lc.cast_b = FP8_CAST_BYTES_PER_ELEMENT * bwd_elems / hbm;
     }
     lc.mem_f = bytes / hbm;
     lc.attn_mem_f = attn_mem_bytes / hbm;
@@ -570,15 +576,25 @@ fn layer_cost(
             stride: 1,
         };
         let buf = tok * h * 2.0;
-        let per = if cfg.sequence_parallel {
-            // Korthikanti §4.2.2: all-gather before and reduce-scatter after each block; the
-            // extra backward all-gather overlaps the input-gradient GEMM and is not counted
-            2.0 * (fab.all_gather_s(buf, g) + fab.reduce_scatter_s(buf, g))
+        let ag = fab.all_gather_s(buf, g);
+        let rs = fab.reduce_scatter_s(buf, g);
+        let ar = fab.all_reduce_s(buf, g);
+        // Per layer (two blocks: attention and MLP). Forward: all-gather before and
+        // reduce-scatter after each block with SP, one all-reduce after each block without
+        // (Korthikanti §4.2.2, Shoeybi et al. 2019 fig. 3), on the critical path.
+        // Backward: the collective on the input gradient of the column-parallel GEMM (all-reduce,
+        // or reduce-scatter with SP) runs asynchronously under the weight-gradient GEMM, and with
+        // SP the re-gather of the saved input under the input-gradient GEMM (Megatron-LM
+        // `LinearWithGradAccumulationAndAsyncCommunication`, Korthikanti §4.2.2); only the SP
+        // all-gather of the output gradient before each block's backward is exposed.
+        let (per_f, per_b_exposed, per_b_async) = if cfg.sequence_parallel {
+            (2.0 * (ag + rs), 2.0 * ag, 2.0 * (rs + ag))
         } else {
-            2.0 * fab.all_reduce_s(buf, g)
+            (2.0 * ar, 0.0, 2.0 * ar)
         };
-        lc.tp_f = exposed(per, lc.gemm_f, cfg.overlap.tp);
-        lc.tp_b = exposed(per, 2.0 * lc.gemm_f, cfg.overlap.tp);
+        lc.tp_f = exposed(per_f, lc.gemm_f, cfg.overlap.tp);
+        lc.tp_b = exposed(per_b_exposed, lc.gemm_f, cfg.overlap.tp)
+            + exposed(per_b_async, lc.gemm_f, true);
     }
 
     // --- context parallelism: ring exchange of K and V (Liu et al. 2023 ring attention) ---
@@ -626,7 +642,11 @@ fn layer_cost(
         + 2.0 * eh // LN2 input
         + mlp_acts
         + drop;
-    lc.act_core_bytes = if w.software.flash_attention { 0.0 } else { core };
+    lc.act_core_bytes = if w.software.flash_attention {
+        0.0
+    } else {
+        core
+    };
     lc.act_full_bytes = 2.0 * eh;
     lc
 }
@@ -656,7 +676,11 @@ pub fn evaluate_with(
     let s = w.seq as f64;
     let tok = b * s / cfg.cp as f64;
     let h = m.hidden;
-    let tsp = if cfg.sequence_parallel && cfg.tp > 1 { t } else { 1.0 };
+    let tsp = if cfg.sequence_parallel && cfg.tp > 1 {
+        t
+    } else {
+        1.0
+    };
     let hbm = hw.hbm_bytes_per_s * HBM_EFFICIENCY;
     let fp8 = w.precision == Precision::Fp8;
     let rate = GEMM_MAMF_FRACTION
@@ -689,12 +713,10 @@ pub fn evaluate_with(
     // With the Llama 3 balance the output layer takes a layer's slot; otherwise it adds to the
     // last stage, which then sets the pipeline's pace.
     let layer_f = lcst.gemm_f + lcst.attn_f + lcst.mem_f;
-    let layer_b = 2.0 * (lcst.gemm_f + lcst.mem_f) + lcst.attn_b;
+    let layer_b =
+        2.0 * lcst.gemm_f + BWD_ELEMENTWISE_RATIO * lcst.mem_f + lcst.cast_b + lcst.attn_b;
     let (extra_f, extra_b) = if balanced {
-        (
-            (logits_f - layer_f).max(0.0),
-            (logits_b - layer_b).max(0.0),
-        )
+        ((logits_f - layer_f).max(0.0), (logits_b - layer_b).max(0.0))
     } else {
         (logits_f, logits_b)
     };
@@ -716,7 +738,13 @@ pub fn evaluate_with(
         let gather = if tsp > 1.0 || cfg.tp == 1 {
             0.0
         } else {
-            fab.all_gather_s(tok * h * 2.0, Group { size: cfg.tp, stride: 1 })
+            fab.all_gather_s(
+                tok * h * 2.0,
+                Group {
+                    size: cfg.tp,
+                    stride: 1,
+                },
+            )
         };
         let one = fab.p2p_s(bytes, stride) + gather;
         v * exposed(2.0 * one, layer_f, cfg.overlap.pp)
@@ -822,11 +850,8 @@ pub fn evaluate_with(
     let core = m.layers as f64
         * m.attn_core_flops_per_token(s)
         * if w.software.flash_attention { 0.5 } else { 1.0 };
-    let layer_matmul = 2.0
-        * (m.params_active
-            - m.embedding_params
-            - m.hidden
-            - m.layers as f64 * m.norm_params);
+    let layer_matmul =
+        2.0 * (m.params_active - m.embedding_params - m.hidden - m.layers as f64 * m.norm_params);
     let rc_flops_per_token = match cfg.recompute {
         Recompute::None => 0.0,
         Recompute::Selective => core,
@@ -999,7 +1024,11 @@ pub fn profile_of(w: &Workload, c: &Cluster, cfg: &Config, e: &Eval) -> StepProf
         }
     }
     let peak = c.hardware.peak_flops(w.precision);
-    let tps = if step > 0.0 { e.tokens_per_step / step } else { 0.0 };
+    let tps = if step > 0.0 {
+        e.tokens_per_step / step
+    } else {
+        0.0
+    };
     let mfu = e.model_flops_per_step / (step * gpus * peak);
     let hfu = e.hardware_flops_per_step / (step * gpus * peak);
     let mfu_6n = w.model.flops_6n_per_token() * tps / (gpus * peak);

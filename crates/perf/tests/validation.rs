@@ -16,6 +16,7 @@ struct Row {
     measured: f64,
     predicted: f64,
     tolerance: f64,
+    tolerance_reason: Option<String>,
 }
 
 fn catalogue(doc: &toml::Table) -> spec::Catalog {
@@ -129,7 +130,11 @@ fn evaluate_row(cat: &spec::Catalog, r: &toml::Table) -> Row {
             .iter()
             .map(|p| format!("{} {:.3}", p.name, p.duration_s))
             .collect();
-        println!("{id}: step {:.3} s = {}", prof.step_time_s, parts.join(", "));
+        println!(
+            "{id}: step {:.3} s = {}",
+            prof.step_time_s,
+            parts.join(", ")
+        );
     }
     let metric = r["metric"].as_str().unwrap().to_string();
     let formula = r
@@ -174,6 +179,10 @@ fn evaluate_row(cat: &spec::Catalog, r: &toml::Table) -> Row {
             .get("tolerance")
             .and_then(|v| v.as_float())
             .unwrap_or(0.15),
+        tolerance_reason: r
+            .get("tolerance_reason")
+            .and_then(|v| v.as_str())
+            .map(String::from),
     }
 }
 
@@ -191,19 +200,24 @@ fn rows() -> Vec<Row> {
 #[test]
 fn published_runs() {
     let rows = rows();
-    println!("| id | run | metric (FLOP formula) | measured | model | error |");
-    println!("|---|---|---|---:|---:|---:|");
+    println!("| id | run | metric (FLOP formula) | measured | model | error | bound |");
+    println!("|---|---|---|---:|---:|---:|---:|");
     for r in &rows {
         let err = r.predicted / r.measured - 1.0;
         println!(
-            "| {} | {} | {} ({}) | {:.4} | {:.4} | {:+.1} % |",
+            "| {} | {} | {} ({}) | {:.4} | {:.4} | {:+.1} % | {} |",
             r.id,
             r.name,
             r.metric,
             r.formula,
             r.measured,
             r.predicted,
-            100.0 * err
+            100.0 * err,
+            if r.group == "korthikanti" {
+                "mean 5 %, max 10 %".to_string()
+            } else {
+                format!("{:.0} %", 100.0 * r.tolerance)
+            }
         );
     }
     let k: Vec<f64> = rows
@@ -232,6 +246,13 @@ fn published_runs() {
     assert!(mean <= 0.05, "Korthikanti mean error {mean}");
     assert!(max <= 0.10, "Korthikanti max error {max}");
     for r in rows.iter().filter(|r| r.group != "korthikanti") {
+        // a bound looser than the 15 % must say why, in validation/perf.toml
+        assert!(
+            r.tolerance <= 0.15 || r.tolerance_reason.as_deref().is_some_and(|s| s.len() > 10),
+            "{}: tolerance {} above 15 % without a tolerance_reason",
+            r.id,
+            r.tolerance
+        );
         let e = (r.predicted / r.measured - 1.0).abs();
         assert!(
             e <= r.tolerance,

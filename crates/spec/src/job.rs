@@ -17,6 +17,9 @@ pub struct RawJob {
     pub seq: Option<u32>,
     /// Global batch in tokens (`"16M"`).
     pub global_batch: Count,
+    /// GPUs the job runs on, out of those installed (`"16k"`); all of them when absent.
+    #[serde(default)]
+    pub gpus: Option<Count>,
     #[serde(default)]
     pub precision: Precision,
     #[serde(default)]
@@ -180,6 +183,8 @@ pub struct Job {
     pub tokens: f64,
     pub seq: u32,
     pub global_batch_tokens: f64,
+    /// GPUs the job runs on (`None`: every installed GPU).
+    pub gpus: Option<u64>,
     pub precision: Precision,
     pub parallelism: RawParallelism,
     pub flash_attention: bool,
@@ -249,6 +254,19 @@ pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
             format!("global batch is in tokens and must hold at least one sequence of {seq} tokens, got {gb}"),
         ));
     }
+    let gpus = match j.gpus {
+        None => None,
+        Some(c) => {
+            let n = c.count();
+            if !(n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= u64::MAX as f64) {
+                return Err(ctx.err(
+                    &format!("{p}.gpus"),
+                    format!("the job's GPU count must be a whole number of at least 1, got {n}"),
+                ));
+            }
+            Some(n as u64)
+        }
+    };
     if let RawParallelism::Fixed(f) = &j.parallelism {
         let pp = format!("{p}.parallelism");
         for (n, v) in [
@@ -273,10 +291,23 @@ pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
         tokens,
         seq,
         global_batch_tokens: gb,
+        gpus,
         precision: j.precision,
         parallelism: j.parallelism,
         flash_attention: j.flash_attention,
         dropout: j.dropout,
         sync: j.sync,
     })
+}
+
+/// Check the job's GPU count against the GPUs installed where it runs: an error naming
+/// `{p}.gpus` when it asks for more. (Zero is rejected by [`resolve`].)
+pub fn check_gpus(ctx: &Ctx, p: &str, job: &Job, installed: u64) -> Result<(), SpecError> {
+    match job.gpus {
+        Some(n) if n > installed => Err(ctx.err(
+            &format!("{p}.gpus"),
+            format!("the job asks for {n} GPUs but only {installed} are installed"),
+        )),
+        _ => Ok(()),
+    }
 }
