@@ -28,7 +28,7 @@ OUT="${OUT:-target/html-check}"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 cargo build --release --locked --quiet
-BIN=target/release/megacluster
+BIN="${CARGO_TARGET_DIR:-target}/release/megacluster"
 
 fail=0
 check() {
@@ -42,7 +42,7 @@ check() {
     }
     local page="$dir/index.html"
     local expected
-    expected=$(grep -o 'name="megacluster-charts" content="[0-9]*"' "$page" | grep -o '[0-9]*$')
+    expected=$({ grep -o 'name="megacluster-charts" content="[0-9]*"' "$page" || echo 0; } | grep -o '[0-9][0-9]*' | tail -1)
     # Network references other than the SVG namespace URI would break offline viewing.
     if grep -o '\(src\|href\)="[a-z]*://[^"]*"' "$page" | grep -q .; then
         echo "FAIL $name: the page references the network"
@@ -60,9 +60,10 @@ check() {
         --no-first-run --window-size=1280,4000 --screenshot="$dir/screenshot.png" \
         "file://$PWD/$page" >/dev/null 2>&1 || true
     local figures svgs empty
-    figures=$(grep -o '<figure data-chart=' "$dom" | wc -l)
-    svgs=$(grep -o '<svg ' "$dom" | wc -l)
-    empty=$(grep -o '>no data</text>' "$dom" | wc -l)
+    count() { { grep -o "$1" "$2" || true; } | wc -l; }
+    figures=$(count '<figure data-chart=' "$dom")
+    svgs=$(count '<svg ' "$dom")
+    empty=$(count '>no data</text>' "$dom")
     if grep -qiE 'CONSOLE.*(error|Uncaught)|Failed to load|ERR_' "$log"; then
         echo "FAIL $name: console errors:"
         grep -iE 'CONSOLE|Failed to load|ERR_' "$log" | head -5

@@ -65,7 +65,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
 
 /// Say where the step time came from, in text and JSON.
 fn with_step_source(mut sec: report::Section, source: &str) -> report::Section {
-    sec.text.push_str(&format!("Step time from: {source}\n"));
+    sec.text.push_str(&format!("  Step time from: {source}\n"));
     if let serde_json::Value::Object(m) = &mut sec.json {
         m.insert("step_time_source".into(), source.into());
     }
