@@ -100,3 +100,17 @@ fn anthropic_trainium() {
     let gw = 2.5 * f(&p["facility_power_w"]) / 1e9;
     assert!((gw - 1.0).abs() <= 0.25, "{gw} GW per million Trainium2");
 }
+
+/// Meta's "2GW+" site (Zuckerberg, 2025-01-24): the halls are sized to the connection, so the
+/// facility draw sits within 10 % below 2 GW and the planner's "GPUs fed" agrees with the halls
+/// within 5 %; at GB200's 2.1 kW facility power per GPU that is 0.9–1.0 M GPUs.
+#[test]
+fn meta_2gw() {
+    let p = run_json("plan", "meta-2gw.toml");
+    let gw = f(&p["facility_power_w"]) / 1e9;
+    assert!((1.8..=2.0).contains(&gw), "{gw} GW");
+    let gpus = f(&p["gpus"]);
+    assert!((900_000.0..=1_000_000.0).contains(&gpus), "{gpus}");
+    let fed: f64 = p["sites"][0]["gpus_fed"].as_f64().unwrap();
+    assert!((fed / gpus - 1.0).abs() <= 0.05, "fed {fed} vs {gpus}");
+}

@@ -26,6 +26,9 @@ pub fn si(v: f64, unit: &str) -> String {
     if !v.is_finite() {
         return "n/a".into();
     }
+    if v == 0.0 {
+        return format!("0 {unit}");
+    }
     let a = v.abs();
     let (div, p) = if a >= 1e18 {
         (1e18, "E")
