@@ -85,7 +85,34 @@ pub struct SearchResult {
     pub valid: u64,
     pub invalid: u64,
     pub unfit: u64,
+    /// Invalid layouts by the `[job.parallelism]` field at fault (sorted by field name).
+    pub invalid_by_field: std::collections::BTreeMap<String, u64>,
     pub top: Vec<Candidate>,
+}
+
+/// How far the search may move the global batch when it rounds it to a multiple of
+/// dp × microbatch: a factor of 2 either way. Pre-training recipes change the batch by such
+/// factors during a run (Llama 3 405B went from 4M to 8M to 16M tokens, arXiv 2407.21783
+/// §3.4.1), so a layout inside the band trains the same job (A); beyond it, it is another job.
+pub const MAX_BATCH_CHANGE: f64 = 2.0;
+
+/// Fields [`check`] can name, for counting without allocating per layout.
+const FIELDS: [&str; 8] = [
+    "tp",
+    "pp",
+    "cp",
+    "ep",
+    "dp",
+    "microbatch",
+    "interleave",
+    "zero",
+];
+
+fn field_index(f: &str) -> usize {
+    FIELDS
+        .iter()
+        .position(|x| *x == f)
+        .unwrap_or(FIELDS.len() - 1)
 }
 
 fn divisors(n: u64) -> Vec<u64> {
@@ -211,6 +238,7 @@ fn search_outer(
     (tp, cp, pp, dp, ep): (u32, u32, u32, u32, u32),
 ) -> SearchResult {
     let mut r = SearchResult::default();
+    let mut by_field = [0u64; FIELDS.len()];
     let m = &w.model;
     let base_batch = w.global_batch_seqs.max(1);
     // interleave candidates: 1, and every chunk count that splits the layers
@@ -233,6 +261,11 @@ fn search_outer(
             BatchPolicy::AtMost => (base_batch / dp as u64) * dp as u64,
         };
         if batch == 0 || batch % per != 0 {
+            continue;
+        }
+        let change = batch as f64 / base_batch as f64;
+        if !(1.0 / MAX_BATCH_CHANGE..=MAX_BATCH_CHANGE).contains(&change) {
+            // not this job's batch any more
             continue;
         }
         wl.global_batch_seqs = batch;
@@ -267,9 +300,13 @@ fn search_outer(
                                     overlap,
                                 };
                                 r.evaluated += 1;
-                                let Ok((nmb, lps, bal)) = check(&wl, c, &cfg) else {
-                                    r.invalid += 1;
-                                    continue;
+                                let (nmb, lps, bal) = match check(&wl, c, &cfg) {
+                                    Ok(x) => x,
+                                    Err(e) => {
+                                        r.invalid += 1;
+                                        by_field[field_index(e.field)] += 1;
+                                        continue;
+                                    }
                                 };
                                 let e = evaluate_with(&wl, c, &cfg, nmb, lps, bal);
                                 let fits = e.memory.fits();
@@ -288,6 +325,11 @@ fn search_outer(
                     }
                 }
             }
+        }
+    }
+    for (i, n) in by_field.iter().enumerate() {
+        if *n > 0 {
+            *r.invalid_by_field.entry(FIELDS[i].to_string()).or_insert(0) += n;
         }
     }
     r
@@ -343,6 +385,9 @@ fn merge(mut a: SearchResult, b: SearchResult, k: usize) -> SearchResult {
     a.valid += b.valid;
     a.invalid += b.invalid;
     a.unfit += b.unfit;
+    for (k, v) in b.invalid_by_field {
+        *a.invalid_by_field.entry(k).or_insert(0) += v;
+    }
     for c in b.top {
         push_top(&mut a.top, c, k);
     }
