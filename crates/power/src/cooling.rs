@@ -66,7 +66,9 @@ pub fn dew_point_c(t_c: f64, rh: f64) -> f64 {
 /// Relative humidity from temperature and dew point (Magnus, as above).
 pub fn relative_humidity(t_c: f64, dew_c: f64) -> f64 {
     let (b, c) = (17.62, 243.12);
-    ((b * dew_c / (c + dew_c)) - (b * t_c / (c + t_c))).exp().clamp(0.01, 1.0)
+    ((b * dew_c / (c + dew_c)) - (b * t_c / (c + t_c)))
+        .exp()
+        .clamp(0.01, 1.0)
 }
 
 /// Wet-bulb temperature from dry bulb and relative humidity at sea-level pressure: Stull,
@@ -122,7 +124,10 @@ pub fn hourly_year(c: &Climate) -> Vec<Hour> {
                 tmax - (tmax - tmin) * 0.5 * (1.0 - (std::f64::consts::PI * since / 15.0).cos())
             };
             let rh = relative_humidity(t, dew.min(t));
-            out.push(Hour { dry_bulb_c: t, wet_bulb_c: wet_bulb_c(t, rh) });
+            out.push(Hour {
+                dry_bulb_c: t,
+                wet_bulb_c: wet_bulb_c(t, rh),
+            });
         }
     }
     out
@@ -154,12 +159,36 @@ impl CoolingDesign {
         match name {
             // Air-cooled servers (CRAH fans), chilled water at 18 deg C, air-cooled chillers with
             // economiser.
-            "air-chillers" => CoolingDesign { fixed_overhead: 0.05, fans_pumps: 0.08, supply_c: 18.0, approach_k: 8.0, trim_span_k: 5.0, evaporative: false, carnot_fraction: 0.5 },
+            "air-chillers" => CoolingDesign {
+                fixed_overhead: 0.05,
+                fans_pumps: 0.08,
+                supply_c: 18.0,
+                approach_k: 8.0,
+                trim_span_k: 5.0,
+                evaporative: false,
+                carnot_fraction: 0.5,
+            },
             // Evaporative towers: sink is the wet bulb; warm-water loop at 24 deg C.
-            "evaporative" => CoolingDesign { fixed_overhead: 0.04, fans_pumps: 0.03, supply_c: 24.0, approach_k: 4.0, trim_span_k: 5.0, evaporative: true, carnot_fraction: 0.5 },
+            "evaporative" => CoolingDesign {
+                fixed_overhead: 0.04,
+                fans_pumps: 0.03,
+                supply_c: 24.0,
+                approach_k: 4.0,
+                trim_span_k: 5.0,
+                evaporative: true,
+                carnot_fraction: 0.5,
+            },
             // Direct-to-chip liquid with dry coolers: facility water 32 deg C (ASHRAE TC 9.9
             // liquid-cooling class W32, S), trim chillers above it.
-            _ => CoolingDesign { fixed_overhead: 0.05, fans_pumps: 0.04, supply_c: 32.0, approach_k: 6.0, trim_span_k: 5.0, evaporative: false, carnot_fraction: 0.5 },
+            _ => CoolingDesign {
+                fixed_overhead: 0.05,
+                fans_pumps: 0.04,
+                supply_c: 32.0,
+                approach_k: 6.0,
+                trim_span_k: 5.0,
+                evaporative: false,
+                carnot_fraction: 0.5,
+            },
         }
     }
 }
@@ -175,7 +204,11 @@ pub const CHILLER_IT_W: f64 = 300e6 / 210.0;
 
 /// PUE and water per IT kWh of one hour.
 pub fn hour_pue_wue(d: &CoolingDesign, h: &Hour) -> (f64, f64, f64) {
-    let sink = if d.evaporative { h.wet_bulb_c } else { h.dry_bulb_c } + d.approach_k;
+    let sink = if d.evaporative {
+        h.wet_bulb_c
+    } else {
+        h.dry_bulb_c
+    } + d.approach_k;
     // Share of the heat the trim chillers carry.
     let mech = ((sink - d.supply_c) / d.trim_span_k).clamp(0.0, 1.0);
     let heat = 1.0 + d.fixed_overhead;
@@ -185,7 +218,11 @@ pub fn hour_pue_wue(d: &CoolingDesign, h: &Hour) -> (f64, f64, f64) {
     let pue = 1.0 + d.fixed_overhead + d.fans_pumps + mech * heat / cop;
     // Adiabatic-assist towers run dry while the dry bulb allows and evaporate only the share of the
     // heat the dry coil cannot carry (A; that is why annual WUE is far below 2 L/kWh).
-    let evap = if d.evaporative { ((h.dry_bulb_c + d.approach_k - d.supply_c) / d.trim_span_k).clamp(0.0, 1.0) } else { 0.0 };
+    let evap = if d.evaporative {
+        ((h.dry_bulb_c + d.approach_k - d.supply_c) / d.trim_span_k).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let water = evap * heat * EVAPORATED_L_PER_KWH_HEAT;
     (pue, water, mech)
 }
@@ -210,10 +247,19 @@ pub struct CoolingYear {
     /// Hourly PUE, for charts.
     #[serde(skip)]
     pub hourly_pue: Vec<f64>,
+    /// Hourly water evaporated per kWh of IT energy, L/kWh, for charts.
+    #[serde(skip)]
+    pub hourly_wue_l_per_kwh: Vec<f64>,
 }
 
 /// The year at a constant mean IT power.
-pub fn cooling_year(climate: &Climate, cooling_name: &str, catalogue_pue: f64, mean_it_w: f64, peak_it_w: f64) -> CoolingYear {
+pub fn cooling_year(
+    climate: &Climate,
+    cooling_name: &str,
+    catalogue_pue: f64,
+    mean_it_w: f64,
+    peak_it_w: f64,
+) -> CoolingYear {
     let d = CoolingDesign::for_name(cooling_name);
     let hours = hourly_year(climate);
     let mut fac = 0.0;
@@ -221,8 +267,10 @@ pub fn cooling_year(climate: &Climate, cooling_name: &str, catalogue_pue: f64, m
     let mut peak_pue = 0.0f64;
     let mut peak_mech = 0.0f64;
     let mut hourly = Vec::with_capacity(hours.len());
+    let mut hourly_water = Vec::with_capacity(hours.len());
     for h in &hours {
         let (p, w, mech) = hour_pue_wue(&d, h);
+        hourly_water.push(w);
         fac += p;
         water += w;
         peak_pue = peak_pue.max(p);
@@ -249,7 +297,10 @@ pub fn cooling_year(climate: &Climate, cooling_name: &str, catalogue_pue: f64, m
         water_l_per_year: water / n * it_kwh,
         wue_l_per_kwh: water / n,
         peak_heat_w,
-        chillers: ((peak_mech * peak_it_w * (1.0 + d.fixed_overhead)) / CHILLER_IT_W).ceil().max(0.0) as u64,
+        chillers: ((peak_mech * peak_it_w * (1.0 + d.fixed_overhead)) / CHILLER_IT_W)
+            .ceil()
+            .max(0.0) as u64,
         hourly_pue: hourly,
+        hourly_wue_l_per_kwh: hourly_water,
     }
 }

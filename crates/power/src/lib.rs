@@ -23,10 +23,12 @@ pub mod scenario;
 pub mod solve;
 pub mod spectrum;
 pub mod storage;
+pub mod study;
 pub mod trace;
 
 pub use analysis::{analyse, Analysis, Inputs, Mitigation, Prices, Window};
 pub use draw::{Cluster, GpuDraw, Group};
 pub use grid::GridCode;
 pub use profile::{PhaseDraw, RunInterval, RunState, StepShape};
+pub use study::{study, Study, StudyTraces};
 pub use trace::{GpuMitigation, Trace};

@@ -1,9 +1,13 @@
-//! From a `spec::Scenario` to the analysis inputs (first site), with the synthetic step shape until
-//! the step model provides one.
+//! From a `spec::Scenario` to the analysis inputs (first site). The step shape and the run's states
+//! are passed in (the binary maps the step model's profile and the reliability timeline onto
+//! [`StepShape`] and [`RunInterval`]); without them the synthetic step shape and steady training
+//! stand in, and [`Setup`] says which was used.
 
 use crate::analysis::{Inputs, Mitigation, Prices, Window};
 use crate::cooling::{self, Climate};
-use crate::draw::{defaults as dd, other_it_power_per_gpu_w, host_power_per_gpu_w, Cluster, GpuDraw, Group};
+use crate::draw::{
+    defaults as dd, host_power_per_gpu_w, other_it_power_per_gpu_w, Cluster, GpuDraw, Group,
+};
 use crate::grid;
 use crate::profile::{steady_run, RunInterval, StepShape};
 use crate::storage::{defaults as sd, Storage, Turbines};
@@ -22,6 +26,10 @@ pub struct Setup {
     pub climate: Climate,
     pub cooling: String,
     pub catalogue_pue: f64,
+    /// Where the step shape came from: `step model` or `synthetic`.
+    pub step_source: String,
+    /// Where the run's states came from: `reliability timeline` or `steady training`.
+    pub timeline_source: String,
     /// Where defaults stood in for missing inputs.
     pub notes: Vec<String>,
 }
@@ -55,16 +63,33 @@ pub fn synthetic_step(s: &Scenario) -> StepShape {
 /// Build the inputs for the scenario's first site. `step`: the step model's profile when there is
 /// one; `run`: the reliability timeline when there is one; `gpu_hour_usd`: the plan's TCO per
 /// GPU-hour (the price of lost throughput).
-pub fn from_scenario(s: &Scenario, step: Option<StepShape>, run: Option<Vec<RunInterval>>, gpu_hour_usd: f64) -> Result<Setup, String> {
+pub fn from_scenario(
+    s: &Scenario,
+    step: Option<StepShape>,
+    run: Option<Vec<RunInterval>>,
+    gpu_hour_usd: f64,
+) -> Result<Setup, String> {
     let p = s.power.clone().unwrap_or_default();
-    let site = s.sites.first().ok_or("a scenario needs at least one site")?;
+    let site = s
+        .sites
+        .first()
+        .ok_or("a scenario needs at least one site")?;
     let mut notes = vec![];
     if s.sites.len() > 1 {
-        notes.push(format!("power analysed for the first site, `{}`, of {}", site.name, s.sites.len()));
+        notes.push(format!(
+            "power analysed for the first site, `{}`, of {}",
+            site.name,
+            s.sites.len()
+        ));
     }
     let compute_frac = p.gpu_compute_fraction.unwrap_or(dd::GPU_COMPUTE_FRACTION);
-    let idle_frac = p.gpu_idle_fraction.unwrap_or(dd::GPU_IDLE_FRACTION).min(compute_frac);
-    let node_max = p.node_measured_max_fraction.unwrap_or(dd::NODE_MEASURED_MAX_FRACTION);
+    let idle_frac = p
+        .gpu_idle_fraction
+        .unwrap_or(dd::GPU_IDLE_FRACTION)
+        .min(compute_frac);
+    let node_max = p
+        .node_measured_max_fraction
+        .unwrap_or(dd::NODE_MEASURED_MAX_FRACTION);
     let groups: Vec<Group> = site
         .halls
         .iter()
@@ -75,14 +100,31 @@ pub fn from_scenario(s: &Scenario, step: Option<StepShape>, run: Option<Vec<RunI
                 name: h.name.clone(),
                 gpus: h.gpus as f64,
                 gpu,
-                host_w_per_gpu: host_power_per_gpu_w(h.system.node_power.w(), per_node, node_max, gpu.compute_w),
-                other_it_w_per_gpu: other_it_power_per_gpu_w(h.system.node_power.w(), per_node, s.cost.other_it_fraction.fraction()),
+                host_w_per_gpu: host_power_per_gpu_w(
+                    h.system.node_power.w(),
+                    per_node,
+                    node_max,
+                    gpu.compute_w,
+                ),
+                other_it_w_per_gpu: other_it_power_per_gpu_w(
+                    h.system.node_power.w(),
+                    per_node,
+                    s.cost.other_it_fraction.fraction(),
+                ),
                 offset_s: 0.0,
             }
         })
         .collect();
-    let cluster = Cluster { groups, pue: site.cooling.pue };
+    let cluster = Cluster {
+        groups,
+        pue: site.cooling.pue,
+    };
 
+    let step_source = if step.is_some() {
+        "step model"
+    } else {
+        "synthetic"
+    };
     let step = match step {
         Some(st) => st,
         None => {
@@ -95,6 +137,10 @@ pub fn from_scenario(s: &Scenario, step: Option<StepShape>, run: Option<Vec<RunI
     }
     let window_s = p.window_s.unwrap_or(dd::WINDOW_S);
     let dt_s = p.resolution_s.unwrap_or(dd::RESOLUTION_S);
+    let timeline_source = match &run {
+        Some(r) if !r.is_empty() => "reliability timeline",
+        _ => "steady training",
+    };
     let run = match run {
         Some(r) if !r.is_empty() => r,
         _ => {
@@ -104,16 +150,27 @@ pub fn from_scenario(s: &Scenario, step: Option<StepShape>, run: Option<Vec<RunI
     };
     let window = Window::place(&run, window_s, dt_s);
 
-    let code_name = p.grid_code.clone().unwrap_or_else(|| DEFAULT_GRID_CODE.to_string());
+    let code_name = p
+        .grid_code
+        .clone()
+        .unwrap_or_else(|| DEFAULT_GRID_CODE.to_string());
     let code = grid::preset(&code_name)
         .ok_or_else(|| format!("unknown grid code `{code_name}`"))?
         .with_overrides(&p.grid);
 
     let m = &p.mitigation;
     let battery = match (&m.battery, &site.battery) {
-        (Some(b), _) if b.power_w > 0.0 && b.energy_j > 0.0 => Some(Storage::site_battery(b.power_w, b.energy_j, b.efficiency.unwrap_or(sd::BATTERY_EFFICIENCY))),
+        (Some(b), _) if b.power_w > 0.0 && b.energy_j > 0.0 => Some(Storage::site_battery(
+            b.power_w,
+            b.energy_j,
+            b.efficiency.unwrap_or(sd::BATTERY_EFFICIENCY),
+        )),
         (Some(_), _) => None,
-        (None, Some(b)) => Some(Storage::site_battery(b.power.w(), b.energy.j(), b.efficiency)),
+        (None, Some(b)) => Some(Storage::site_battery(
+            b.power.w(),
+            b.energy.j(),
+            b.efficiency,
+        )),
         (None, None) => None,
     }
     .map(|mut b| {
@@ -139,7 +196,9 @@ pub fn from_scenario(s: &Scenario, step: Option<StepShape>, run: Option<Vec<RunI
             ramp_down_w_per_s: m.gpu_ramp_down_w_per_s,
             filler_activity: m.filler_activity,
         },
-        filler_slowdown_fraction: m.filler_slowdown_fraction.unwrap_or(Mitigation::FILLER_SLOWDOWN),
+        filler_slowdown_fraction: m
+            .filler_slowdown_fraction
+            .unwrap_or(Mitigation::FILLER_SLOWDOWN),
         rack_storage_j_per_gpu: m.rack_storage_j_per_gpu.unwrap_or(0.0),
         battery,
         turbines,
@@ -157,17 +216,30 @@ pub fn from_scenario(s: &Scenario, step: Option<StepShape>, run: Option<Vec<RunI
         (Some(c), _) => c.clone(),
         (None, Some(c)) => c.to_string(),
         (None, None) => {
-            notes.push("climate: none matches the site; using `memphis` (set [power] climate)".into());
+            notes.push(
+                "climate: none matches the site; using `memphis` (set [power] climate)".into(),
+            );
             "memphis".to_string()
         }
     };
-    let climate = cooling::climate(&climate_name).ok_or_else(|| format!("unknown climate `{climate_name}`"))?;
+    let climate = cooling::climate(&climate_name)
+        .ok_or_else(|| format!("unknown climate `{climate_name}`"))?;
     Ok(Setup {
         site: site.name.clone(),
-        inputs: Inputs { cluster, step, run, window, code, mitigation, prices },
+        inputs: Inputs {
+            cluster,
+            step,
+            run,
+            window,
+            code,
+            mitigation,
+            prices,
+        },
         climate,
         cooling: site.cooling.name.clone(),
         catalogue_pue: site.cooling.pue,
+        step_source: step_source.into(),
+        timeline_source: timeline_source.into(),
         notes,
     })
 }

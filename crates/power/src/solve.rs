@@ -50,17 +50,29 @@ fn candidate(m: &Mitigation, a: &Analysis) -> Candidate {
 }
 
 fn eval(base: &Inputs, m: Mitigation) -> (Candidate, Mitigation) {
-    let inp = Inputs { mitigation: m, ..base.clone() };
+    let inp = Inputs {
+        mitigation: m,
+        ..base.clone()
+    };
     let (a, _) = analyse(&inp, false);
     (candidate(&m, &a), m)
 }
 
 /// Smallest battery power (energy at the minimum priced duration) that makes `m` pass, searched
 /// between 0 and 1.5x the raw facility swing; `None` if even the largest fails.
-fn smallest_battery(base: &Inputs, m: Mitigation, efficiency: f64, swing_w: f64) -> Option<(Candidate, Mitigation)> {
+fn smallest_battery(
+    base: &Inputs,
+    m: Mitigation,
+    efficiency: f64,
+    swing_w: f64,
+) -> Option<(Candidate, Mitigation)> {
     let with = |p: f64| {
         let mut mm = m;
-        mm.battery = Some(Storage::site_battery(p, p * base.prices.battery_min_duration_s, efficiency));
+        mm.battery = Some(Storage::site_battery(
+            p,
+            p * base.prices.battery_min_duration_s,
+            efficiency,
+        ));
         eval(base, mm)
     };
     let hi0 = 1.5 * swing_w.max(1.0);
@@ -82,11 +94,37 @@ fn smallest_battery(base: &Inputs, m: Mitigation, efficiency: f64, swing_w: f64)
     Some(best)
 }
 
+/// Candidates [`solve`] tries (each may add a battery search).
+pub const CANDIDATES: u64 = (FLOORS.len() * 2 * 2) as u64;
+
 pub fn solve(base: &Inputs) -> Solution {
-    let eff = base.mitigation.battery.map_or(sd::BATTERY_EFFICIENCY, |b| b.efficiency);
-    let (raw, _) = analyse(&Inputs { mitigation: Mitigation { turbines: base.mitigation.turbines, gpu: crate::trace::GpuMitigation { ramp_up_w_per_s: base.mitigation.gpu.ramp_up_w_per_s, ramp_down_w_per_s: base.mitigation.gpu.ramp_down_w_per_s, ..Default::default() }, ..Default::default() }, ..base.clone() }, false);
+    solve_with_progress(base, &|_, _| {})
+}
+
+/// [`solve`], calling `progress(done, CANDIDATES)` after each candidate.
+pub fn solve_with_progress(base: &Inputs, progress: &dyn Fn(u64, u64)) -> Solution {
+    let eff = base
+        .mitigation
+        .battery
+        .map_or(sd::BATTERY_EFFICIENCY, |b| b.efficiency);
+    let (raw, _) = analyse(
+        &Inputs {
+            mitigation: Mitigation {
+                turbines: base.mitigation.turbines,
+                gpu: crate::trace::GpuMitigation {
+                    ramp_up_w_per_s: base.mitigation.gpu.ramp_up_w_per_s,
+                    ramp_down_w_per_s: base.mitigation.gpu.ramp_down_w_per_s,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            ..base.clone()
+        },
+        false,
+    );
     let swing = raw.raw.swing_w;
     let mut all = vec![];
+    let mut done = 0u64;
     for &floor in &FLOORS {
         for filler in [false, true] {
             for rack in [0.0, sd::RACK_J_PER_GPU] {
@@ -107,12 +145,20 @@ pub fn solve(base: &Inputs) -> Solution {
                         all.push(b);
                     }
                 }
+                done += 1;
+                progress(done, CANDIDATES);
             }
         }
     }
     let battery_only = all
         .iter()
-        .find(|(c, _)| c.floor_fraction == 0.0 && !c.filler && c.rack_storage_j_per_gpu == 0.0 && c.battery_power_w > 0.0 && c.passes)
+        .find(|(c, _)| {
+            c.floor_fraction == 0.0
+                && !c.filler
+                && c.rack_storage_j_per_gpu == 0.0
+                && c.battery_power_w > 0.0
+                && c.passes
+        })
         .map(|(c, _)| c.clone());
     let best = all
         .iter()

@@ -1,1 +1,727 @@
-//! (being built)
+//! The power, grid and cooling study (`power`) as text and JSON.
+//!
+//! JSON: the grid import with the scenario's mitigations at the top level (`peak_w`, `swing_w`,
+//! `max_ramp_w_per_s`, `band_energy_fraction`, `passes`, `mitigation_energy_overhead_fraction`, …),
+//! the same figures without mitigation under `raw`, one entry per grid-code rule under `rules`,
+//! costs, the run's energy by state, cooling, and the solver's answer under `solve`.
+
+use crate::fmt::*;
+use crate::Section;
+use power::analysis::{Analysis, Mitigation};
+use power::cooling::CoolingYear;
+use power::grid::{Metrics, RuleCheck};
+use power::solve::{Candidate, Solution};
+use power::Study;
+use serde_json::{json, Map, Value};
+
+pub fn section(s: &Study) -> Section {
+    Section {
+        key: "power".into(),
+        title: "Power: trace, grid code, mitigations, cooling".into(),
+        text: text(s),
+        json: to_json(s),
+    }
+}
+
+fn finite(v: f64) -> Value {
+    if v.is_finite() {
+        json!(v)
+    } else {
+        Value::Null
+    }
+}
+
+fn metrics_json(m: &Metrics) -> Map<String, Value> {
+    let mut o = Map::new();
+    for (k, v) in [
+        ("peak_w", m.peak_w),
+        ("min_w", m.min_w),
+        ("mean_w", m.mean_w),
+        ("swing_w", m.swing_w),
+        ("max_ramp_w_per_s", m.max_ramp_w_per_s),
+        ("max_ramp_up_w_per_s", m.max_ramp_up_w_per_s),
+        ("max_ramp_down_w_per_s", m.max_ramp_down_w_per_s),
+        ("max_sample_ramp_w_per_s", m.max_sample_ramp_w_per_s),
+        ("max_window_range_w", m.max_window_range_w),
+        ("ramp_window_s", m.ramp_window_s),
+        ("band_low_hz", m.band_low_hz),
+        ("band_high_hz", m.band_high_hz),
+        ("band_energy_fraction", m.band_energy_fraction),
+        ("dominant_hz", m.dominant_hz),
+    ] {
+        o.insert(k.into(), finite(v));
+    }
+    o
+}
+
+fn rule_json(raw: Option<&RuleCheck>, r: &RuleCheck) -> Value {
+    let mut o = Map::new();
+    o.insert("rule".into(), json!(r.rule));
+    o.insert(format!("limit_{}", r.unit), finite(r.limit));
+    o.insert(format!("value_{}", r.unit), finite(r.value));
+    o.insert("passes".into(), json!(r.passes));
+    if let Some(raw) = raw {
+        o.insert(format!("raw_value_{}", r.unit), finite(raw.value));
+        o.insert("raw_passes".into(), json!(raw.passes));
+    }
+    Value::Object(o)
+}
+
+fn mitigation_json(m: &Mitigation) -> Value {
+    json!({
+        "gpu_floor_fraction": finite(m.gpu.floor_fraction),
+        "gpu_ramp_up_w_per_s": m.gpu.ramp_up_w_per_s.map(finite),
+        "gpu_ramp_down_w_per_s": m.gpu.ramp_down_w_per_s.map(finite),
+        "filler_activity": m.gpu.filler_activity.map(finite),
+        "filler_slowdown_fraction": finite(m.filler_slowdown_fraction),
+        "rack_storage_j_per_gpu": finite(m.rack_storage_j_per_gpu),
+        "battery_power_w": m.battery.map(|b| finite(b.power_w)),
+        "battery_energy_j": m.battery.map(|b| finite(b.energy_j)),
+        "battery_efficiency": m.battery.map(|b| finite(b.efficiency)),
+        "turbines_capacity_w": m.turbines.map(|t| finite(t.capacity_w)),
+        "turbines_ramp_w_per_s": m.turbines.map(|t| finite(t.ramp_w_per_s)),
+    })
+}
+
+/// The analysis as JSON: mitigated metrics at the top level, the unmitigated under `raw`.
+fn analysis_json(a: &Analysis, m: &Mitigation) -> Map<String, Value> {
+    let mut o = metrics_json(&a.mitigated);
+    o.insert("passes".into(), json!(a.passes));
+    o.insert("applies".into(), json!(a.applies));
+    let mut raw = metrics_json(&a.raw);
+    raw.insert("passes".into(), json!(a.raw_passes));
+    o.insert("raw".into(), Value::Object(raw));
+    let rules: Vec<Value> = a
+        .checks
+        .iter()
+        .map(|r| rule_json(a.raw_checks.iter().find(|x| x.rule == r.rule), r))
+        .collect();
+    o.insert("rules".into(), Value::Array(rules));
+    o.insert("mitigation".into(), mitigation_json(m));
+    let c = &a.costs;
+    for (k, v) in [
+        (
+            "mitigation_energy_overhead_fraction",
+            c.energy_overhead_fraction,
+        ),
+        ("mitigation_energy_j_per_year", c.energy_overhead_j_per_year),
+        ("mitigation_energy_usd_per_year", c.energy_usd_per_year),
+        ("mitigation_battery_capex_usd", c.battery_capex_usd),
+        (
+            "mitigation_rack_storage_capex_usd",
+            c.rack_storage_capex_usd,
+        ),
+        ("mitigation_capex_usd_per_year", c.capex_usd_per_year),
+        (
+            "mitigation_performance_loss_fraction",
+            c.performance_loss_fraction,
+        ),
+        (
+            "mitigation_performance_usd_per_year",
+            c.performance_usd_per_year,
+        ),
+        ("mitigation_total_usd_per_year", c.total_usd_per_year),
+        (
+            "rack_energy_overhead_fraction",
+            a.rack_energy_overhead_fraction,
+        ),
+        (
+            "window_energy_overhead_fraction",
+            a.window_energy_overhead_fraction,
+        ),
+        ("window_raw_j", a.window_raw_j),
+        ("window_mitigated_j", a.window_mitigated_j),
+    ] {
+        o.insert(k.into(), finite(v));
+    }
+    o.insert(
+        "battery".into(),
+        a.battery
+            .as_ref()
+            .map(|b| serde_json::to_value(b).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null),
+    );
+    o.insert(
+        "rack_storage".into(),
+        a.rack_storage
+            .as_ref()
+            .map(|b| serde_json::to_value(b).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null),
+    );
+    o.insert(
+        "turbines_max_ramp_w_per_s".into(),
+        a.turbines_max_ramp_w_per_s
+            .map(finite)
+            .unwrap_or(Value::Null),
+    );
+    o.insert(
+        "turbines_energy_j".into(),
+        a.turbines_energy_j.map(finite).unwrap_or(Value::Null),
+    );
+    o
+}
+
+fn cooling_json(c: &CoolingYear) -> Value {
+    serde_json::to_value(c).unwrap_or(Value::Null)
+}
+
+fn candidate_json(c: &Candidate) -> Value {
+    serde_json::to_value(c).unwrap_or(Value::Null)
+}
+
+fn solve_json(sol: &Solution, solved: Option<&Analysis>) -> Value {
+    let mut o = Map::new();
+    o.insert(
+        "best".into(),
+        sol.best.as_ref().map(candidate_json).unwrap_or(Value::Null),
+    );
+    o.insert(
+        "battery_only".into(),
+        sol.battery_only
+            .as_ref()
+            .map(candidate_json)
+            .unwrap_or(Value::Null),
+    );
+    o.insert(
+        "candidates".into(),
+        Value::Array(sol.candidates.iter().map(candidate_json).collect()),
+    );
+    if let (Some(a), Some(m)) = (solved, sol.best_mitigation.as_ref()) {
+        o.insert("best_analysis".into(), Value::Object(analysis_json(a, m)));
+    }
+    Value::Object(o)
+}
+
+pub fn to_json(s: &Study) -> Value {
+    let a = &s.analysis;
+    let mut o = Map::new();
+    o.insert("site".into(), json!(s.site));
+    o.insert("gpus".into(), finite(s.gpus));
+    o.insert("grid_code".into(), json!(a.code.name));
+    o.insert("grid_code_source".into(), json!(a.code.source));
+    o.insert("step_source".into(), json!(s.step_source));
+    o.insert("timeline_source".into(), json!(s.timeline_source));
+    o.insert("step_s".into(), finite(s.step_s));
+    o.insert("step_mean_activity".into(), finite(s.step_mean_activity));
+    o.insert(
+        "step_phases".into(),
+        serde_json::to_value(&s.phases).unwrap_or(Value::Null),
+    );
+    o.insert("pue".into(), finite(s.pue));
+    o.insert("peak_it_w".into(), finite(s.peak_it_w));
+    o.insert("window_start_s".into(), finite(a.window.t0_s));
+    o.insert("window_s".into(), finite(a.window.duration_s));
+    o.insert("resolution_s".into(), finite(a.window.dt_s));
+    o.extend(analysis_json(a, &s.mitigation));
+    let mut states = Map::new();
+    for (k, v) in &a.run.state_s {
+        states.insert(format!("{k}_s"), finite(*v));
+    }
+    o.insert(
+        "run".into(),
+        json!({
+            "length_s": finite(a.run.length_s),
+            "states": Value::Object(states),
+            "facility_raw_j": finite(a.run.facility_raw_j),
+            "facility_mitigated_j": finite(a.run.facility_mitigated_j),
+            "mean_facility_raw_w": finite(a.run.mean_facility_raw_w),
+        }),
+    );
+    o.insert("cooling".into(), cooling_json(&s.cooling));
+    o.insert(
+        "climates".into(),
+        Value::Array(s.climates.iter().map(cooling_json).collect()),
+    );
+    o.insert(
+        "solve".into(),
+        s.solution
+            .as_ref()
+            .map(|sol| solve_json(sol, s.solved.as_ref()))
+            .unwrap_or(Value::Null),
+    );
+    o.insert("notes".into(), json!(s.notes));
+    Value::Object(o)
+}
+
+fn ramp(w_per_s: f64) -> String {
+    si(w_per_s, "W/s")
+}
+
+fn energy_j(j: f64) -> String {
+    energy_wh(j / 3600.0)
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "pass"
+    } else {
+        "FAIL"
+    }
+}
+
+fn rule_value(unit: &str, v: f64) -> String {
+    match unit {
+        "w_per_s" => ramp(v),
+        "w" => power(v),
+        "fraction" => percent_fine(v),
+        _ => format!("{v}"),
+    }
+}
+
+/// Percent with enough digits for small shares (0.1 % band limits).
+fn percent_fine(f: f64) -> String {
+    if !f.is_finite() {
+        "n/a".into()
+    } else if f != 0.0 && f.abs() < 0.01 {
+        format!("{:.3} %", f * 100.0)
+    } else {
+        percent(f)
+    }
+}
+
+fn rule_label(rule: &str) -> &str {
+    match rule {
+        "ramp_up" => "ramp up",
+        "ramp_down" => "ramp down",
+        "dynamic_range" => "dynamic range (max-min in window)",
+        "band_energy" => "band energy share",
+        "load_loss" => "load loss (peak lost at once)",
+        r => r,
+    }
+}
+
+fn describe_mitigation(m: &Mitigation) -> String {
+    let mut parts = vec![];
+    if m.gpu.floor_fraction > 0.0 {
+        parts.push(format!(
+            "GPU floor {} of TDP",
+            percent(m.gpu.floor_fraction)
+        ));
+    }
+    if let Some(r) = m.gpu.ramp_up_w_per_s {
+        parts.push(format!("GPU ramp-up limit {}", ramp(r)));
+    }
+    if let Some(r) = m.gpu.ramp_down_w_per_s {
+        parts.push(format!("GPU ramp-down limit {}", ramp(r)));
+    }
+    if let Some(f) = m.gpu.filler_activity {
+        parts.push(format!(
+            "filler work at {} activity ({} slowdown)",
+            percent(f),
+            percent(m.filler_slowdown_fraction)
+        ));
+    }
+    if m.rack_storage_j_per_gpu > 0.0 {
+        parts.push(format!(
+            "rack storage {:.0} J per GPU",
+            m.rack_storage_j_per_gpu
+        ));
+    }
+    if let Some(b) = m.battery {
+        parts.push(format!(
+            "site battery {} / {} ({} round trip)",
+            power(b.power_w),
+            energy_j(b.energy_j),
+            percent(b.efficiency)
+        ));
+    }
+    if let Some(t) = m.turbines {
+        parts.push(format!(
+            "turbines {} ramping at most {}",
+            power(t.capacity_w),
+            ramp(t.ramp_w_per_s)
+        ));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+fn metrics_rows(a: &Analysis) -> String {
+    let (r, m) = (&a.raw, &a.mitigated);
+    let row = |label: &str, f: &dyn Fn(&Metrics) -> String| vec![label.to_string(), f(r), f(m)];
+    let body = vec![
+        row("peak", &|x| power(x.peak_w)),
+        row("minimum", &|x| power(x.min_w)),
+        row("mean", &|x| power(x.mean_w)),
+        row("swing (peak - minimum)", &|x| power(x.swing_w)),
+        row(
+            &format!("max ramp ({} means)", duration(r.ramp_window_s)),
+            &|x| ramp(x.max_ramp_w_per_s),
+        ),
+        row(
+            &format!("max ramp sample to sample ({})", duration(a.window.dt_s)),
+            &|x| ramp(x.max_sample_ramp_w_per_s),
+        ),
+        row(
+            &format!("band energy {:.3}-{:.3} Hz", r.band_low_hz, r.band_high_hz),
+            &|x| percent_fine(x.band_energy_fraction),
+        ),
+        row("dominant frequency", &|x| {
+            format!("{:.3} Hz", x.dominant_hz)
+        }),
+    ];
+    table(&["grid import", "unmitigated", "with mitigations"], &body)
+}
+
+fn rules_table(a: &Analysis) -> String {
+    if a.checks.is_empty() {
+        return "  (the grid code sets no rules)\n".into();
+    }
+    let body: Vec<Vec<String>> = a
+        .checks
+        .iter()
+        .map(|c| {
+            let raw = a.raw_checks.iter().find(|x| x.rule == c.rule);
+            vec![
+                rule_label(&c.rule).to_string(),
+                rule_value(&c.unit, c.limit),
+                raw.map(|x| rule_value(&x.unit, x.value))
+                    .unwrap_or_default(),
+                raw.map(|x| yes(x.passes).to_string()).unwrap_or_default(),
+                rule_value(&c.unit, c.value),
+                yes(c.passes).to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &["rule", "limit", "unmitigated", "", "mitigated", ""],
+        &body,
+    )
+}
+
+fn costs_rows(a: &Analysis) -> String {
+    let c = &a.costs;
+    let mut r = vec![
+        (
+            "Energy overhead (run's state mix)".to_string(),
+            format!(
+                "{} = {} per year, {} per year",
+                percent_fine(c.energy_overhead_fraction),
+                energy_j(c.energy_overhead_j_per_year),
+                usd(c.energy_usd_per_year)
+            ),
+        ),
+        (
+            "Rack-level overhead in the window".to_string(),
+            percent_fine(a.rack_energy_overhead_fraction),
+        ),
+        (
+            "Storage capex (battery / rack)".to_string(),
+            format!(
+                "{} / {} = {} per year",
+                usd(c.battery_capex_usd),
+                usd(c.rack_storage_capex_usd),
+                usd(c.capex_usd_per_year)
+            ),
+        ),
+        (
+            "Throughput lost".to_string(),
+            format!(
+                "{} = {} per year",
+                percent_fine(c.performance_loss_fraction),
+                usd(c.performance_usd_per_year)
+            ),
+        ),
+        (
+            "Mitigation cost, total".to_string(),
+            format!("{} per year", usd(c.total_usd_per_year)),
+        ),
+    ];
+    if let Some(b) = &a.battery {
+        r.push((
+            "Battery state of charge (window)".into(),
+            format!(
+                "{} to {} of {}; {} discharged, {} lost; saturated {}",
+                energy_j(b.soc_min_j),
+                energy_j(b.soc_max_j),
+                energy_j(b.energy_j),
+                energy_j(b.discharged_j),
+                energy_j(b.losses_j),
+                duration(b.saturated_s)
+            ),
+        ));
+    }
+    if let (Some(rmp), Some(e)) = (a.turbines_max_ramp_w_per_s, a.turbines_energy_j) {
+        r.push((
+            "Turbines (window)".into(),
+            format!("{} generated, max ramp {}", energy_j(e), ramp(rmp)),
+        ));
+    }
+    rows(&r)
+}
+
+fn cooling_text(s: &Study) -> String {
+    let c = &s.cooling;
+    let mut out = rows(&[
+        (
+            "Cooling design / climate".into(),
+            format!("{} / {}", c.cooling, c.climate),
+        ),
+        (
+            "Annual PUE (peak hour)".into(),
+            format!(
+                "{:.3} ({:.3}); catalogue {:.2}",
+                c.annual_pue, c.peak_pue, c.catalogue_pue
+            ),
+        ),
+        (
+            "Hottest hour".into(),
+            format!(
+                "{:.1} °C dry bulb, {:.1} °C wet bulb",
+                c.hottest_dry_bulb_c, c.hottest_wet_bulb_c
+            ),
+        ),
+        (
+            "IT / facility energy".into(),
+            format!(
+                "{} / {} per year",
+                energy_j(c.it_energy_j_per_year),
+                energy_j(c.facility_energy_j_per_year)
+            ),
+        ),
+        (
+            "Heat rejected".into(),
+            format!(
+                "{} per year; peak {}",
+                energy_j(c.heat_rejected_j_per_year),
+                power(c.peak_heat_w)
+            ),
+        ),
+        (
+            "Water".into(),
+            format!(
+                "{} L per year ({:.3} L/kWh of IT)",
+                thousands(c.water_l_per_year),
+                c.wue_l_per_kwh
+            ),
+        ),
+        (
+            "Chillers (1.43 MW of IT each)".into(),
+            format!("{}", c.chillers),
+        ),
+    ]);
+    let body: Vec<Vec<String>> = s
+        .climates
+        .iter()
+        .map(|y| {
+            vec![
+                y.climate.clone(),
+                format!("{:.3}", y.annual_pue),
+                format!("{:.3}", y.peak_pue),
+                format!("{} ML", thousands(y.water_l_per_year / 1e6)),
+                format!("{:.3} L/kWh", y.wue_l_per_kwh),
+                format!("{}", y.chillers),
+            ]
+        })
+        .collect();
+    out.push_str(&format!(
+        "\n  Same design and load in each climate preset\n"
+    ));
+    out.push_str(&table(
+        &[
+            "climate",
+            "annual PUE",
+            "peak PUE",
+            "water/yr",
+            "WUE",
+            "chillers",
+        ],
+        &body,
+    ));
+    out
+}
+
+fn candidate_line(c: &Candidate) -> String {
+    let mut parts = vec![format!("floor {}", percent(c.floor_fraction))];
+    parts.push(if c.filler {
+        "filler on".into()
+    } else {
+        "filler off".into()
+    });
+    parts.push(format!("rack {:.0} J/GPU", c.rack_storage_j_per_gpu));
+    if c.battery_power_w > 0.0 {
+        parts.push(format!(
+            "battery {} / {}",
+            power(c.battery_power_w),
+            energy_j(c.battery_energy_j)
+        ));
+    } else {
+        parts.push("no battery".into());
+    }
+    format!(
+        "{}: {} per year, energy overhead {}",
+        parts.join(", "),
+        usd(c.total_usd_per_year),
+        percent_fine(c.energy_overhead_fraction)
+    )
+}
+
+fn solve_text(sol: &Solution, solved: Option<&Analysis>) -> String {
+    let mut out = String::new();
+    let passing = sol.candidates.iter().filter(|c| c.passes).count();
+    out.push_str(&rows(&[
+        (
+            "Combinations tried / passing".into(),
+            format!("{} / {}", sol.candidates.len(), passing),
+        ),
+        (
+            "Cheapest that passes".into(),
+            sol.best
+                .as_ref()
+                .map(candidate_line)
+                .unwrap_or_else(|| "none of the candidates passes".into()),
+        ),
+        (
+            "Smallest battery alone that passes".into(),
+            sol.battery_only
+                .as_ref()
+                .map(candidate_line)
+                .unwrap_or_else(|| "none up to 1.5x the swing".into()),
+        ),
+    ]));
+    if let Some(a) = solved {
+        out.push_str("\n  Grid-code rules with the cheapest combination\n");
+        out.push_str(&rules_table(a));
+        out.push_str(&costs_rows(a));
+    }
+    let mut ranked: Vec<&Candidate> = sol.candidates.iter().filter(|c| c.passes).collect();
+    ranked.sort_by(|a, b| a.total_usd_per_year.total_cmp(&b.total_usd_per_year));
+    if !ranked.is_empty() {
+        out.push_str("\n  Passing combinations, cheapest first\n");
+        let body: Vec<Vec<String>> = ranked
+            .iter()
+            .take(8)
+            .map(|c| {
+                vec![
+                    percent(c.floor_fraction),
+                    if c.filler { "on".into() } else { "off".into() },
+                    format!("{:.0} J", c.rack_storage_j_per_gpu),
+                    if c.battery_power_w > 0.0 {
+                        power(c.battery_power_w)
+                    } else {
+                        "-".into()
+                    },
+                    if c.battery_energy_j > 0.0 {
+                        energy_j(c.battery_energy_j)
+                    } else {
+                        "-".into()
+                    },
+                    percent_fine(c.energy_overhead_fraction),
+                    usd(c.total_usd_per_year),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &[
+                "GPU floor",
+                "filler",
+                "rack/GPU",
+                "battery",
+                "battery energy",
+                "energy overhead",
+                "cost/yr",
+            ],
+            &body,
+        ));
+    }
+    out
+}
+
+pub fn text(s: &Study) -> String {
+    let a = &s.analysis;
+    let mut out = String::new();
+    let states: Vec<String> = a
+        .run
+        .state_s
+        .iter()
+        .filter(|(_, v)| *v > 0.0)
+        .map(|(k, v)| format!("{} {}", k.replace('_', " "), duration(*v)))
+        .collect();
+    out.push_str(&rows(&[
+        (
+            "Site".into(),
+            format!(
+                "{}: {} GPUs, PUE {:.2}, peak IT {}",
+                s.site,
+                thousands(s.gpus),
+                s.pue,
+                power(s.peak_it_w)
+            ),
+        ),
+        (
+            "Step shape".into(),
+            format!(
+                "{}: {} phases, {} per step, mean activity {}",
+                s.step_source,
+                s.phases.len(),
+                duration(s.step_s),
+                percent(s.step_mean_activity)
+            ),
+        ),
+        (
+            "Run".into(),
+            format!(
+                "{}: {} ({})",
+                s.timeline_source,
+                duration(a.run.length_s),
+                states.join(", ")
+            ),
+        ),
+        (
+            "Analysis window".into(),
+            format!(
+                "{} from t = {} at {} resolution",
+                duration(a.window.duration_s),
+                duration(a.window.t0_s),
+                duration(a.window.dt_s)
+            ),
+        ),
+        (
+            "Grid code".into(),
+            format!(
+                "{} ({}); {}",
+                a.code.name,
+                a.code.description,
+                if a.applies {
+                    format!("applies: peak at or above {}", power(a.code.large_load_w))
+                } else {
+                    format!("does not apply: peak below {}", power(a.code.large_load_w))
+                }
+            ),
+        ),
+        (
+            "Mitigations (scenario)".into(),
+            describe_mitigation(&s.mitigation),
+        ),
+        (
+            "Verdict".into(),
+            format!(
+                "unmitigated {}; with the scenario's mitigations {}",
+                if a.raw_passes { "passes" } else { "FAILS" },
+                if a.passes { "passes" } else { "FAILS" }
+            ),
+        ),
+    ]));
+    out.push('\n');
+    out.push_str(&metrics_rows(a));
+    out.push('\n');
+    out.push_str(&rules_table(a));
+    out.push_str("\n  Cost of the scenario's mitigations\n");
+    out.push_str(&costs_rows(a));
+    out.push_str("\n  Cooling\n");
+    out.push_str(&cooling_text(s));
+    if let Some(sol) = &s.solution {
+        out.push_str("\n  Solve: the cheapest mitigation set that passes the grid code\n");
+        out.push_str(&solve_text(sol, s.solved.as_ref()));
+    }
+    if !s.notes.is_empty() {
+        out.push_str("\n  Notes\n");
+        for n in &s.notes {
+            out.push_str(&format!("  - {n}\n"));
+        }
+    }
+    out
+}

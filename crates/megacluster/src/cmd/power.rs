@@ -1,15 +1,372 @@
-//! `megacluster power` (being built).
+//! `megacluster power [scenario] [--solve] [--svg DIR]`: the cluster's power trace against the grid
+//! code, the mitigations and their cost, cooling and water.
+//!
+//! The step shape comes from the step model when the scenario has a job (`perf`), the run's
+//! states from the reliability timeline (`sim`, replica 0); the power model (`power`) turns them
+//! into a trace. Without a job, the synthetic step shape of `[power]` stands in, and the output
+//! says so.
 
 use crate::{CliError, Common};
-use std::path::PathBuf;
+use power::profile::{PhaseDraw, RunInterval, RunState, StepShape};
+use power::scenario::Setup;
+use power::{Study, StudyTraces};
+use report::html::Figure;
+use report::svg::{self, Series};
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenario file (TOML); the built-in default when absent.
     pub scenario: Option<PathBuf>,
+    /// Also find the cheapest combination of mitigations (GPU floor, filler work, rack storage,
+    /// site battery) that passes the grid code.
+    #[arg(long)]
+    pub solve: bool,
+    /// Write the charts (raw vs mitigated trace, spectrum, battery state of charge, cooling) as SVG
+    /// files into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub svg: Option<PathBuf>,
+}
+
+/// A progress bar on stderr that appears only once the work has taken more than a moment.
+struct LateBar {
+    bar: indicatif::ProgressBar,
+    start: Instant,
+    shown: Cell<bool>,
+}
+
+impl LateBar {
+    fn new(len: u64, what: &str) -> LateBar {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(len),
+            indicatif::ProgressDrawTarget::hidden(),
+        );
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {what} {{bar:40}} {{pos}}/{{len}} ({{eta}})"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        LateBar {
+            bar,
+            start: Instant::now(),
+            shown: Cell::new(false),
+        }
+    }
+    fn set(&self, done: u64, total: u64) {
+        if !self.shown.get() && self.start.elapsed() > Duration::from_millis(400) {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.shown.set(true);
+        }
+        self.bar.set_length(total.max(1));
+        self.bar.set_position(done);
+    }
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// The step model's profile as the power model's step shape: the phases in order, with their
+/// durations and per-GPU activities. `Ok(None)` when the scenario has no job or no layout fits.
+fn step_shape(s: &spec::Scenario, notes: &mut Vec<String>) -> Result<Option<StepShape>, CliError> {
+    if s.job.is_none() {
+        return Ok(None);
+    }
+    // A job the step model cannot run is that command's error to report (`megacluster train`);
+    // the power study goes on with the synthetic shape and says why.
+    let fallback = |notes: &mut Vec<String>, why: String| {
+        notes.push(format!(
+            "step model: {why}; the synthetic step shape of [power] stands in"
+        ));
+        Ok(None)
+    };
+    let setup = match perf::setup(s) {
+        Ok(x) => x,
+        Err(e) => return fallback(notes, e.to_string()),
+    };
+    let best = match perf::best_profile(&setup, &|_, _| {}) {
+        Ok(b) => b,
+        Err(e) => return fallback(notes, e.to_string()),
+    };
+    match best {
+        Some((p, _, _)) => {
+            let shape = StepShape {
+                phases: p
+                    .phases
+                    .iter()
+                    .map(|ph| PhaseDraw {
+                        name: ph.name.clone(),
+                        duration_s: ph.duration_s,
+                        activity: ph.activity,
+                    })
+                    .collect(),
+            };
+            if shape.is_valid() {
+                Ok(Some(shape))
+            } else {
+                fallback(notes, "its step profile has a phase with a negative or non-finite duration or an activity outside 0-1".into())
+            }
+        }
+        None => fallback(
+            notes,
+            "no parallel layout fits the job on this cluster".into(),
+        ),
+    }
+}
+
+/// The reliability timeline of replica 0 as the power model's run intervals.
+fn timeline(s: &spec::Scenario) -> Result<Vec<RunInterval>, CliError> {
+    let iv = sim::scenario::scenario_intervals(s).map_err(CliError::input)?;
+    Ok(iv
+        .iter()
+        .map(|i| RunInterval {
+            start_s: i.start_s,
+            end_s: i.end_s,
+            state: match i.state {
+                sim::JobState::Training => RunState::Training,
+                sim::JobState::LostWorkRecompute => RunState::LostWorkRecompute,
+                sim::JobState::CheckpointWrite => RunState::CheckpointWrite,
+                sim::JobState::Restart => RunState::Restart,
+                sim::JobState::WaitingForSpares => RunState::WaitingForSpares,
+                sim::JobState::PlannedMaintenance => RunState::PlannedMaintenance,
+            },
+        })
+        .collect())
+}
+
+/// The power model's inputs for a scenario: step shape from the step model (synthetic without a
+/// job), run states from the reliability timeline, the plan's TCO per GPU-hour as the price of
+/// lost throughput.
+pub fn setup(s: &spec::Scenario) -> Result<Setup, CliError> {
+    let mut notes = vec![];
+    let step = step_shape(s, &mut notes)?;
+    let run = timeline(s)?;
+    let gpu_hour_usd = plan::plan(s).tco_usd_per_gpu_hour;
+    let mut st = power::scenario::from_scenario(s, step, Some(run), gpu_hour_usd)
+        .map_err(CliError::input)?;
+    st.notes.extend(notes);
+    if st.step_source == "synthetic" && s.job.is_none() {
+        st.notes.push(
+            "the scenario has no [job]: the step shape is the synthetic one of [power]".into(),
+        );
+    }
+    Ok(st)
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
-    let _ = common.scenario(args.scenario.as_deref())?;
-    Err(CliError::internal("`power` is not available yet"))
+    let s = common.scenario(args.scenario.as_deref())?;
+    let st = setup(&s)?;
+    let bar = LateBar::new(power::solve::CANDIDATES, "searching mitigations");
+    let (study, traces) = power::study(&st, args.solve, args.svg.is_some(), &|d, t| bar.set(d, t));
+    bar.finish();
+    if let (Some(dir), Some(tr)) = (&args.svg, &traces) {
+        write_svgs(dir, &figures(&study, tr))?;
+    }
+    Ok(report::power::section(&study))
+}
+
+/// The power section of `megacluster run`, with its charts. When the scenario sets no mitigation,
+/// the solver's cheapest passing set is computed too so the charts can show raw against mitigated.
+#[allow(dead_code)] // until `run` lists the section
+pub fn section(s: &spec::Scenario) -> Result<(report::Section, Vec<Figure>), CliError> {
+    let st = setup(s)?;
+    let no_mitigation = st.inputs.mitigation == power::analysis::Mitigation::default();
+    let (study, traces) = power::study(&st, no_mitigation, true, &|_, _| {});
+    let figs = traces.map(|t| figures(&study, &t)).unwrap_or_default();
+    Ok((report::power::section(&study), figs))
+}
+
+fn write_svgs(dir: &Path, figs: &[Figure]) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
+    for (i, f) in figs.iter().enumerate() {
+        let slug: String = f
+            .title
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        let path = dir.join(format!("power-{}-{slug}.svg", i + 1));
+        std::fs::write(&path, &f.svg)
+            .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn series(name: &str, t0: f64, dt: f64, w: &[f64], scale: f64, from: usize, to: usize) -> Series {
+    Series {
+        name: name.into(),
+        points: w
+            .iter()
+            .enumerate()
+            .take(to.min(w.len()))
+            .skip(from)
+            .map(|(i, v)| (t0 + (i as f64 + 0.5) * dt, v * scale))
+            .collect(),
+    }
+}
+
+/// The charts: raw vs mitigated facility power over the window (with its restart) and over a few
+/// steps, the spectrum (log-log), the battery's state of charge, cooling over the year.
+pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
+    let fig = |title: &str, svg: String| Figure {
+        section: "power".into(),
+        title: title.into(),
+        svg,
+    };
+    // Show the scenario's mitigations; when it sets none, the solver's cheapest passing set.
+    let (mt, label) = match (
+        &tr.solved,
+        st.mitigation == power::analysis::Mitigation::default(),
+    ) {
+        (Some(s), true) => (s, "cheapest passing mitigation"),
+        _ => (&tr.scenario, "with the scenario's mitigations"),
+    };
+    let raw = &tr.scenario.raw_grid;
+    let n = raw.w.len();
+    let mut out = vec![];
+
+    let t0_min = raw.t0_s / 60.0;
+    let dt_min = raw.dt_s / 60.0;
+    out.push(fig(
+        "Facility power over the analysis window",
+        svg::line_chart(
+            "Facility power over the analysis window",
+            "time in the run (min)",
+            "grid import (MW)",
+            &[
+                series("unmitigated", t0_min, dt_min, &raw.w, 1e-6, 0, n),
+                series(label, t0_min, dt_min, &mt.grid.w, 1e-6, 0, n),
+            ],
+            false,
+            false,
+        ),
+    ));
+
+    // A few steps at full resolution, from the start of the window.
+    let steps = if st.step_s > 0.0 && raw.dt_s > 0.0 {
+        ((4.0 * st.step_s / raw.dt_s).ceil() as usize).clamp(2, n.max(2))
+    } else {
+        n
+    };
+    out.push(fig(
+        "Facility power over four steps",
+        svg::line_chart(
+            "Facility power over four steps",
+            "time in the run (s)",
+            "grid import (MW)",
+            &[
+                series("unmitigated", raw.t0_s, raw.dt_s, &raw.w, 1e-6, 0, steps),
+                series(label, raw.t0_s, raw.dt_s, &mt.grid.w, 1e-6, 0, steps),
+            ],
+            false,
+            false,
+        ),
+    ));
+
+    let nyquist = if raw.dt_s > 0.0 { 0.5 / raw.dt_s } else { 0.0 };
+    let spec_series = |name: &str, sp: &power::spectrum::Spectrum| Series {
+        name: name.into(),
+        points: sp
+            .amplitude_points(n, nyquist, 1500)
+            .into_iter()
+            .map(|(f, a)| (f, a * 1e-6))
+            .collect(),
+    };
+    out.push(fig(
+        "Spectrum of the grid import",
+        svg::line_chart(
+            "Spectrum of the grid import",
+            "frequency (Hz)",
+            "amplitude (MW)",
+            &[
+                spec_series("unmitigated", &tr.scenario.raw_spectrum),
+                spec_series(label, &mt.spectrum),
+            ],
+            true,
+            true,
+        ),
+    ));
+
+    if !mt.battery_soc_j.is_empty() {
+        out.push(fig(
+            "Battery state of charge",
+            svg::line_chart(
+                "Battery state of charge",
+                "time in the run (min)",
+                "stored energy (MWh)",
+                &[series(
+                    "state of charge",
+                    t0_min,
+                    dt_min,
+                    &mt.battery_soc_j,
+                    1.0 / 3.6e9,
+                    0,
+                    mt.battery_soc_j.len(),
+                )],
+                false,
+                false,
+            ),
+        ));
+    }
+
+    let hourly = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .enumerate()
+            .map(|(h, x)| (h as f64 / 24.0, *x))
+            .collect()
+    };
+    let pue: Vec<Series> = st
+        .climates
+        .iter()
+        .map(|c| Series {
+            name: c.climate.clone(),
+            points: hourly(&c.hourly_pue),
+        })
+        .collect();
+    out.push(fig(
+        &format!("PUE by hour over the year ({})", st.cooling.cooling),
+        svg::line_chart(
+            &format!("PUE by hour over the year ({})", st.cooling.cooling),
+            "day of the year",
+            "PUE",
+            &pue,
+            false,
+            false,
+        ),
+    ));
+    let water: Vec<Series> = st
+        .climates
+        .iter()
+        .map(|c| Series {
+            name: c.climate.clone(),
+            points: hourly(&c.hourly_wue_l_per_kwh),
+        })
+        .collect();
+    out.push(fig(
+        &format!(
+            "Water per IT kWh by hour over the year ({})",
+            st.cooling.cooling
+        ),
+        svg::line_chart(
+            &format!(
+                "Water per IT kWh by hour over the year ({})",
+                st.cooling.cooling
+            ),
+            "day of the year",
+            "water (L/kWh)",
+            &water,
+            false,
+            false,
+        ),
+    ));
+    out
 }
