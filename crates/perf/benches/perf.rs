@@ -1,5 +1,7 @@
 //! Step-model speed: one evaluation, and the full layout search of Turing-NLG 530B
-//! (`megatron-530b`) on 5,128 A100 (Calculon's optimiser example: batch ≤ 2,520 sequences).
+//! (`megatron-530b`) on 5,128 A100 (Calculon's optimiser example: batch ≤ 2,520 sequences), and
+//! on 5,120 A100 (a GPU count with many more layouts). Medians in `validation/perf.md`:
+//! `cargo bench -p perf --bench perf`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use perf::fabric::{Fabric, Level};
@@ -84,6 +86,16 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("search");
     g.sample_size(10);
     g.bench_function("search_530b_5128_a100", |b| {
+        b.iter(|| search(black_box(&w), black_box(&cl), black_box(&sp), &|_, _| {}))
+    });
+    // 5,128 = 8 × 641 leaves few layouts; 5,120 = 2^10 × 5 shows the cost of a rich space.
+    let cl = a100_cluster(5120);
+    let r = search(&w, &cl, &sp, &|_, _| {});
+    eprintln!(
+        "530B on 5,120 A100: {} layouts evaluated, {} valid and fitting, {} invalid, {} do not fit",
+        r.evaluated, r.valid, r.invalid, r.unfit
+    );
+    g.bench_function("search_530b_5120_a100", |b| {
         b.iter(|| search(black_box(&w), black_box(&cl), black_box(&sp), &|_, _| {}))
     });
     g.finish();

@@ -90,8 +90,8 @@ pub struct SearchResult {
     pub top: Vec<Candidate>,
 }
 
-/// How far the search may move the global batch when it rounds it to a multiple of
-/// dp × microbatch: a factor of 2 either way. Pre-training recipes change the batch by such
+/// How far the search may move the global batch when it rounds it to the nearest multiple of
+/// dp × microbatch ([`BatchPolicy::Nearest`]): a factor of 2 either way. Pre-training recipes change the batch by such
 /// factors during a run (Llama 3 405B went from 4M to 8M to 16M tokens, arXiv 2407.21783
 /// §3.4.1), so a layout inside the band trains the same job (A); beyond it, it is another job.
 pub const MAX_BATCH_CHANGE: f64 = 2.0;
@@ -264,7 +264,9 @@ fn search_outer(
             continue;
         }
         let change = batch as f64 / base_batch as f64;
-        if !(1.0 / MAX_BATCH_CHANGE..=MAX_BATCH_CHANGE).contains(&change) {
+        if sp.batch == BatchPolicy::Nearest
+            && !(1.0 / MAX_BATCH_CHANGE..=MAX_BATCH_CHANGE).contains(&change)
+        {
             // not this job's batch any more
             continue;
         }
