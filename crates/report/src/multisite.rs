@@ -1,1 +1,342 @@
-//! (being built)
+//! The multi-site analysis (`multisite`) as text, JSON, a sweep CSV and charts.
+
+use crate::fmt::*;
+use crate::Section;
+use multisite::{Analysis, SweepPoint};
+
+pub fn section(a: &Analysis) -> Section {
+    Section {
+        key: "multisite".into(),
+        title: "Multi-site training: efficiency against one site".into(),
+        text: text(a),
+        json: serde_json::to_value(a).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn bps(bits: f64) -> String {
+    si(bits, "bit/s")
+}
+
+fn km(m: f64) -> String {
+    format!("{} km", thousands(m / 1e3))
+}
+
+fn need(n: Option<f64>) -> String {
+    match n {
+        Some(c) => bps(c),
+        None => "not reachable".into(),
+    }
+}
+
+/// "20 % or 50 %?": which band the best and the worst feasible strategies fall in.
+pub fn verdict(a: &Analysis) -> String {
+    let feasible: Vec<_> = a.strategies.iter().filter(|s| s.outcome.feasible).collect();
+    if feasible.is_empty() {
+        return "no strategy can run on this site graph".into();
+    }
+    let mut parts = vec![];
+    for s in &feasible {
+        parts.push(format!(
+            "{} {}",
+            s.outcome.name,
+            percent(1.0 - s.outcome.efficiency)
+        ));
+    }
+    let best = feasible
+        .iter()
+        .max_by(|x, y| x.outcome.efficiency.total_cmp(&y.outcome.efficiency))
+        .map(|s| (s.outcome.name.clone(), 1.0 - s.outcome.efficiency))
+        .unwrap_or_default();
+    let band = |l: f64| {
+        if l <= 0.05 {
+            "under 5 %"
+        } else if l <= 0.20 {
+            "5–20 %"
+        } else if l <= 0.50 {
+            "20–50 %"
+        } else {
+            "over 50 %"
+        }
+    };
+    format!(
+        "loss against one site: {}; best: {} at {} ({})",
+        parts.join(", "),
+        best.0,
+        percent(best.1),
+        band(best.1)
+    )
+}
+
+pub fn text(a: &Analysis) -> String {
+    let b = &a.basis;
+    let mut out = String::new();
+    let sites = a
+        .sites
+        .iter()
+        .map(|s| format!("{} ({})", s.name, thousands(s.gpus as f64)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push_str(&rows(&[
+        (
+            "Sites".into(),
+            format!("{} sites, {} GPUs: {}", a.sites.len(), thousands(b.gpus as f64), sites),
+        ),
+        ("Cross-site ring".into(), a.ring.join(" → ")),
+        (
+            "Job".into(),
+            format!(
+                "{}, {} tokens per step, layout tp {} × pp {} × dp {} × cp {} (ep {}), {} microbatches",
+                b.model,
+                si(b.tokens_per_step, "").trim_end(),
+                b.tp,
+                b.pp,
+                b.dp,
+                b.cp,
+                b.ep,
+                b.microbatches
+            ),
+        ),
+        (
+            "Same GPUs in one site".into(),
+            format!(
+                "{} per step, {}, MFU {}",
+                duration(a.single_site_step_s),
+                si(a.single_site_tokens_per_s, "tokens/s"),
+                percent(b.mfu)
+            ),
+        ),
+        (
+            "DiLoCo inner step (one site's replica)".into(),
+            duration(b.inner_step_s),
+        ),
+        (
+            "[job.sync]".into(),
+            format!(
+                "strategy {}, H = {} inner steps, fragments {}, overlap {} step(s), {} outer gradients, DP overlap {}",
+                a.configured,
+                a.sync.inner_steps,
+                a.sync
+                    .fragments
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| format!("{} (3 layers each)", (b.layers / 3).max(1))),
+                a.sync.overlap_steps,
+                a.sync.compression.name(),
+                if a.sync.overlap { "on" } else { "off" }
+            ),
+        ),
+    ]));
+
+    out.push_str("\n  Links\n");
+    let body: Vec<Vec<String>> = a
+        .links
+        .iter()
+        .map(|l| {
+            vec![
+                format!("{} – {}", l.between[0], l.between[1]),
+                km(l.distance_m),
+                duration(l.latency_s),
+                bps(l.capacity_bits_per_s),
+                l.cost_usd.map(usd).unwrap_or_else(|| "–".into()),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "link",
+            "fiber route",
+            "one-way latency",
+            "capacity each way",
+            "cost",
+        ],
+        &body,
+    ));
+
+    out.push_str(
+        "\n  Strategies (efficiency = tokens/s × quality against the same GPUs in one site)\n",
+    );
+    let body: Vec<Vec<String>> = a
+        .strategies
+        .iter()
+        .map(|s| {
+            let o = &s.outcome;
+            let name = if o.name == a.configured {
+                format!("{} *", o.name)
+            } else {
+                o.name.clone()
+            };
+            if !o.feasible {
+                return vec![
+                    name,
+                    "n/a".into(),
+                    "n/a".into(),
+                    "n/a".into(),
+                    "n/a".into(),
+                    "n/a".into(),
+                    "n/a".into(),
+                    "n/a".into(),
+                ];
+            }
+            vec![
+                name,
+                si(o.tokens_per_s, "tokens/s"),
+                percent(o.efficiency),
+                percent(1.0 - o.efficiency),
+                bytes(o.cross_site_bytes_per_step),
+                duration(o.exposed_s_per_step),
+                percent(o.extra_tokens_fraction),
+                s.goodput.map(percent).unwrap_or_else(|| "–".into()),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "strategy",
+            "throughput",
+            "efficiency",
+            "loss",
+            "cross-site / step",
+            "exposed / step",
+            "extra tokens",
+            "goodput",
+        ],
+        &body,
+    ));
+    for s in a.strategies.iter().filter(|s| !s.outcome.feasible) {
+        out.push_str(&format!("  {} n/a: {}\n", s.outcome.name, s.outcome.note));
+    }
+    if a.strategies
+        .iter()
+        .any(|s| s.efficiency_with_failures.is_some())
+    {
+        out.push_str("\n  With failures (efficiency × goodput, against one site without failures");
+        if let Some(g) = a.single_site_goodput {
+            out.push_str(&format!(
+                "; one site of all the GPUs has a goodput of {}",
+                percent(g)
+            ));
+        }
+        out.push_str(")\n");
+        let body: Vec<Vec<String>> = a
+            .strategies
+            .iter()
+            .filter(|s| s.outcome.feasible)
+            .map(|s| {
+                vec![
+                    s.outcome.name.clone(),
+                    s.goodput.map(percent).unwrap_or_else(|| "–".into()),
+                    s.efficiency_with_failures
+                        .map(percent)
+                        .unwrap_or_else(|| "–".into()),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &["strategy", "goodput", "efficiency with failures"],
+            &body,
+        ));
+    }
+
+    out.push_str("\n  Capacity per link (all links alike) to hold the loss at or under\n");
+    let mut header = vec!["strategy".to_string()];
+    if let Some(s) = a.strategies.first() {
+        for n in &s.needs {
+            header.push(format!("≤ {}", percent(n.target_loss_fraction)));
+        }
+    }
+    let body: Vec<Vec<String>> = a
+        .strategies
+        .iter()
+        .map(|s| {
+            let mut r = vec![s.outcome.name.clone()];
+            for n in &s.needs {
+                r.push(need(n.link_capacity_bits_per_s));
+            }
+            r
+        })
+        .collect();
+    let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
+    out.push_str(&table(&h, &body));
+
+    out.push_str(&format!("\n  Answer: {}\n", verdict(a)));
+    if !a.notes.is_empty() {
+        out.push_str("\n  Notes\n");
+        for n in &a.notes {
+            out.push_str(&format!("  - {n}\n"));
+        }
+    }
+    out
+}
+
+/// The sweep as CSV: one row per (sites, distance, capacity), one efficiency column per strategy.
+pub fn sweep_csv(points: &[SweepPoint]) -> String {
+    let mut out = String::from("sites,distance_m,capacity_bits_per_s");
+    if let Some(p) = points.first() {
+        for (n, _) in &p.efficiency {
+            out.push_str(&format!(",{}_efficiency", n.replace('-', "_")));
+        }
+    }
+    out.push('\n');
+    for p in points {
+        out.push_str(&format!(
+            "{},{},{}",
+            p.sites, p.distance_m, p.capacity_bits_per_s
+        ));
+        for (_, e) in &p.efficiency {
+            out.push_str(&format!(",{:.6}", if e.is_finite() { *e } else { 0.0 }));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Heatmap of efficiency loss (%) of `strategy` over distance (km, columns) × capacity per link
+/// (Tbit/s, rows), for the points of one site count.
+pub fn heatmap(points: &[SweepPoint], sites: usize, strategy: &str) -> String {
+    let pts: Vec<&SweepPoint> = points.iter().filter(|p| p.sites == sites).collect();
+    let mut xs: Vec<f64> = vec![];
+    let mut ys: Vec<f64> = vec![];
+    for p in &pts {
+        if !xs.iter().any(|x| *x == p.distance_m) {
+            xs.push(p.distance_m);
+        }
+        if !ys.iter().any(|y| *y == p.capacity_bits_per_s) {
+            ys.push(p.capacity_bits_per_s);
+        }
+    }
+    let z: Vec<Vec<f64>> = ys
+        .iter()
+        .map(|y| {
+            xs.iter()
+                .map(|x| {
+                    pts.iter()
+                        .find(|p| p.distance_m == *x && p.capacity_bits_per_s == *y)
+                        .and_then(|p| p.efficiency.iter().find(|(n, _)| n == strategy))
+                        .map(|(_, e)| 100.0 * (1.0 - e))
+                        .unwrap_or(f64::NAN)
+                })
+                .collect()
+        })
+        .collect();
+    let xk: Vec<f64> = xs.iter().map(|x| x / 1e3).collect();
+    let yt: Vec<f64> = ys.iter().map(|y| y / 1e12).collect();
+    crate::svg::heatmap(
+        &format!("Efficiency loss of {strategy} across {sites} sites"),
+        "fiber route per link (km)",
+        "capacity per link (Tbit/s)",
+        &xk,
+        &yt,
+        &z,
+        "loss against one site (%)",
+    )
+}
+
+/// Bar chart of each feasible strategy's efficiency (%).
+pub fn strategy_bars(a: &Analysis) -> String {
+    let bars: Vec<(String, f64)> = a
+        .strategies
+        .iter()
+        .filter(|s| s.outcome.feasible)
+        .map(|s| (s.outcome.name.clone(), 100.0 * s.outcome.efficiency))
+        .collect();
+    crate::svg::bar_chart("Efficiency against the same GPUs in one site", "%", &bars)
+}

@@ -12,6 +12,7 @@ pub mod locate;
 pub mod power;
 pub mod reliability;
 pub mod scenario;
+pub mod sync;
 pub mod units;
 
 pub use catalog::{

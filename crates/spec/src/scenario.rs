@@ -97,8 +97,23 @@ struct RawHall {
 #[serde(deny_unknown_fields)]
 struct RawLink {
     between: Vec<String>,
+    /// Fiber route length (not the great-circle distance).
     distance: Distance,
-    capacity: Bandwidth,
+    /// Capacity each way; or give `fiber_pairs`, `wavelengths` and `wavelength_rate`.
+    #[serde(default)]
+    capacity: Option<Bandwidth>,
+    #[serde(default)]
+    fiber_pairs: Option<Count>,
+    /// DWDM wavelengths lit per fiber pair.
+    #[serde(default)]
+    wavelengths: Option<Count>,
+    /// Line rate of one wavelength (`"800 Gbps"`).
+    #[serde(default)]
+    wavelength_rate: Option<Bandwidth>,
+    /// One-way delay of the equipment on the route (transponders, amplifiers, switches), on top
+    /// of propagation in the fiber.
+    #[serde(default)]
+    latency: Option<Duration>,
     #[serde(default)]
     cost: Option<Money>,
 }
@@ -117,6 +132,8 @@ pub struct Scenario {
     pub reference: Accelerator,
     pub reliability: Option<crate::reliability::Reliability>,
     pub power: Option<crate::power::PowerSection>,
+    /// `[job.sync]`, resolved (defaults when the job has none); `None` without a job.
+    pub sync: Option<crate::sync::Sync>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -159,8 +176,14 @@ pub struct Hall {
 pub struct Link {
     /// Indices into `Scenario::sites`.
     pub between: (usize, usize),
+    /// Fiber route length.
     pub distance: Distance,
+    /// Capacity each way (given, or fiber pairs × wavelengths × wavelength rate).
     pub capacity: Bandwidth,
+    /// The DWDM build the capacity came from: (fiber pairs, wavelengths per pair, rate each).
+    pub fiber: Option<(u64, u64, Bandwidth)>,
+    /// One-way equipment delay on top of propagation; `None`: the multi-site model's default.
+    pub latency: Option<Duration>,
     pub cost: Option<Money>,
 }
 
@@ -309,17 +332,66 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
             ));
         }
         ctx.positive(&format!("{p}.distance"), l.distance.m(), "distance")?;
-        ctx.positive(
-            &format!("{p}.capacity"),
-            l.capacity.bits_per_s(),
-            "capacity",
-        )?;
+        let fiber = match (l.fiber_pairs, l.wavelengths, l.wavelength_rate) {
+            (None, None, None) => None,
+            (Some(fp), Some(w), Some(r)) => {
+                let fp = ctx.whole(&format!("{p}.fiber_pairs"), fp.count(), "fiber_pairs")?;
+                let w = ctx.whole(&format!("{p}.wavelengths"), w.count(), "wavelengths")?;
+                ctx.positive(
+                    &format!("{p}.wavelength_rate"),
+                    r.bits_per_s(),
+                    "wavelength rate",
+                )?;
+                Some((fp, w, r))
+            }
+            (fp, w, _) => {
+                let missing = if fp.is_none() {
+                    "fiber_pairs"
+                } else if w.is_none() {
+                    "wavelengths"
+                } else {
+                    "wavelength_rate"
+                };
+                return Err(ctx.err(
+                    &format!("{p}.{missing}"),
+                    "a link's capacity from fiber needs fiber_pairs, wavelengths and wavelength_rate together",
+                ));
+            }
+        };
+        let capacity = match (l.capacity, fiber) {
+            (Some(_), Some(_)) => {
+                return Err(ctx.err(
+                    &format!("{p}.capacity"),
+                    "give either capacity or fiber_pairs × wavelengths × wavelength_rate, not both",
+                ))
+            }
+            (Some(c), None) => c,
+            (None, Some((fp, w, r))) => r * (fp as f64 * w as f64),
+            (None, None) => {
+                return Err(ctx.err(
+                    &format!("{p}.capacity"),
+                    "a link needs a capacity (\"10 Tbps\") or fiber_pairs, wavelengths and wavelength_rate",
+                ))
+            }
+        };
+        ctx.positive(&format!("{p}.capacity"), capacity.bits_per_s(), "capacity")?;
+        if let Some(lat) = l.latency {
+            ctx.non_negative(&format!("{p}.latency"), lat.s(), "equipment latency")?;
+        }
+        if let Some(c) = l.cost {
+            ctx.non_negative(&format!("{p}.cost"), c.usd(), "link cost")?;
+        }
         links.push(Link {
             between: (a, b),
             distance: l.distance,
-            capacity: l.capacity,
+            capacity,
+            fiber,
+            latency: l.latency,
             cost: l.cost,
         });
+    }
+    if !links.is_empty() {
+        check_connected(ctx, &sites, &links)?;
     }
 
     let job = match raw.job {
@@ -335,6 +407,18 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         Some(r) => Some(crate::power::resolve(ctx, "power", r)?),
         None => None,
     };
+    let sync = match &job {
+        Some(j) => Some(match &j.sync {
+            Some(v) => crate::sync::resolve(ctx, "job.sync", v)?,
+            None => crate::sync::Sync::default(),
+        }),
+        None => None,
+    };
+    if let Some(j) = &job {
+        if sites.len() > 1 {
+            check_within_site(ctx, &sites, j)?;
+        }
+    }
 
     Ok(Scenario {
         name: raw.name,
@@ -347,7 +431,84 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         reference,
         reliability,
         power,
+        sync,
     })
+}
+
+/// Every site must reach every other through the links: one job cannot span a site graph in
+/// pieces. The error names the first link-less site's name field.
+fn check_connected(ctx: &Ctx, sites: &[Site], links: &[Link]) -> Result<(), SpecError> {
+    let n = sites.len();
+    let mut seen = vec![false; n];
+    let mut stack = vec![0usize];
+    seen[0] = true;
+    while let Some(i) = stack.pop() {
+        for l in links {
+            let j = match l.between {
+                (a, b) if a == i => b,
+                (a, b) if b == i => a,
+                _ => continue,
+            };
+            if !seen[j] {
+                seen[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    if let Some(k) = seen.iter().position(|s| !s) {
+        let cut: Vec<&str> = (0..n)
+            .filter(|&i| !seen[i])
+            .map(|i| sites[i].name.as_str())
+            .collect();
+        // point at the last link: the graph is incomplete there
+        let at = format!("link[{}].between", links.len() - 1);
+        return Err(ctx
+            .err(
+                &at,
+                format!(
+                    "the site graph is disconnected: site `{}` cannot reach {} through the [[link]]s",
+                    sites[0].name,
+                    cut.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .with_hint(Some(format!(
+                "add a [[link]] with between = [\"{}\", \"{}\"] or to any connected site",
+                sites[0].name, sites[k].name
+            ))));
+    }
+    Ok(())
+}
+
+/// Tensor and expert parallelism never span sites (calibration multisite.md §5.5): their groups
+/// must fit inside the smallest site.
+fn check_within_site(ctx: &Ctx, sites: &[Site], j: &Job) -> Result<(), SpecError> {
+    let job::RawParallelism::Fixed(f) = &j.parallelism else {
+        return Ok(());
+    };
+    let Some((small, gpus)) = sites
+        .iter()
+        .map(|s| (s.name.as_str(), s.halls.iter().map(|h| h.gpus).sum::<u64>()))
+        .min_by_key(|x| x.1)
+    else {
+        return Ok(());
+    };
+    let tp = f.tp as u64;
+    if tp > gpus {
+        return Err(ctx.err(
+            "job.parallelism.tp",
+            format!("tensor parallelism never spans sites: tp = {tp} is larger than site `{small}` ({gpus} GPUs)"),
+        ));
+    }
+    let ep_group = tp * f.cp as u64 * f.ep as u64;
+    if f.ep > 1 && ep_group > gpus {
+        return Err(ctx.err(
+            "job.parallelism.ep",
+            format!(
+                "expert parallelism never spans sites: the expert group of tp × cp × ep = {ep_group} GPUs is larger than site `{small}` ({gpus} GPUs)"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<Site, SpecError> {
