@@ -249,3 +249,23 @@ fn search_lists_the_top_k_and_counts_what_it_skipped() {
     ]);
     assert!(c["top"][0]["usd_per_million_tokens"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn mixed_accelerators_need_job_gpus() {
+    let halls = "name = \"t\"\n[[site]]\nname = \"a\"\ngrid = \"150 MW\"\n[[site.hall]]\nsystem = \"hgx-h100\"\ngpus = 1024\nfabric = \"ib-ndr-3tier\"\n[[site.hall]]\nsystem = \"hgx-h200\"\ngpus = 1024\nfabric = \"ib-ndr-3tier\"\n[job]\nmodel = \"llama3-70b\"\ntokens = \"1T\"\nseq = 8192\nglobal_batch = 4194304\nparallelism = { tp = 8, pp = 4, dp = \"rest\" }\n";
+    let p = write("mixed.toml", halls);
+    let out = bin().arg("train").arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("site[0].hall[1].system") && err.contains("job.gpus"),
+        "{err}"
+    );
+    let p = write(
+        "mixed-ok.toml",
+        &halls.replace("[job]\n", "[job]\ngpus = 1024\n"),
+    );
+    let v = json_of(&["train", "--json", p.to_str().unwrap()]);
+    assert_eq!(v["gpus"], 1024);
+    assert_eq!(v["installed_gpus"], 1024);
+}

@@ -1,7 +1,7 @@
 //! Physically motivated parameters of the step model, each with its source or derivation.
 //!
 //! None is a per-row correction: the same values serve every validation row
-//! (`validation/perf.toml`, `validation/README.md`).
+//! (`validation/perf.toml`, `validation/perf.md`).
 
 /// Fraction of the measured matmul ceiling (MAMF: the best mean over a brute-force shape search,
 /// `calibration/perf.md` Table 2, P) that the GEMMs of a training step reach on large shapes.

@@ -16,6 +16,8 @@ pub struct Setup {
     pub fixed: Option<Config>,
     /// Global batch in tokens as written, before rounding to whole sequences.
     pub global_batch_tokens: f64,
+    /// GPUs of the job's accelerator installed at the job's site (the job may use fewer).
+    pub installed_gpus: u64,
 }
 
 /// An input problem, naming the scenario field at fault.
@@ -50,6 +52,13 @@ fn err(field: &str, message: impl Into<String>) -> SetupError {
 /// The cluster of a job: the halls of the first site (the multi-site model adds the others).
 /// Halls must share one accelerator; the fabric is the first hall's.
 pub fn cluster_of(s: &Scenario) -> Result<Cluster, SetupError> {
+    cluster_for(s, None)
+}
+
+/// The cluster a job of `job_gpus` GPUs runs on: the halls of the first site that hold the first
+/// hall's accelerator. Halls with another accelerator are an error unless the job asks for no
+/// more GPUs than the matching halls hold (it then runs on those).
+pub fn cluster_for(s: &Scenario, job_gpus: Option<u64>) -> Result<Cluster, SetupError> {
     let site = s
         .sites
         .first()
@@ -58,26 +67,36 @@ pub fn cluster_of(s: &Scenario) -> Result<Cluster, SetupError> {
         .halls
         .first()
         .ok_or_else(|| err("site[0].hall", "the first site has no hall"))?;
-    for (i, h) in site.halls.iter().enumerate() {
-        if h.accelerator.name != first.accelerator.name {
+    let same: Vec<&spec::scenario::Hall> = site
+        .halls
+        .iter()
+        .filter(|h| h.accelerator.name == first.accelerator.name)
+        .collect();
+    let gpus: u64 = same.iter().map(|h| h.gpus).sum();
+    if let Some((i, h)) = site
+        .halls
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.accelerator.name != first.accelerator.name)
+    {
+        if !job_gpus.is_some_and(|n| n <= gpus) {
             return Err(err(
                 &format!("site[0].hall[{i}].system"),
                 format!(
-                    "a job runs on one accelerator type: hall {} has {}, hall {} has {}",
-                    first.name, first.accelerator.name, h.name, h.accelerator.name
+                    "a job runs on one accelerator type: hall {} has {}, hall {} has {}; set job.gpus to at most {gpus} to run on the {} halls only",
+                    first.name, first.accelerator.name, h.name, h.accelerator.name, first.accelerator.name
                 ),
             ));
         }
     }
-    let gpus: u64 = site.halls.iter().map(|h| h.gpus).sum();
     if gpus == 0 {
         return Err(err("site[0].hall", "the first site has no GPUs"));
     }
     let mut levels = hall_levels(first);
-    if site.halls.len() > 1 {
+    if same.len() > 1 {
         // halls of one site join through the top tier of their fabric
         if let Some(l) = levels.last_mut() {
-            l.name = format!("{} (across {} halls)", l.name, site.halls.len());
+            l.name = format!("{} (across {} halls)", l.name, same.len());
         }
     }
     Ok(Cluster {
@@ -93,7 +112,8 @@ pub fn setup(s: &Scenario) -> Result<Setup, SetupError> {
         .job
         .as_ref()
         .ok_or_else(|| err("job", "the scenario has no [job] section"))?;
-    let mut cluster = cluster_of(s)?;
+    let mut cluster = cluster_for(s, job.gpus)?;
+    let installed_gpus = cluster.gpus;
     if let Some(n) = job.gpus {
         // the job runs on part of the installed GPUs (Meta's Llama 3 405B ran on 16,384 of a
         // 24,576-GPU cluster, arXiv 2407.21783 §3.3.1)
@@ -174,5 +194,6 @@ pub fn setup(s: &Scenario) -> Result<Setup, SetupError> {
         cluster,
         fixed,
         global_batch_tokens: job.global_batch_tokens,
+        installed_gpus,
     })
 }

@@ -1,5 +1,5 @@
 //! Step model against published training throughput (`validation/perf.toml`).
-//! Run with `--nocapture` to see the error table that `validation/README.md` carries.
+//! Run with `--nocapture` to see the error table that `validation/perf.md` carries.
 
 use perf::fabric::{hall_levels, Fabric};
 use perf::step::{Precision, Recompute, Schedule};

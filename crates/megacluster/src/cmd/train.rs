@@ -32,9 +32,7 @@ fn progress_bar(label: &'static str) -> indicatif::ProgressBar {
 
 fn train(s: &spec::Scenario, bar: Option<&indicatif::ProgressBar>) -> Result<Trained, CliError> {
     let setup = perf::setup(s).map_err(CliError::input)?;
-    let installed = perf::setup::cluster_of(s)
-        .map(|c| c.gpus)
-        .unwrap_or(setup.cluster.gpus);
+    let installed = setup.installed_gpus;
     let tick = |done: u64, total: u64| {
         if let Some(b) = bar {
             b.set_length(total);
