@@ -8,6 +8,7 @@ use power::analysis::{analyse, Inputs, Mitigation, Prices, Window};
 use power::draw::{Cluster, GpuDraw, Group};
 use power::grid::{self, preset};
 use power::profile::{steady_run, RunInterval, RunState, StepShape};
+use power::storage::{Storage, Turbines};
 use power::trace::{it_trace, GpuMitigation};
 use std::hint::black_box;
 
@@ -26,13 +27,25 @@ fn gw_inputs() -> Inputs {
         })
         .collect();
     let mut run = steady_run(1500.0);
-    run.push(RunInterval { start_s: 1500.0, end_s: 1800.0, state: RunState::Restart });
-    run.push(RunInterval { start_s: 1800.0, end_s: 3600.0, state: RunState::Training });
+    run.push(RunInterval {
+        start_s: 1500.0,
+        end_s: 1800.0,
+        state: RunState::Restart,
+    });
+    run.push(RunInterval {
+        start_s: 1800.0,
+        end_s: 3600.0,
+        state: RunState::Training,
+    });
     Inputs {
         cluster: Cluster { groups, pue: 1.14 },
         step: StepShape::synthetic(2.0, 0.8, 0.0),
         run,
-        window: Window { t0_s: 0.0, duration_s: 3600.0, dt_s: 0.01 },
+        window: Window {
+            t0_s: 0.0,
+            duration_s: 3600.0,
+            dt_s: 0.01,
+        },
         code: preset("ercot-large-load").expect("preset"),
         mitigation: Mitigation::default(),
         prices: Prices {
@@ -55,7 +68,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let w = inp.window;
             let n = w.samples();
-            let it = it_trace(&inp.cluster, &inp.step, &inp.run, w.t0_s, w.dt_s, n, &GpuMitigation::none()).it;
+            let it = it_trace(
+                &inp.cluster,
+                &inp.step,
+                &inp.run,
+                w.t0_s,
+                w.dt_s,
+                n,
+                &GpuMitigation::none(),
+            )
+            .it;
             let fac = it.facility(inp.cluster.pue);
             let (m, _) = grid::metrics(&fac, &inp.code);
             black_box(grid::check(&inp.code, &m))
@@ -64,6 +86,19 @@ fn bench(c: &mut Criterion) {
     g.bench_function("full_analysis_raw_and_mitigated", |b| {
         let mut inp = inp.clone();
         inp.mitigation.gpu.floor_fraction = 0.9;
+        b.iter(|| black_box(analyse(&inp, false).0.passes))
+    });
+    g.bench_function("full_analysis_every_mitigation", |b| {
+        // Floor, filler, rack storage, a site battery and turbines: every stage of the chain.
+        let mut inp = inp.clone();
+        inp.mitigation.gpu.floor_fraction = 0.5;
+        inp.mitigation.gpu.filler_activity = Some(0.8);
+        inp.mitigation.rack_storage_j_per_gpu = 65.0;
+        inp.mitigation.battery = Some(Storage::site_battery(300e6, 600e6 * 3600.0, 0.85));
+        inp.mitigation.turbines = Some(Turbines {
+            capacity_w: 200e6,
+            ramp_w_per_s: 50e6 / 60.0,
+        });
         b.iter(|| black_box(analyse(&inp, false).0.passes))
     });
     g.finish();

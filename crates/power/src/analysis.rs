@@ -49,6 +49,18 @@ pub struct Mitigation {
 
 impl Mitigation {
     pub const FILLER_SLOWDOWN: f64 = 0.05;
+
+    /// Whether nothing is done: no floor, ramp limit, filler, storage or turbines (the filler's
+    /// slowdown parameter alone changes nothing).
+    pub fn is_none(&self) -> bool {
+        self.gpu.floor_fraction == 0.0
+            && self.gpu.ramp_up_w_per_s.is_none()
+            && self.gpu.ramp_down_w_per_s.is_none()
+            && self.gpu.filler_activity.is_none()
+            && self.rack_storage_j_per_gpu == 0.0
+            && self.battery.is_none()
+            && self.turbines.is_none()
+    }
 }
 
 /// The window to sample finely.
@@ -69,12 +81,20 @@ impl Window {
     pub fn place(run: &[RunInterval], duration_s: f64, dt_s: f64) -> Window {
         let start = run.first().map(|i| i.start_s).unwrap_or(0.0);
         let end = run.iter().map(|i| i.end_s).fold(start, f64::max);
-        let duration_s = if end > start { duration_s.min(end - start) } else { duration_s };
+        let duration_s = if end > start {
+            duration_s.min(end - start)
+        } else {
+            duration_s
+        };
         let t0 = match run.iter().find(|i| i.state == RunState::Restart) {
             Some(r) => (r.start_s - 0.25 * duration_s).clamp(start, (end - duration_s).max(start)),
             None => start,
         };
-        Window { t0_s: t0, duration_s, dt_s }
+        Window {
+            t0_s: t0,
+            duration_s,
+            dt_s,
+        }
     }
 }
 
@@ -200,7 +220,16 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     let code = &inp.code;
 
     // Raw: GPU draw as demanded, facility overhead at its mean, straight to the grid.
-    let raw_it = it_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &GpuMitigation::none()).it;
+    let raw_it = it_trace(
+        c,
+        &inp.step,
+        &inp.run,
+        win.t0_s,
+        dt,
+        n,
+        &GpuMitigation::none(),
+    )
+    .it;
     let raw_fac = raw_it.facility(c.pue);
     let (raw_m, raw_sp) = grid::metrics(&raw_fac, code);
     let (raw_applies, raw_checks) = grid::check(code, &raw_m);
@@ -209,7 +238,11 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
 
     // Mitigated: GPU level, then rack storage, facility overhead, site battery, turbines.
     let itm = it_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu);
-    let rack_overhead = if raw_it.energy_j() > 0.0 { itm.it.energy_j() / raw_it.energy_j() - 1.0 } else { 0.0 };
+    let rack_overhead = if raw_it.energy_j() > 0.0 {
+        itm.it.energy_j() / raw_it.energy_j() - 1.0
+    } else {
+        0.0
+    };
     let mut load = itm.it;
     let mut stored_change_j = 0.0;
     let mut rack_summary = None;
@@ -237,7 +270,13 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     let mut turbines_energy = None;
     if let Some(t) = &mit.turbines {
         let out = dispatch_turbines(&fac, t);
-        turbines_max_ramp = Some(out.w.windows(2).map(|p| (p[1] - p[0]).abs()).fold(0.0, f64::max) / dt);
+        turbines_max_ramp = Some(
+            out.w
+                .windows(2)
+                .map(|p| (p[1] - p[0]).abs())
+                .fold(0.0, f64::max)
+                / dt,
+        );
         turbines_energy = Some(out.energy_j());
         for (g, o) in fac.w.iter_mut().zip(&out.w) {
             *g -= o;
@@ -250,30 +289,54 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     let window_raw_j = raw_fac.energy_j();
     // What the site consumed: supplied energy less what was left in storage (at the stored value).
     let window_mitigated_j = site_j - stored_change_j;
-    let window_overhead = if window_raw_j > 0.0 { window_mitigated_j / window_raw_j - 1.0 } else { 0.0 };
+    let window_overhead = if window_raw_j > 0.0 {
+        window_mitigated_j / window_raw_j - 1.0
+    } else {
+        0.0
+    };
 
     // The run at per-step resolution.
     let t_states = time_in_states(&inp.run);
     let length_s: f64 = t_states.iter().sum();
-    let raw_levels: Vec<f64> = RunState::ALL.iter().map(|s| state_it_mean_w(c, &inp.step, *s, &GpuMitigation::none())).collect();
-    let mit_levels: Vec<f64> = RunState::ALL.iter().map(|s| state_it_mean_w(c, &inp.step, *s, &mit.gpu)).collect();
+    let raw_levels: Vec<f64> = RunState::ALL
+        .iter()
+        .map(|s| state_it_mean_w(c, &inp.step, *s, &GpuMitigation::none()))
+        .collect();
+    let mit_levels: Vec<f64> = RunState::ALL
+        .iter()
+        .map(|s| state_it_mean_w(c, &inp.step, *s, &mit.gpu))
+        .collect();
     let facility_raw_j: f64 = (0..6).map(|i| t_states[i] * raw_levels[i]).sum::<f64>() * c.pue;
-    let facility_mitigated_j: f64 = (0..6).map(|i| t_states[i] * mit_levels[i]).sum::<f64>() * c.pue;
+    let facility_mitigated_j: f64 =
+        (0..6).map(|i| t_states[i] * mit_levels[i]).sum::<f64>() * c.pue;
     let run = RunEnergy {
         length_s,
-        state_s: RunState::ALL.iter().map(|s| (s.name().to_string(), t_states[s.index()])).collect(),
+        state_s: RunState::ALL
+            .iter()
+            .map(|s| (s.name().to_string(), t_states[s.index()]))
+            .collect(),
         facility_raw_j,
         facility_mitigated_j,
-        mean_facility_raw_w: if length_s > 0.0 { facility_raw_j / length_s } else { 0.0 },
+        mean_facility_raw_w: if length_s > 0.0 {
+            facility_raw_j / length_s
+        } else {
+            0.0
+        },
     };
 
     // Costs per year: the run's state mix stands for the year; storage losses scale with energy.
     let storage_loss_share = if window_raw_j > 0.0 {
-        (battery.as_ref().map_or(0.0, |b| b.losses_j) + rack_summary.as_ref().map_or(0.0, |r| r.losses_j * c.pue)) / window_raw_j
+        (battery.as_ref().map_or(0.0, |b| b.losses_j)
+            + rack_summary.as_ref().map_or(0.0, |r| r.losses_j * c.pue))
+            / window_raw_j
     } else {
         0.0
     };
-    let gpu_overhead = if facility_raw_j > 0.0 { facility_mitigated_j / facility_raw_j - 1.0 } else { 0.0 };
+    let gpu_overhead = if facility_raw_j > 0.0 {
+        facility_mitigated_j / facility_raw_j - 1.0
+    } else {
+        0.0
+    };
     let energy_overhead_fraction = gpu_overhead + storage_loss_share;
     let year_j = run.mean_facility_raw_w * SECONDS_PER_YEAR;
     let energy_overhead_j_per_year = energy_overhead_fraction * year_j;
@@ -288,11 +351,24 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     let rack_storage_capex_usd = p.rack_storage_usd_per_j * mit.rack_storage_j_per_gpu * c.gpus();
     let capex_usd_per_year = battery_capex_usd / p.battery_life_s.max(1.0) * SECONDS_PER_YEAR
         + rack_storage_capex_usd / p.rack_storage_life_s.max(1.0) * SECONDS_PER_YEAR;
-    let filler_loss = if mit.gpu.filler_activity.is_some() { mit.filler_slowdown_fraction } else { 0.0 };
-    let swing_per_gpu_w: f64 = c.groups.iter().map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w)).sum();
-    let deferred_loss = if swing_per_gpu_w > 0.0 { itm.deferred_j / (swing_per_gpu_w * win.duration_s) } else { 0.0 };
+    let filler_loss = if mit.gpu.filler_activity.is_some() {
+        mit.filler_slowdown_fraction
+    } else {
+        0.0
+    };
+    let swing_per_gpu_w: f64 = c
+        .groups
+        .iter()
+        .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
+        .sum();
+    let deferred_loss = if swing_per_gpu_w > 0.0 {
+        itm.deferred_j / (swing_per_gpu_w * win.duration_s)
+    } else {
+        0.0
+    };
     let performance_loss_fraction = (filler_loss + deferred_loss).min(1.0);
-    let performance_usd_per_year = performance_loss_fraction * c.gpus() * SECONDS_PER_YEAR / 3600.0 * p.gpu_hour_usd;
+    let performance_usd_per_year =
+        performance_loss_fraction * c.gpus() * SECONDS_PER_YEAR / 3600.0 * p.gpu_hour_usd;
     let energy_usd_per_year = energy_overhead_j_per_year * p.electricity_usd_per_j;
     let costs = Costs {
         energy_overhead_fraction,
@@ -307,7 +383,8 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     };
 
     let traces = keep.then(|| Traces {
-        run_raw: crate::trace::run_it_trace(c, &inp.step, &inp.run, 2000, &GpuMitigation::none()).facility(c.pue),
+        run_raw: crate::trace::run_it_trace(c, &inp.step, &inp.run, 2000, &GpuMitigation::none())
+            .facility(c.pue),
         raw_grid: raw_fac,
         grid: fac,
         raw_spectrum: raw_sp,
@@ -317,7 +394,11 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     let a = Analysis {
         code: code.clone(),
         gpus: c.gpus(),
-        window: Window { t0_s: win.t0_s, duration_s: win.duration_s, dt_s: dt },
+        window: Window {
+            t0_s: win.t0_s,
+            duration_s: win.duration_s,
+            dt_s: dt,
+        },
         raw: raw_m,
         raw_checks,
         raw_passes,

@@ -173,7 +173,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
 #[allow(dead_code)] // until `run` lists the section
 pub fn section(s: &spec::Scenario) -> Result<(report::Section, Vec<Figure>), CliError> {
     let st = setup(s)?;
-    let no_mitigation = st.inputs.mitigation == power::analysis::Mitigation::default();
+    let no_mitigation = st.inputs.mitigation.is_none();
     let (study, traces) = power::study(&st, no_mitigation, true, &|_, _| {});
     let figs = traces.map(|t| figures(&study, &t)).unwrap_or_default();
     Ok((report::power::section(&study), figs))
@@ -222,30 +222,32 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         title: title.into(),
         svg,
     };
-    // Show the scenario's mitigations; when it sets none, the solver's cheapest passing set.
-    let (mt, label) = match (
-        &tr.solved,
-        st.mitigation == power::analysis::Mitigation::default(),
-    ) {
-        (Some(s), true) => (s, "cheapest passing mitigation"),
-        _ => (&tr.scenario, "with the scenario's mitigations"),
+    // Show the scenario's mitigations; when it sets none, the solver's cheapest passing set; with
+    // neither, the unmitigated trace alone.
+    let mt = match (&tr.solved, st.mitigation.is_none()) {
+        (_, false) => Some((&tr.scenario, "with the scenario's mitigations")),
+        (Some(s), true) => Some((s, "with the cheapest passing mitigations")),
+        (None, true) => None,
     };
     let raw = &tr.scenario.raw_grid;
     let n = raw.w.len();
     let mut out = vec![];
-
     let t0_min = raw.t0_s / 60.0;
     let dt_min = raw.dt_s / 60.0;
+    let pair = |t0: f64, dt: f64, to: usize| {
+        let mut v = vec![series("unmitigated", t0, dt, &raw.w, 1e-6, 0, to)];
+        if let Some((m, label)) = mt {
+            v.push(series(label, t0, dt, &m.grid.w, 1e-6, 0, to));
+        }
+        v
+    };
     out.push(fig(
         "Facility power over the analysis window",
         svg::line_chart(
             "Facility power over the analysis window",
             "time in the run (min)",
             "grid import (MW)",
-            &[
-                series("unmitigated", t0_min, dt_min, &raw.w, 1e-6, 0, n),
-                series(label, t0_min, dt_min, &mt.grid.w, 1e-6, 0, n),
-            ],
+            &pair(t0_min, dt_min, n),
             false,
             false,
         ),
@@ -263,10 +265,7 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
             "Facility power over four steps",
             "time in the run (s)",
             "grid import (MW)",
-            &[
-                series("unmitigated", raw.t0_s, raw.dt_s, &raw.w, 1e-6, 0, steps),
-                series(label, raw.t0_s, raw.dt_s, &mt.grid.w, 1e-6, 0, steps),
-            ],
+            &pair(raw.t0_s, raw.dt_s, steps),
             false,
             false,
         ),
@@ -287,16 +286,19 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
             "Spectrum of the grid import",
             "frequency (Hz)",
             "amplitude (MW)",
-            &[
-                spec_series("unmitigated", &tr.scenario.raw_spectrum),
-                spec_series(label, &mt.spectrum),
-            ],
+            &{
+                let mut v = vec![spec_series("unmitigated", &tr.scenario.raw_spectrum)];
+                if let Some((m, label)) = mt {
+                    v.push(spec_series(label, &m.spectrum));
+                }
+                v
+            },
             true,
             true,
         ),
     ));
 
-    if !mt.battery_soc_j.is_empty() {
+    if let Some((mt, _)) = mt.filter(|(m, _)| !m.battery_soc_j.is_empty()) {
         out.push(fig(
             "Battery state of charge",
             svg::line_chart(
