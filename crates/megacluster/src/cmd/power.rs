@@ -299,20 +299,35 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
     ));
 
     if let Some((mt, _)) = mt.filter(|(m, _)| !m.battery_soc_j.is_empty()) {
+        // Charted as the change since the window's start: the state of charge moves by a small
+        // share of the capacity, which an axis of absolute MWh would not resolve.
+        let soc = &mt.battery_soc_j;
+        let start = soc[0];
+        let range = soc.iter().fold(0.0f64, |m, x| m.max((x - start).abs()));
+        let (scale, unit) = if range >= 3.6e9 {
+            (1.0 / 3.6e9, "MWh")
+        } else {
+            (1.0 / 3.6e6, "kWh")
+        };
+        let change: Vec<f64> = soc.iter().map(|x| x - start).collect();
+        let title = format!(
+            "Battery state of charge (from {:.1} MWh at the window's start)",
+            start / 3.6e9
+        );
         out.push(fig(
-            "Battery state of charge",
+            &title,
             svg::line_chart(
-                "Battery state of charge",
+                &title,
                 "time in the run (min)",
-                "stored energy (MWh)",
+                &format!("change in stored energy ({unit})"),
                 &[series(
                     "state of charge",
                     t0_min,
                     dt_min,
-                    &mt.battery_soc_j,
-                    1.0 / 3.6e9,
+                    &change,
+                    scale,
                     0,
-                    mt.battery_soc_j.len(),
+                    change.len(),
                 )],
                 false,
                 false,
