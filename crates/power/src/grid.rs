@@ -67,7 +67,10 @@ impl GridCode {
         set(&mut self.dynamic_range_fraction, o.dynamic_range_fraction);
         set(&mut self.band_low_hz, o.band_low_hz);
         set(&mut self.band_high_hz, o.band_high_hz);
-        set(&mut self.band_energy_limit_fraction, o.band_energy_limit_fraction);
+        set(
+            &mut self.band_energy_limit_fraction,
+            o.band_energy_limit_fraction,
+        );
         set(&mut self.load_loss_w, o.load_loss_w);
         if let Some(l) = o.large_load_w {
             self.large_load_w = l;
@@ -121,8 +124,11 @@ pub struct Metrics {
     pub max_window_range_w: f64,
     pub band_low_hz: f64,
     pub band_high_hz: f64,
-    /// Share of spectral energy (DC included) inside the band.
+    /// Share of spectral energy (DC included) inside the band: what `band_energy_limit_fraction`
+    /// caps.
     pub band_energy_fraction: f64,
+    /// Share of the oscillating (non-DC) energy inside the band (reported, not checked).
+    pub band_ac_energy_fraction: f64,
     /// Strongest non-DC frequency.
     pub dominant_hz: f64,
     pub ramp_window_s: f64,
@@ -188,12 +194,11 @@ pub fn metrics(t: &Trace, code: &GridCode) -> (Metrics, Spectrum) {
     let win = code.ramp_window_s();
     let m = ((win / t.dt_s).round() as usize).max(1);
     let (up, down) = windowed_ramps_w_per_s(&t.w, t.dt_s, m);
-    let sample = t
-        .w
-        .windows(2)
-        .map(|p| (p[1] - p[0]).abs())
-        .fold(0.0, f64::max)
-        / t.dt_s.max(1e-300);
+    let sample =
+        t.w.windows(2)
+            .map(|p| (p[1] - p[0]).abs())
+            .fold(0.0, f64::max)
+            / t.dt_s.max(1e-300);
     let sp = spectrum(&t.w, t.dt_s);
     let (lo, hi) = code.band_hz();
     let mx = Metrics {
@@ -209,6 +214,7 @@ pub fn metrics(t: &Trace, code: &GridCode) -> (Metrics, Spectrum) {
         band_low_hz: lo,
         band_high_hz: hi,
         band_energy_fraction: sp.band_energy_fraction(lo, hi),
+        band_ac_energy_fraction: sp.band_ac_energy_fraction(lo, hi),
         dominant_hz: sp.dominant_hz(),
         ramp_window_s: m as f64 * t.dt_s,
     };
@@ -242,15 +248,30 @@ pub fn check(code: &GridCode, m: &Metrics) -> (bool, Vec<RuleCheck>) {
             });
         }
     };
-    rule("ramp_up", m.max_ramp_up_w_per_s, code.ramp_up_w_per_s, "w_per_s");
-    rule("ramp_down", m.max_ramp_down_w_per_s, code.ramp_down_w_per_s, "w_per_s");
+    rule(
+        "ramp_up",
+        m.max_ramp_up_w_per_s,
+        code.ramp_up_w_per_s,
+        "w_per_s",
+    );
+    rule(
+        "ramp_down",
+        m.max_ramp_down_w_per_s,
+        code.ramp_down_w_per_s,
+        "w_per_s",
+    );
     rule(
         "dynamic_range",
         m.max_window_range_w,
         code.dynamic_range_fraction.map(|f| f * m.peak_w),
         "w",
     );
-    rule("band_energy", m.band_energy_fraction, code.band_energy_limit_fraction, "fraction");
+    rule(
+        "band_energy",
+        m.band_energy_fraction,
+        code.band_energy_limit_fraction,
+        "fraction",
+    );
     rule("load_loss", m.peak_w, code.load_loss_w, "w");
     (applies, out)
 }

@@ -35,6 +35,29 @@ impl Spectrum {
         (band / total).clamp(0.0, 1.0)
     }
 
+    /// Share of the oscillating (non-DC) energy in `[low_hz, high_hz]`, in 0..=1; 0 for a flat
+    /// signal. Reported beside [`Spectrum::band_energy_fraction`] because the two readings of a
+    /// utility's "share of spectral energy in the band" differ: with DC counted, a load whose
+    /// swing is small next to its mean can never reach a 20 % cap.
+    pub fn band_ac_energy_fraction(&self, low_hz: f64, high_hz: f64) -> f64 {
+        let ac: f64 = self.energy.iter().skip(1).sum();
+        if !(ac > 0.0) || self.df_hz <= 0.0 {
+            return 0.0;
+        }
+        let band: f64 = self
+            .energy
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(k, _)| {
+                let f = *k as f64 * self.df_hz;
+                f >= low_hz && f <= high_hz
+            })
+            .map(|(_, e)| e)
+            .sum();
+        (band / ac).clamp(0.0, 1.0)
+    }
+
     /// The frequency of the largest non-DC bin.
     pub fn dominant_hz(&self) -> f64 {
         self.energy

@@ -337,6 +337,11 @@ fn spectrum_obeys_parseval_and_finds_the_step_rate() {
     // 40th): band share just below 0.1024 / 0.808 = 12.7 %.
     let f = sp.band_energy_fraction(0.1, 20.0);
     assert!(f > 0.12 && f < 0.1268, "{f}");
+    // Of the oscillation alone, the band 0.1-20 Hz holds the 0.5 Hz fundamental and harmonics up
+    // to the 40th: most of it, and none of a flat signal.
+    let ac = sp.band_ac_energy_fraction(0.1, 20.0);
+    assert!(ac > 0.97 && ac <= 1.0, "{ac}");
+    assert!((ac * (sp.total() - sp.energy[0]) - f * sp.total()).abs() < 1e-9 * sp.total());
     // A constant has nothing in the band and no dominant frequency, whatever its level (0.1 and
     // 1.3e9 are not sums of powers of two: round-off in a transform of the whole signal would leak
     // into every bin).
@@ -344,6 +349,7 @@ fn spectrum_obeys_parseval_and_finds_the_step_rate() {
         let flat = spectrum(&vec![c; 1000], dt);
         assert_eq!(flat.band_energy_fraction(0.1, 20.0), 0.0, "{c}");
         assert_eq!(flat.dominant_hz(), 0.0, "{c}");
+        assert_eq!(flat.band_ac_energy_fraction(0.1, 20.0), 0.0, "{c}");
         assert!((flat.total() - 1000.0 * c * c).abs() <= 1e-12 * 1000.0 * c * c);
     }
     // A facility-scale level under the same swing: the non-DC bins are the swing's own.

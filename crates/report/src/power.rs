@@ -47,6 +47,7 @@ fn metrics_json(m: &Metrics) -> Map<String, Value> {
         ("band_low_hz", m.band_low_hz),
         ("band_high_hz", m.band_high_hz),
         ("band_energy_fraction", m.band_energy_fraction),
+        ("band_ac_energy_fraction", m.band_ac_energy_fraction),
         ("dominant_hz", m.dominant_hz),
     ] {
         o.insert(k.into(), finite(v));
@@ -356,9 +357,15 @@ fn metrics_rows(a: &Analysis) -> String {
             &|x| ramp(x.max_sample_ramp_w_per_s),
         ),
         row(
-            &format!("band energy {:.3}-{:.3} Hz", r.band_low_hz, r.band_high_hz),
+            &format!(
+                "band energy {}-{} Hz (DC included)",
+                r.band_low_hz, r.band_high_hz
+            ),
             &|x| percent_fine(x.band_energy_fraction),
         ),
+        row("  of the oscillation alone (DC left out)", &|x| {
+            percent_fine(x.band_ac_energy_fraction)
+        }),
         row("dominant frequency", &|x| {
             format!("{:.3} Hz", x.dominant_hz)
         }),
