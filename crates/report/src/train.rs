@@ -322,6 +322,23 @@ pub fn section(p: &StepProfile, i: &TrainInput) -> Section {
     }
 }
 
+/// What makes a layout invalid, by the field [`perf::step::check`] names.
+fn invalid_reason(field: &str) -> &'static str {
+    match field {
+        "tp" => "attention (or key/value) heads do not divide by tp",
+        "pp" => "layers do not split into pp × interleave chunks",
+        "cp" => "the sequence does not split into 2 × cp chunks",
+        "ep" => "experts do not divide by ep, or ep does not divide dp",
+        "dp" => "tp × pp × dp × cp differs from the GPUs",
+        "microbatch" => {
+            "the batch does not divide into dp × microbatch (interleaving: microbatches not a multiple of pp)"
+        }
+        "interleave" => "schedule and interleave disagree",
+        "zero" => "ZeRO stage outside 0–3",
+        _ => "invalid",
+    }
+}
+
 /// The `search` section: totals, skipped layouts by reason, the top layouts.
 pub fn search_section(r: &SearchResult, by_cost: bool, gpus: u64, model: &str) -> Section {
     let mut t = String::new();
@@ -347,10 +364,11 @@ pub fn search_section(r: &SearchResult, by_cost: bool, gpus: u64, model: &str) -
         ("do not fit in HBM".into(), fmt::thousands(r.unfit as f64)),
         ("invalid (skipped)".into(), fmt::thousands(r.invalid as f64)),
     ]));
-    for (reason, n) in &r.invalid_by_field {
+    for (field, n) in &r.invalid_by_field {
         t.push_str(&format!(
-            "    {:>12}  invalid job.parallelism.{reason}\n",
-            fmt::thousands(*n as f64)
+            "    {:>12}  job.parallelism.{field}: {}\n",
+            fmt::thousands(*n as f64),
+            invalid_reason(field)
         ));
     }
     if r.top.is_empty() {
