@@ -89,6 +89,11 @@ fn five_regions_json_has_the_required_keys() {
             assert!(tps > 0.0 && e > 0.0 && b > 0.0, "{x}");
         }
     }
+    for x in &s[2..] {
+        let h = x["best_inner_steps"].as_u64().expect("best_inner_steps");
+        assert!((1..=1000).contains(&h));
+        assert!(num(x, "best_efficiency") >= num(x, "efficiency") - 1e-9);
+    }
     // synchronous DP sends the whole bf16 gradient each step; DiLoCo H = 100 a hundredth of it
     let dp = num(&s[0], "cross_site_bytes_per_step");
     let dl = num(&s[2], "cross_site_bytes_per_step");

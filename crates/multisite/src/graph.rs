@@ -73,6 +73,9 @@ pub struct Ring {
     pub loop_latency_s: f64,
 }
 
+/// Lowest-latency paths: `[from][to]` → the links on the way, each with its direction (true: a → b).
+type Paths = Vec<Vec<Option<Vec<(usize, bool)>>>>;
+
 /// Most sites for which every ring order is tried; beyond it a nearest-neighbour order is used.
 const EXHAUSTIVE_SITES: usize = 8;
 
@@ -109,7 +112,7 @@ impl Graph {
 
     /// Lowest-latency paths between all pairs (Floyd–Warshall on a handful of sites): the link
     /// indices of the path from `i` to `j`, in order, with each link's direction (true: a → b).
-    fn paths(&self) -> Vec<Vec<Option<Vec<(usize, bool)>>>> {
+    fn paths(&self) -> Paths {
         let n = self.sites.len();
         let mut d = vec![vec![f64::INFINITY; n]; n];
         let mut next: Vec<Vec<Option<(usize, usize, bool)>>> = vec![vec![None; n]; n];
@@ -174,11 +177,7 @@ impl Graph {
     }
 
     /// Evaluate a ring order: (hop bandwidth bytes/s, slowest hop latency, loop latency).
-    fn ring_cost(
-        &self,
-        order: &[usize],
-        paths: &[Vec<Option<Vec<(usize, bool)>>>],
-    ) -> Option<(f64, f64, f64)> {
+    fn ring_cost(&self, order: &[usize], paths: &Paths) -> Option<(f64, f64, f64)> {
         let m = order.len();
         let mut load = vec![[0u32; 2]; self.links.len()];
         let mut hops: Vec<&Vec<(usize, bool)>> = vec![];

@@ -10,6 +10,8 @@
 //! - [`quality`]: the DiLoCo scaling-law penalty as extra tokens.
 //! - [`goodput`]: failure coupling (a failure stalls every site under synchronous training, only
 //!   its own replica under DiLoCo).
+//! - [`fabric_across_sites`]: the links as the top level of the step model's fabric hierarchy,
+//!   priced the same as the graph's ring.
 //!
 //! Tensor and expert parallelism never span sites: their groups stay inside one site (checked by
 //! `spec` for fixed layouts and here for searched ones).
@@ -347,6 +349,32 @@ pub struct StrategyReport {
     /// Efficiency × goodput: against one site without failures (compare with
     /// `single_site_goodput`, the one-site job's own goodput).
     pub efficiency_with_failures: Option<f64>,
+    /// DiLoCo strategies: the H of [`INNER_STEP_GRID`] with the best efficiency on this graph
+    /// (communication against quality), and that efficiency.
+    pub best_inner_steps: Option<u32>,
+    pub best_efficiency: Option<f64>,
+}
+
+/// Inner-step counts tried for the best H: the range the DiLoCo papers ablate (1–1000).
+pub const INNER_STEP_GRID: [u32; 13] = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000];
+
+/// The H with the best efficiency for a DiLoCo strategy; an H only displaces a larger one when it
+/// is better by more than 0.1 point (less traffic for the same answer).
+pub fn best_inner_steps(g: &Graph, b: &Basis, sync: &Sync, s: Strategy) -> Option<(u32, f64)> {
+    if !matches!(s, Strategy::Diloco | Strategy::StreamingDiloco) {
+        return None;
+    }
+    let mut best: Option<(u32, f64)> = None;
+    for h in INNER_STEP_GRID.iter().rev().copied() {
+        let mut y = sync.clone();
+        y.inner_steps = h;
+        y.overlap_steps = y.overlap_steps.min(h.saturating_sub(1));
+        let e = strategy::evaluate(g, b, &y, s).efficiency;
+        if best.is_none_or(|(_, be)| e > be + 1e-3) {
+            best = Some((h, e));
+        }
+    }
+    best
 }
 
 /// A link as reported.
@@ -397,11 +425,14 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
             .collect();
         let gp = goodput.map(|gd| gd.of(s, g));
         let ewf = gp.map(|x| outcome.efficiency * x);
+        let best = best_inner_steps(g, b, &p.sync, s);
         strategies.push(StrategyReport {
             outcome,
             needs,
             goodput: gp,
             efficiency_with_failures: ewf,
+            best_inner_steps: best.map(|x| x.0),
+            best_efficiency: best.map(|x| x.1),
         });
     }
     let ring = g
@@ -492,4 +523,73 @@ pub fn sweep(
         }
     }
     out
+}
+
+/// The step model's fabric with the site graph as its top level: the scenario's in-site levels
+/// capped at the largest site, then one "cross-site" level holding every GPU. Its per-GPU
+/// bandwidth is the site's share of the two cross-site rings (2 × hop bandwidth / GPUs of the
+/// site) and its latency is set so that the step model's `⌈log₂ M⌉` steps per phase add up to the
+/// ring's (M−1)/M of a loop per phase: a hierarchical all-reduce on it costs what
+/// [`Graph::all_reduce`] costs for the cross-site part. `None` for one site or no ring.
+pub fn fabric_across_sites(site_fabric: &Fabric, g: &Graph) -> Option<Fabric> {
+    let m = g.site_count();
+    let ring = g.ring()?;
+    let site = g.sites.iter().map(|s| s.gpus).max()?;
+    if m < 2 || site == 0 {
+        return None;
+    }
+    let mut levels = Fabric {
+        levels: site_fabric.levels.clone(),
+    }
+    .normalised(site)
+    .levels;
+    let steps = (m as f64).log2().ceil().max(1.0);
+    levels.push(perf::Level {
+        name: format!("cross-site ({m} sites)"),
+        size: g.total_gpus(),
+        bandwidth_bytes_per_s: 2.0 * ring.hop_bytes_per_s / site as f64,
+        latency_s: (m as f64 - 1.0) / m as f64 * ring.loop_latency_s / steps,
+        efficiency: 1.0, // already in the ring's hop bandwidth
+    });
+    Some(Fabric { levels })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perf::{Group, Level};
+
+    /// The cross-site level of the step model's hierarchy costs what the graph's ring costs: a
+    /// data-parallel group spanning every site, with one member per site domain below.
+    #[test]
+    fn cross_site_level_matches_the_ring() {
+        let site_fabric = Fabric {
+            levels: vec![Level {
+                name: "in-site".into(),
+                size: u64::MAX,
+                bandwidth_bytes_per_s: 1e30,
+                latency_s: 0.0,
+                efficiency: 1.0,
+            }],
+        };
+        for m in [2usize, 3, 5] {
+            let g = Graph::uniform_ring(m, 1024 * m as u64, 800e3, 10e12);
+            let f = fabric_across_sites(&site_fabric, &g).unwrap();
+            assert_eq!(f.levels.len(), 2);
+            // every GPU of a site holds 1/1024 of the 1 TB buffer after the in-site reduce-scatter
+            let t = f.all_reduce_s(
+                1e12,
+                Group {
+                    size: 1024 * m as u32,
+                    stride: 1,
+                },
+            );
+            let x = g.all_reduce(1e12);
+            assert!(
+                (t / x.seconds - 1.0).abs() < 1e-6,
+                "M {m}: {t} vs {}",
+                x.seconds
+            );
+        }
+    }
 }

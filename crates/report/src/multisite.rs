@@ -204,6 +204,16 @@ pub fn text(a: &Analysis) -> String {
     for s in a.strategies.iter().filter(|s| !s.outcome.feasible) {
         out.push_str(&format!("  {} n/a: {}\n", s.outcome.name, s.outcome.note));
     }
+    for s in a.strategies.iter().filter(|s| s.outcome.feasible) {
+        if let (Some(h), Some(e)) = (s.best_inner_steps, s.best_efficiency) {
+            out.push_str(&format!(
+                "  {} at its best H on these links: H = {h} inner steps, efficiency {} (loss {})\n",
+                s.outcome.name,
+                percent(e),
+                percent(1.0 - e)
+            ));
+        }
+    }
     if a.strategies
         .iter()
         .any(|s| s.efficiency_with_failures.is_some())
