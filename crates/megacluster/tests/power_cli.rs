@@ -179,13 +179,21 @@ fn default_scenario_json_keys_and_physics() {
         "{} vs {expect_peak}",
         num(&j, "peak_w")
     );
-    // The restart's drop is instantaneous: metered over 1 s means, the ramp is the whole swing per
-    // second; ERCOT's 50 MW/min (833 kW/s) fails, no mitigation costs nothing.
+    // Metered over 1 s means, no ramp can exceed the whole swing per metering window; the
+    // restart's drop (and each step's edge) is far beyond ERCOT's 50 MW/min (833 kW/s), so the
+    // unmitigated job fails and, with no mitigation, the mitigation costs nothing.
     let ramp = num(&j, "max_ramp_w_per_s");
-    assert!(
-        ramp <= swing / num(&j, "ramp_window_s") * (1.0 + 1e-9) && ramp > 0.9 * swing,
-        "ramp {ramp}"
-    );
+    let window = num(&j, "ramp_window_s");
+    assert!(ramp <= swing / window * (1.0 + 1e-9), "ramp {ramp}");
+    assert!(ramp > 10.0 * 50e6 / 60.0, "ramp {ramp}");
+    let ramp_rule = j["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "ramp_down")
+        .unwrap()
+        .clone();
+    assert_eq!(ramp_rule["passes"], false, "{ramp_rule}");
     assert_eq!(j["passes"], false);
     assert_eq!(num(&j, "mitigation_energy_overhead_fraction"), 0.0);
     // Energy in the window = mean power x window.
@@ -260,4 +268,24 @@ fn svg_charts_are_written() {
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"), "{f:?}");
         assert!(!s.contains("NaN") && !s.contains("inf"), "{f:?}");
     }
+}
+
+#[test]
+fn window_too_many_samples() {
+    // A day at 1 ms is 8.64e7 samples: refused before anything is allocated, naming the field.
+    rejects(
+        "window.toml",
+        &scenario("[power]\nwindow = \"1 d\"\nresolution = \"1 ms\"\n"),
+        &["window.toml:12:", "power.resolution", "at most 10000000"],
+    );
+    // The resolution alone, against the default 30-minute window.
+    rejects(
+        "resolution.toml",
+        &scenario("[power]\nresolution = \"0.1 ms\"\n"),
+        &[
+            "resolution.toml:11:",
+            "power.resolution",
+            "18000000 samples",
+        ],
+    );
 }

@@ -28,9 +28,10 @@ pub mod defaults {
     /// Activity of exposed communication (GPUs wait on the network): idle (calibration 1.1,
     /// "communication phase near idle", S).
     pub const COMM_ACTIVITY: f64 = 0.0;
-    /// Fine analysis window and its sample step (issue 5: 1 GW for 1 h at 10 ms is the budget).
-    pub const WINDOW_S: f64 = 1800.0;
-    pub const RESOLUTION_S: f64 = 0.01;
+    /// Fine analysis window and its sample step (one definition, in `spec`, whose range checks
+    /// use them too).
+    pub const WINDOW_S: f64 = spec::power::DEFAULT_WINDOW_S;
+    pub const RESOLUTION_S: f64 = spec::power::DEFAULT_RESOLUTION_S;
 }
 
 /// Per-GPU board power as a function of activity.
@@ -61,13 +62,22 @@ impl GpuDraw {
 
 /// Non-GPU server draw per GPU (CPUs, NICs, fans, memory), constant over a step: the measured
 /// node maximum less its GPUs at compute draw. DGX H100: 0.8235 x 10,200 W / 8 - 630 W = 420 W (D).
-pub fn host_power_per_gpu_w(node_power_w: f64, gpus_per_node: f64, measured_max_fraction: f64, gpu_compute_w: f64) -> f64 {
+pub fn host_power_per_gpu_w(
+    node_power_w: f64,
+    gpus_per_node: f64,
+    measured_max_fraction: f64,
+    gpu_compute_w: f64,
+) -> f64 {
     (node_power_w * measured_max_fraction / gpus_per_node.max(1.0) - gpu_compute_w).max(0.0)
 }
 
 /// Non-server IT (switches, storage, management) per GPU, constant: the other-IT share of the
 /// nameplate system power, the convention of the plan (SemiAnalysis ~10 %, P).
-pub fn other_it_power_per_gpu_w(node_power_w: f64, gpus_per_node: f64, other_it_fraction: f64) -> f64 {
+pub fn other_it_power_per_gpu_w(
+    node_power_w: f64,
+    gpus_per_node: f64,
+    other_it_fraction: f64,
+) -> f64 {
     node_power_w / gpus_per_node.max(1.0) * other_it_fraction
 }
 

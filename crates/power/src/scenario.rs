@@ -125,6 +125,11 @@ pub fn from_scenario(
     } else {
         "synthetic"
     };
+    if step.is_some()
+        && (p.step_time_s.is_some() || p.compute_fraction.is_some() || p.comm_activity.is_some())
+    {
+        notes.push("[power] step_time / compute_fraction / comm_activity are not used: the step model gives the step".into());
+    }
     let step = match step {
         Some(st) => st,
         None => {

@@ -1,12 +1,13 @@
-//! The `[power]` section: grid code and its overrides, the synthetic step shape used until the step
-//! model provides one, the analysis window, the climate for cooling, and mitigations. Parsed and
+//! The `[power]` section: grid code and its overrides, the synthetic step shape used when the
+//! scenario has no job (with a job, the step model gives the step), the analysis window, the
+//! climate for cooling, and mitigations. Parsed and
 //! range-checked here; the model (`power`) merges it with its presets. Every field is optional.
 //!
 //! ```toml
 //! [power]
 //! grid_code = "ercot-large-load"   # preset in crates/power/data/grid_codes.toml
 //! grid = { ramp_up = "50 MW/min", ramp_window = "1 s", band = ["0.1 Hz", "20 Hz"], band_limit = "20%" }
-//! step_time = "2 s"                # synthetic step: compute, then exposed communication
+//! step_time = "2 s"                # synthetic step (no [job]): compute, then exposed communication
 //! compute_fraction = "80%"
 //! window = "30 min"                # fine analysis window ...
 //! resolution = "10 ms"             # ... and its sample step
@@ -191,10 +192,22 @@ pub struct PowerSection {
     pub mitigation: MitigationSpec,
 }
 
-/// Most samples a fine window may hold (1 GW for a day at 1 ms would not fit in memory).
-pub const MAX_WINDOW_SAMPLES: f64 = 5.0e7;
+/// Most samples a fine window may hold: the model keeps a handful of traces and a transform of this
+/// length (about 80 bytes a sample at the peak, D), so 1e7 samples need under 1 GB; a day at
+/// 10 ms (8.64e6) fits, a day at 1 ms does not.
+pub const MAX_WINDOW_SAMPLES: f64 = 1.0e7;
+/// Fine analysis window and its sample step when `[power]` sets none (issue 5's speed budget is
+/// 1 GW for 1 h at 10 ms; 30 min holds a restart and the steps around it). The power model reads
+/// these too.
+pub const DEFAULT_WINDOW_S: f64 = 1800.0;
+pub const DEFAULT_RESOLUTION_S: f64 = 0.01;
 
-fn fraction_in(ctx: &Ctx, path: &str, v: Option<Fraction>, what: &str) -> Result<Option<f64>, SpecError> {
+fn fraction_in(
+    ctx: &Ctx,
+    path: &str,
+    v: Option<Fraction>,
+    what: &str,
+) -> Result<Option<f64>, SpecError> {
     match v {
         Some(f) => {
             let x = f.fraction();
@@ -205,25 +218,51 @@ fn fraction_in(ctx: &Ctx, path: &str, v: Option<Fraction>, what: &str) -> Result
     }
 }
 
-fn positive_opt(ctx: &Ctx, path: &str, v: Option<f64>, what: &str) -> Result<Option<f64>, SpecError> {
+fn positive_opt(
+    ctx: &Ctx,
+    path: &str,
+    v: Option<f64>,
+    what: &str,
+) -> Result<Option<f64>, SpecError> {
     if let Some(x) = v {
         ctx.positive(path, x, what)?;
     }
     Ok(v)
 }
 
-fn known_name(ctx: &Ctx, path: &str, name: Option<String>, names: Vec<String>, what: &str) -> Result<Option<String>, SpecError> {
+fn known_name(
+    ctx: &Ctx,
+    path: &str,
+    name: Option<String>,
+    names: Vec<String>,
+    what: &str,
+) -> Result<Option<String>, SpecError> {
     match name {
         Some(n) if !names.iter().any(|k| *k == n) => Err(ctx
-            .err(path, format!("unknown {what} `{n}` (known: {})", names.join(", ")))
+            .err(
+                path,
+                format!("unknown {what} `{n}` (known: {})", names.join(", ")),
+            )
             .with_hint(did_you_mean(&n, names.iter().map(|s| s.as_str())))),
         n => Ok(n),
     }
 }
 
 pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecError> {
-    let grid_code = known_name(ctx, &format!("{p}.grid_code"), r.grid_code, grid_code_names(), "grid code")?;
-    let climate = known_name(ctx, &format!("{p}.climate"), r.climate, climate_names(), "climate")?;
+    let grid_code = known_name(
+        ctx,
+        &format!("{p}.grid_code"),
+        r.grid_code,
+        grid_code_names(),
+        "grid code",
+    )?;
+    let climate = known_name(
+        ctx,
+        &format!("{p}.climate"),
+        r.climate,
+        climate_names(),
+        "climate",
+    )?;
 
     let g = r.grid.unwrap_or_default();
     let gp = format!("{p}.grid");
@@ -248,13 +287,38 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecErro
         }
     };
     let grid = GridOverrides {
-        ramp_up_w_per_s: positive_opt(ctx, &format!("{gp}.ramp_up"), g.ramp_up.map(|x| x.w_per_s()), "ramp-up limit")?,
-        ramp_down_w_per_s: positive_opt(ctx, &format!("{gp}.ramp_down"), g.ramp_down.map(|x| x.w_per_s()), "ramp-down limit")?,
-        ramp_window_s: positive_opt(ctx, &format!("{gp}.ramp_window"), g.ramp_window.map(|x| x.s()), "ramp metering window")?,
-        dynamic_range_fraction: fraction_in(ctx, &format!("{gp}.dynamic_range"), g.dynamic_range, "dynamic range")?,
+        ramp_up_w_per_s: positive_opt(
+            ctx,
+            &format!("{gp}.ramp_up"),
+            g.ramp_up.map(|x| x.w_per_s()),
+            "ramp-up limit",
+        )?,
+        ramp_down_w_per_s: positive_opt(
+            ctx,
+            &format!("{gp}.ramp_down"),
+            g.ramp_down.map(|x| x.w_per_s()),
+            "ramp-down limit",
+        )?,
+        ramp_window_s: positive_opt(
+            ctx,
+            &format!("{gp}.ramp_window"),
+            g.ramp_window.map(|x| x.s()),
+            "ramp metering window",
+        )?,
+        dynamic_range_fraction: fraction_in(
+            ctx,
+            &format!("{gp}.dynamic_range"),
+            g.dynamic_range,
+            "dynamic range",
+        )?,
         band_low_hz,
         band_high_hz,
-        band_energy_limit_fraction: fraction_in(ctx, &format!("{gp}.band_limit"), g.band_limit, "band energy limit")?,
+        band_energy_limit_fraction: fraction_in(
+            ctx,
+            &format!("{gp}.band_limit"),
+            g.band_limit,
+            "band energy limit",
+        )?,
         large_load_w: match g.large_load {
             Some(x) => {
                 ctx.non_negative(&format!("{gp}.large_load"), x.w(), "large-load threshold")?;
@@ -262,14 +326,44 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecErro
             }
             None => None,
         },
-        load_loss_w: positive_opt(ctx, &format!("{gp}.load_loss"), g.load_loss.map(|x| x.w()), "load-loss limit")?,
+        load_loss_w: positive_opt(
+            ctx,
+            &format!("{gp}.load_loss"),
+            g.load_loss.map(|x| x.w()),
+            "load-loss limit",
+        )?,
     };
 
-    let step_time_s = positive_opt(ctx, &format!("{p}.step_time"), r.step_time.map(|d| d.s()), "step time")?;
-    let compute_fraction = fraction_in(ctx, &format!("{p}.compute_fraction"), r.compute_fraction, "compute fraction")?;
-    let comm_activity = fraction_in(ctx, &format!("{p}.comm_activity"), r.comm_activity, "communication activity")?;
-    let gpu_compute_fraction = fraction_in(ctx, &format!("{p}.gpu_compute"), r.gpu_compute, "compute-phase GPU draw (fraction of TDP)")?;
-    let gpu_idle_fraction = fraction_in(ctx, &format!("{p}.gpu_idle"), r.gpu_idle, "idle GPU draw (fraction of TDP)")?;
+    let step_time_s = positive_opt(
+        ctx,
+        &format!("{p}.step_time"),
+        r.step_time.map(|d| d.s()),
+        "step time",
+    )?;
+    let compute_fraction = fraction_in(
+        ctx,
+        &format!("{p}.compute_fraction"),
+        r.compute_fraction,
+        "compute fraction",
+    )?;
+    let comm_activity = fraction_in(
+        ctx,
+        &format!("{p}.comm_activity"),
+        r.comm_activity,
+        "communication activity",
+    )?;
+    let gpu_compute_fraction = fraction_in(
+        ctx,
+        &format!("{p}.gpu_compute"),
+        r.gpu_compute,
+        "compute-phase GPU draw (fraction of TDP)",
+    )?;
+    let gpu_idle_fraction = fraction_in(
+        ctx,
+        &format!("{p}.gpu_idle"),
+        r.gpu_idle,
+        "idle GPU draw (fraction of TDP)",
+    )?;
     if let (Some(i), Some(c)) = (gpu_idle_fraction, gpu_compute_fraction) {
         if i > c {
             return Err(ctx.err(
@@ -278,17 +372,46 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecErro
             ));
         }
     }
-    let node_measured_max_fraction = fraction_in(ctx, &format!("{p}.node_measured_max"), r.node_measured_max, "measured node maximum (fraction of nameplate)")?;
-    let window_s = positive_opt(ctx, &format!("{p}.window"), r.window.map(|d| d.s()), "analysis window")?;
-    let resolution_s = positive_opt(ctx, &format!("{p}.resolution"), r.resolution.map(|d| d.s()), "resolution")?;
-    if let (Some(w), Some(res)) = (window_s, resolution_s) {
+    let node_measured_max_fraction = fraction_in(
+        ctx,
+        &format!("{p}.node_measured_max"),
+        r.node_measured_max,
+        "measured node maximum (fraction of nameplate)",
+    )?;
+    let window_s = positive_opt(
+        ctx,
+        &format!("{p}.window"),
+        r.window.map(|d| d.s()),
+        "analysis window",
+    )?;
+    let resolution_s = positive_opt(
+        ctx,
+        &format!("{p}.resolution"),
+        r.resolution.map(|d| d.s()),
+        "resolution",
+    )?;
+    if window_s.is_some() || resolution_s.is_some() {
+        let w = window_s.unwrap_or(DEFAULT_WINDOW_S);
+        let res = resolution_s.unwrap_or(DEFAULT_RESOLUTION_S);
+        // Name the field the user wrote (the resolution when both are written and it is too fine).
+        let field = if resolution_s.is_some() {
+            "resolution"
+        } else {
+            "window"
+        };
         if res > w {
-            return Err(ctx.err(&format!("{p}.resolution"), format!("resolution {res} s is longer than the window {w} s")));
+            return Err(ctx.err(
+                &format!("{p}.resolution"),
+                format!("resolution {res} s is longer than the window {w} s"),
+            ));
         }
         if w / res > MAX_WINDOW_SAMPLES {
             return Err(ctx.err(
-                &format!("{p}.window"),
-                format!("window {w} s at {res} s resolution is {:.0} samples; at most {MAX_WINDOW_SAMPLES:.0}", w / res),
+                &format!("{p}.{field}"),
+                format!(
+                    "a window of {w} s at {res} s resolution is {:.0} samples; at most {MAX_WINDOW_SAMPLES:.0} (a coarser resolution or a shorter window)",
+                    w / res
+                ),
             ));
         }
     }
@@ -319,36 +442,87 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecErro
                 }
                 None => None,
             };
-            Some(StorageSpec { power_w: b.power.w(), energy_j: b.energy.j(), efficiency: eff })
+            Some(StorageSpec {
+                power_w: b.power.w(),
+                energy_j: b.energy.j(),
+                efficiency: eff,
+            })
         }
         None => None,
     };
-    let soc_min_fraction = fraction_in(ctx, &format!("{mp}.soc_min"), m.soc_min, "minimum state of charge")?;
-    let soc_max_fraction = fraction_in(ctx, &format!("{mp}.soc_max"), m.soc_max, "maximum state of charge")?;
+    let soc_min_fraction = fraction_in(
+        ctx,
+        &format!("{mp}.soc_min"),
+        m.soc_min,
+        "minimum state of charge",
+    )?;
+    let soc_max_fraction = fraction_in(
+        ctx,
+        &format!("{mp}.soc_max"),
+        m.soc_max,
+        "maximum state of charge",
+    )?;
     if let (Some(lo), Some(hi)) = (soc_min_fraction, soc_max_fraction) {
         if lo >= hi {
-            return Err(ctx.err(&format!("{mp}.soc_min"), format!("minimum state of charge {lo} must be below the maximum {hi}")));
+            return Err(ctx.err(
+                &format!("{mp}.soc_min"),
+                format!("minimum state of charge {lo} must be below the maximum {hi}"),
+            ));
         }
     }
     let rack = match m.rack_storage {
         Some(e) => {
-            ctx.non_negative(&format!("{mp}.rack_storage"), e.j(), "rack energy storage per GPU")?;
+            ctx.non_negative(
+                &format!("{mp}.rack_storage"),
+                e.j(),
+                "rack energy storage per GPU",
+            )?;
             Some(e.j())
         }
         None => None,
     };
     let mitigation = MitigationSpec {
-        gpu_floor_fraction: fraction_in(ctx, &format!("{mp}.gpu_floor"), m.gpu_floor, "GPU power floor (fraction of TDP)")?,
-        gpu_ramp_up_w_per_s: positive_opt(ctx, &format!("{mp}.gpu_ramp_up"), m.gpu_ramp_up.map(|x| x.w_per_s()), "GPU ramp-up limit")?,
-        gpu_ramp_down_w_per_s: positive_opt(ctx, &format!("{mp}.gpu_ramp_down"), m.gpu_ramp_down.map(|x| x.w_per_s()), "GPU ramp-down limit")?,
+        gpu_floor_fraction: fraction_in(
+            ctx,
+            &format!("{mp}.gpu_floor"),
+            m.gpu_floor,
+            "GPU power floor (fraction of TDP)",
+        )?,
+        gpu_ramp_up_w_per_s: positive_opt(
+            ctx,
+            &format!("{mp}.gpu_ramp_up"),
+            m.gpu_ramp_up.map(|x| x.w_per_s()),
+            "GPU ramp-up limit",
+        )?,
+        gpu_ramp_down_w_per_s: positive_opt(
+            ctx,
+            &format!("{mp}.gpu_ramp_down"),
+            m.gpu_ramp_down.map(|x| x.w_per_s()),
+            "GPU ramp-down limit",
+        )?,
         filler_activity: fraction_in(ctx, &format!("{mp}.filler"), m.filler, "filler activity")?,
-        filler_slowdown_fraction: fraction_in(ctx, &format!("{mp}.filler_slowdown"), m.filler_slowdown, "filler slowdown")?,
+        filler_slowdown_fraction: fraction_in(
+            ctx,
+            &format!("{mp}.filler_slowdown"),
+            m.filler_slowdown,
+            "filler slowdown",
+        )?,
         rack_storage_j_per_gpu: rack,
         battery,
-        battery_tau_s: positive_opt(ctx, &format!("{mp}.battery_tau"), m.battery_tau.map(|d| d.s()), "battery control time constant")?,
+        battery_tau_s: positive_opt(
+            ctx,
+            &format!("{mp}.battery_tau"),
+            m.battery_tau.map(|d| d.s()),
+            "battery control time constant",
+        )?,
         soc_min_fraction,
         soc_max_fraction,
-        turbine_ramp_w_per_s: positive_opt(ctx, &format!("{mp}.turbine_ramp"), m.turbine_ramp.map(|x| x.w_per_s()), "turbine ramp limit")?,
+        turbine_ramp_w_per_s: positive_opt(
+            ctx,
+            &format!("{mp}.turbine_ramp"),
+            m.turbine_ramp.map(|x| x.w_per_s()),
+            "turbine ramp limit",
+        )?,
     };
 
     Ok(PowerSection {
