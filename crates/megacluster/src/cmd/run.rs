@@ -22,9 +22,21 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     let pl = plan::plan(&s);
     r.sections.push(report::plan::section(&pl));
     figures.extend(report::plan::figures(&pl));
+    if s.job.is_some() {
+        let (sec, figs, _) = super::train::section(&s)?;
+        r.sections.push(sec);
+        figures.extend(figs);
+    }
     let (sec, figs) = super::simulate::section(&s)?;
     r.sections.push(sec);
     figures.extend(figs);
+    let (sec, figs) = super::power::section(&s)?;
+    r.sections.push(sec);
+    figures.extend(figs);
+    if let Some((sec, figs)) = super::multisite::section(&s)? {
+        r.sections.push(sec);
+        figures.extend(figs);
+    }
     if let Some(dir) = &args.html {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;

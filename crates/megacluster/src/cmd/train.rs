@@ -109,7 +109,6 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
 
 /// The training section of `megacluster run`, its charts (step breakdown and memory per GPU)
 /// and the profile for the models downstream. No progress bar.
-#[allow(dead_code)] // until `run` lists the section
 pub fn section(
     s: &spec::Scenario,
 ) -> Result<
