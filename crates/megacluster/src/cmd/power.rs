@@ -387,3 +387,53 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn run_section_of_the_default_scenario_has_its_charts() {
+        let s = spec::load_scenario(None, &[]).expect("default scenario");
+        let (sec, figs) = super::section(&s).expect("power section");
+        assert_eq!(sec.key, "power");
+        assert!(sec.json["peak_w"].is_f64());
+        // No mitigation in the scenario: the section solves, so raw and mitigated traces and the
+        // solver's battery are charted.
+        assert_eq!(sec.json["solve"]["best"]["passes"], true);
+        let titles: Vec<&str> = figs.iter().map(|f| f.title.as_str()).collect();
+        for want in [
+            "analysis window",
+            "four steps",
+            "Spectrum",
+            "Battery",
+            "PUE",
+            "Water",
+        ] {
+            assert!(
+                titles.iter().any(|t| t.contains(want)),
+                "{want} not in {titles:?}"
+            );
+        }
+        for f in &figs {
+            assert_eq!(f.section, "power");
+            assert!(
+                f.svg.starts_with("<svg") && f.svg.ends_with("</svg>"),
+                "{}",
+                f.title
+            );
+            assert!(
+                !f.svg.contains("NaN") && !f.svg.contains("no data"),
+                "{}",
+                f.title
+            );
+            assert!(f.svg.matches("<polyline").count() >= 1, "{}", f.title);
+        }
+        let raw_vs = figs
+            .iter()
+            .find(|f| f.title.contains("analysis window"))
+            .unwrap();
+        assert!(
+            raw_vs.svg.matches("<polyline").count() >= 2,
+            "raw and mitigated lines"
+        );
+    }
+}
