@@ -254,7 +254,7 @@ pub fn prepare(s: &Scenario) -> Result<Prepared, Error> {
         microbatches: profile.microbatches,
         tokens_per_step: profile.tokens_per_step,
         step_s: profile.step_time_s,
-        backward_window_s: backward / mb as f64,
+        backward_window_s: cfg.pp.max(1) as f64 * backward / mb as f64,
         inner_step_s: profile.step_time_s,
         mfu: profile.mfu,
     };

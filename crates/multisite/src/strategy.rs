@@ -37,7 +37,12 @@ pub struct Basis {
     pub tokens_per_step: f64,
     /// Step time with every GPU in one site.
     pub step_s: f64,
-    /// Backward pass of one microbatch: the window the last gradient reduction hides behind.
+    /// The window the cross-site gradient reduction can hide behind: the last microbatch's
+    /// backward through every pipeline stage, `pp × (backward per microbatch per stage)`. Stage j
+    /// of the pipeline finishes its last backward j slots before the first stage does, so its
+    /// 1/pp of the gradients can leave then; a shared link serving them in arrival order finishes
+    /// `max(0, S/W − pp·t_b)` after the step's compute (D; for pp = 1 it is the last microbatch's
+    /// backward, the step model's own overlap window).
     pub backward_window_s: f64,
     /// Step time of one site's replica on its share of the batch (DiLoCo inner step); the
     /// slowest site's.

@@ -246,7 +246,7 @@ pub fn text(a: &Analysis) -> String {
         ));
     }
 
-    out.push_str("\n  Capacity per link (all links alike) to hold the loss at or under\n");
+    out.push_str("\n  Capacity per link (all links alike, [job.sync] as configured) to hold the loss at or under\n");
     let mut header = vec!["strategy".to_string()];
     if let Some(s) = a.strategies.first() {
         for n in &s.needs {
