@@ -131,6 +131,8 @@ pub struct Metrics {
     pub band_ac_energy_fraction: f64,
     /// Strongest non-DC frequency.
     pub dominant_hz: f64,
+    /// Strongest frequency inside the band (the step rate when the job steps).
+    pub band_peak_hz: f64,
     pub ramp_window_s: f64,
 }
 
@@ -216,6 +218,7 @@ pub fn metrics(t: &Trace, code: &GridCode) -> (Metrics, Spectrum) {
         band_energy_fraction: sp.band_energy_fraction(lo, hi),
         band_ac_energy_fraction: sp.band_ac_energy_fraction(lo, hi),
         dominant_hz: sp.dominant_hz(),
+        band_peak_hz: sp.band_peak_hz(lo, hi),
         ramp_window_s: m as f64 * t.dt_s,
     };
     (mx, sp)

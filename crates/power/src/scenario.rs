@@ -133,7 +133,7 @@ pub fn from_scenario(
     let step = match step {
         Some(st) => st,
         None => {
-            notes.push("step shape: synthetic (compute, then exposed communication) from [power] step_time / compute_fraction".into());
+            notes.push("step shape: synthetic (compute, then exposed communication; [power] step_time, compute_fraction, comm_activity), no step model profile given".into());
             synthetic_step(s)
         }
     };

@@ -58,6 +58,26 @@ impl Spectrum {
         (band / ac).clamp(0.0, 1.0)
     }
 
+    /// The frequency of the largest bin inside `[low_hz, high_hz]` (DC left out); 0 when the band
+    /// holds no energy. A window with a restart has its largest bin at the lowest frequencies; this
+    /// finds the step rate.
+    pub fn band_peak_hz(&self, low_hz: f64, high_hz: f64) -> f64 {
+        self.energy
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter(|(k, _)| {
+                let f = *k as f64 * self.df_hz;
+                f >= low_hz && f <= high_hz
+            })
+            .fold(
+                (0usize, 0.0),
+                |(bk, be), (k, e)| if *e > be { (k, *e) } else { (bk, be) },
+            )
+            .0 as f64
+            * self.df_hz
+    }
+
     /// The frequency of the largest non-DC bin.
     pub fn dominant_hz(&self) -> f64 {
         self.energy

@@ -340,6 +340,13 @@ fn spectrum_obeys_parseval_and_finds_the_step_rate() {
     // 40th): band share just below 0.1024 / 0.808 = 12.7 %.
     let f = sp.band_energy_fraction(0.1, 20.0);
     assert!(f > 0.12 && f < 0.1268, "{f}");
+    assert!((sp.band_peak_hz(0.1, 20.0) - 0.5).abs() < 1e-9);
+    // Between 0.6 and 1.2 Hz the only harmonic is the second, at 1 Hz.
+    assert!(
+        (sp.band_peak_hz(0.6, 1.2) - 1.0).abs() < 1e-9,
+        "{}",
+        sp.band_peak_hz(0.6, 1.2)
+    );
     // Of the oscillation alone, the band 0.1-20 Hz holds the 0.5 Hz fundamental and harmonics up
     // to the 40th: most of it, and none of a flat signal.
     let ac = sp.band_ac_energy_fraction(0.1, 20.0);

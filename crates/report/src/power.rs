@@ -49,6 +49,7 @@ fn metrics_json(m: &Metrics) -> Map<String, Value> {
         ("band_energy_fraction", m.band_energy_fraction),
         ("band_ac_energy_fraction", m.band_ac_energy_fraction),
         ("dominant_hz", m.dominant_hz),
+        ("band_peak_hz", m.band_peak_hz),
     ] {
         o.insert(k.into(), finite(v));
     }
@@ -366,8 +367,8 @@ fn metrics_rows(a: &Analysis) -> String {
         row("  of the oscillation alone (DC left out)", &|x| {
             percent_fine(x.band_ac_energy_fraction)
         }),
-        row("dominant frequency", &|x| {
-            format!("{:.3} Hz", x.dominant_hz)
+        row("strongest frequency (in the band)", &|x| {
+            format!("{:.3} Hz ({:.3} Hz)", x.dominant_hz, x.band_peak_hz)
         }),
     ];
     table(&["grid import", "unmitigated", "with mitigations"], &body)

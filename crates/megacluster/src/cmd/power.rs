@@ -73,14 +73,13 @@ impl LateBar {
 /// durations and per-GPU activities. `Ok(None)` when the scenario has no job or no layout fits.
 fn step_shape(s: &spec::Scenario, notes: &mut Vec<String>) -> Result<Option<StepShape>, CliError> {
     if s.job.is_none() {
+        notes.push("step model: the scenario has no [job]".into());
         return Ok(None);
     }
     // A job the step model cannot run is that command's error to report (`megacluster train`);
     // the power study goes on with the synthetic shape and says why.
     let fallback = |notes: &mut Vec<String>, why: String| {
-        notes.push(format!(
-            "step model: {why}; the synthetic step shape of [power] stands in"
-        ));
+        notes.push(format!("step model: {why}"));
         Ok(None)
     };
     let setup = match perf::setup(s) {
@@ -147,12 +146,13 @@ pub fn setup(s: &spec::Scenario) -> Result<Setup, CliError> {
     let gpu_hour_usd = plan::plan(s).tco_usd_per_gpu_hour;
     let mut st = power::scenario::from_scenario(s, step, Some(run), gpu_hour_usd)
         .map_err(CliError::input)?;
-    st.notes.extend(notes);
-    if st.step_source == "synthetic" && s.job.is_none() {
-        st.notes.push(
-            "the scenario has no [job]: the step shape is the synthetic one of [power]".into(),
-        );
-    }
+    // The step model's notes go right after the note on the step shape they explain.
+    let at = st
+        .notes
+        .iter()
+        .position(|n| n.starts_with("step shape:"))
+        .map_or(0, |i| i + 1);
+    st.notes.splice(at..at, notes);
     Ok(st)
 }
 
