@@ -6,23 +6,27 @@
 /// Fraction of the measured matmul ceiling (MAMF: the best mean over a brute-force shape search,
 /// `calibration/perf.md` Table 2, P) that the GEMMs of a training step reach on large shapes.
 /// Fitted (D), together with `GEMM_HALF_DIM`, by a grid search (fraction 0.80–1.00, half
-/// dimension 64–1,024) minimising the mean |error| on the eight Korthikanti et al. 2022 Table 5
-/// iteration times, which have DP = 1 and so isolate compute, TP and PP costs; the fraction is
-/// capped at 1 because MAMF is the measured maximum. The optimum sits at the cap: large GEMMs run
-/// at the ceiling (271 TFLOP/s = 86.9 % of the A100 BF16 peak; Calculon's A100 system file allows
-/// 95 % of peak for GEMMs of 128 GFLOP and more, `systems/a100_80g.json`, S). Leave-one-out over the
-/// same grid selects (1.0, 352) or (1.0, 384) and predicts the left-out row within 3.46 % on
-/// average (6.0 % at most). Every other validation row is predicted with these values.
+/// dimension 32–512, 99 points) minimising the mean |error| on the eight Korthikanti et al. 2022
+/// Table 5 iteration times, which have DP = 1 and so isolate compute, TP and PP costs; the
+/// fraction is capped at 1 because MAMF is the measured maximum. The optimum sits at the cap:
+/// large GEMMs run at the ceiling (271 TFLOP/s = 86.9 % of the A100 BF16 peak; Calculon's A100
+/// system file allows 95 % of peak for GEMMs of 128 GFLOP and more, `systems/a100_80g.json`, S).
+/// Leave-one-out (fit on seven rows, predict the eighth) selects the same values for every row.
+/// Every other validation row is predicted with them.
 pub const GEMM_MAMF_FRACTION: f64 = 1.0;
 
-/// Smallest GEMM dimension at which the matmul rate is halved: `rate / (1 + 384 / min(m, n, k))`.
+/// Smallest GEMM dimension at which the math rate is halved: `rate / (1 + 160 / min(m, n, k))`.
 /// Tensor-core GEMMs tile the output in 128 × 256 blocks and stream K in 32–64-wide slices, so a
-/// dimension of a few hundred leaves partial tiles, a short main loop against a fixed prologue
-/// and epilogue, and partial waves over the 108–132 SMs. It matters for the batched per-head
-/// attention GEMMs of unfused attention (k = head dimension, 96 for the 22B model, 160 for the
-/// 1T), for projections at high TP and for small experts. Fitted with `GEMM_MAMF_FRACTION` (D);
-/// 352–416 give the same mean error within 0.5 point.
-pub const GEMM_HALF_DIM: f64 = 384.0;
+/// dimension of one or two tiles leaves partial tiles, a short main loop against a fixed prologue
+/// and epilogue, and partial waves over the 108–132 SMs. Operand and result traffic is added to
+/// the math time rather than hidden under it (Calculon's A100 system file likewise uses
+/// `"processing_mode": "no_overlap"`, S); with a pure roofline (max of the two) the same fit gives
+/// 2.70 % mean error instead of 2.51 %, and leaves the H100 and Blackwell rows 3–7 points further
+/// off, because the added traffic grows with the machine balance (FLOP/s per byte/s: A100 156,
+/// H100 295, B200 281). It matters for the batched per-head attention GEMMs of unfused attention
+/// (k = head dimension, 96 for the 22B model, 160 for the 1T), for projections at high TP and for
+/// small experts. Fitted with `GEMM_MAMF_FRACTION` (D).
+pub const GEMM_HALF_DIM: f64 = 160.0;
 
 /// Fixed time per GEMM kernel (launch, wave tail): a few microseconds is the usual CUDA kernel
 /// launch plus synchronisation overhead (A). Matters only for small GEMMs (small MoE experts,
