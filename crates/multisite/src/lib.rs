@@ -475,8 +475,9 @@ pub struct SweepPoint {
     pub sites: usize,
     pub distance_m: f64,
     pub capacity_bits_per_s: f64,
-    /// (strategy name, efficiency) in [`Strategy::ALL`] order.
-    pub efficiency: Vec<(String, f64)>,
+    /// (strategy name, efficiency) in [`Strategy::ALL`] order; `None` where the strategy cannot
+    /// run on that graph.
+    pub efficiency: Vec<(String, Option<f64>)>,
 }
 
 /// Efficiency over distance × capacity (every link alike) and site counts. The scenario's own
@@ -509,7 +510,9 @@ pub fn sweep(
                     .map(|&s| {
                         (
                             s.name().to_string(),
-                            strategy::evaluate(&g, &basis, &p.sync, s).efficiency,
+                            Some(strategy::evaluate(&g, &basis, &p.sync, s))
+                                .filter(|o| o.feasible)
+                                .map(|o| o.efficiency),
                         )
                     })
                     .collect();

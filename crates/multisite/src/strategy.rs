@@ -155,9 +155,10 @@ const NO_QUALITY_COST: quality::Quality = quality::Quality {
 /// Synchronous hierarchical DP: reduce-scatter inside each site, all-reduce of the shards across
 /// sites, all-gather inside (NVIDIA NeMo's pattern, `calibration/multisite.md` §3.2), every step.
 /// The in-site parts are the single-site step's own; the cross-site all-reduce pipelines with
-/// them bucket by bucket and its transfer hides behind the backward pass of the last microbatch
-/// when `overlap` is on (Megatron-LM `overlap_grad_reduce`); what does not fit is exposed, and so
-/// is the ring latency of the last bucket, which cannot start before the backward ends.
+/// them bucket by bucket and its transfer hides behind the last microbatch's backward through the
+/// pipeline ([`Basis::backward_window_s`]) when `overlap` is on (Megatron-LM
+/// `overlap_grad_reduce`); what does not fit is exposed, and so is the ring latency of the last
+/// bucket, which cannot start before the backward ends.
 pub fn sync_dp(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
     let bytes = b.params_total * DP_GRADIENT_BYTES;
     let x = g.all_reduce(bytes);
@@ -173,7 +174,7 @@ pub fn sync_dp(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
         b.params_total,
         g.site_count(),
         if sync.overlap {
-            ", overlapped with the last microbatch's backward"
+            ", overlapped with the last microbatch's backward through the pipeline"
         } else {
             ", not overlapped"
         }

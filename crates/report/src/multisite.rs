@@ -277,7 +277,8 @@ pub fn text(a: &Analysis) -> String {
     out
 }
 
-/// The sweep as CSV: one row per (sites, distance, capacity), one efficiency column per strategy.
+/// The sweep as CSV: one row per (sites, distance, capacity), one efficiency column per strategy
+/// (empty where the strategy cannot run).
 pub fn sweep_csv(points: &[SweepPoint]) -> String {
     let mut out = String::from("sites,distance_m,capacity_bits_per_s");
     if let Some(p) = points.first() {
@@ -292,7 +293,10 @@ pub fn sweep_csv(points: &[SweepPoint]) -> String {
             p.sites, p.distance_m, p.capacity_bits_per_s
         ));
         for (_, e) in &p.efficiency {
-            out.push_str(&format!(",{:.6}", if e.is_finite() { *e } else { 0.0 }));
+            match e {
+                Some(e) if e.is_finite() => out.push_str(&format!(",{e:.6}")),
+                _ => out.push(','), // the strategy cannot run there
+            }
         }
         out.push('\n');
     }
@@ -321,7 +325,8 @@ pub fn heatmap(points: &[SweepPoint], sites: usize, strategy: &str) -> String {
                     pts.iter()
                         .find(|p| p.distance_m == *x && p.capacity_bits_per_s == *y)
                         .and_then(|p| p.efficiency.iter().find(|(n, _)| n == strategy))
-                        .map(|(_, e)| 100.0 * (1.0 - e))
+                        .and_then(|(_, e)| *e)
+                        .map(|e| 100.0 * (1.0 - e))
                         .unwrap_or(f64::NAN)
                 })
                 .collect()
