@@ -337,7 +337,14 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     } else {
         0.0
     };
-    let energy_overhead_fraction = gpu_overhead + storage_loss_share;
+    // GPU ramp-down limits burn energy above the demand (the "power burner"); the run-level state
+    // means do not see them, so the window's share is added, with the facility overhead on it.
+    let ramp_burn_share = if window_raw_j > 0.0 {
+        itm.burned_j * c.pue / window_raw_j
+    } else {
+        0.0
+    };
+    let energy_overhead_fraction = gpu_overhead + storage_loss_share + ramp_burn_share;
     let year_j = run.mean_facility_raw_w * SECONDS_PER_YEAR;
     let energy_overhead_j_per_year = energy_overhead_fraction * year_j;
     let p = &inp.prices;
@@ -356,13 +363,16 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     } else {
         0.0
     };
-    let swing_per_gpu_w: f64 = c
-        .groups
-        .iter()
-        .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
-        .sum();
-    let deferred_loss = if swing_per_gpu_w > 0.0 {
-        itm.deferred_j / (swing_per_gpu_w * win.duration_s)
+    // Work in the window: GPU energy above idle that compute activity asks for (filler and floor
+    // excluded); the ramp-up limit defers a share of it.
+    let work_j: f64 = crate::trace::stepping_s(&inp.run, win.t0_s, win.t0_s + win.duration_s)
+        * inp.step.mean_activity()
+        * c.groups
+            .iter()
+            .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
+            .sum::<f64>();
+    let deferred_loss = if work_j > 0.0 {
+        (itm.deferred_j / work_j).min(1.0)
     } else {
         0.0
     };

@@ -15,7 +15,11 @@ pub struct Trace {
 
 impl Trace {
     pub fn zeros(t0_s: f64, dt_s: f64, n: usize) -> Trace {
-        Trace { t0_s, dt_s, w: vec![0.0; n] }
+        Trace {
+            t0_s,
+            dt_s,
+            w: vec![0.0; n],
+        }
     }
     pub fn duration_s(&self) -> f64 {
         self.dt_s * self.w.len() as f64
@@ -121,7 +125,15 @@ pub fn mitigated_gpu_w(g: &Group, activity: f64, stepping: bool, m: &GpuMitigati
 }
 
 /// The per-GPU draw of one group over a window, as a trace in watts per GPU.
-pub fn group_gpu_trace(g: &Group, step: &StepShape, run: &[RunInterval], t0_s: f64, dt_s: f64, n: usize, m: &GpuMitigation) -> Trace {
+pub fn group_gpu_trace(
+    g: &Group,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+) -> Trace {
     let mut tr = Trace::zeros(t0_s, dt_s, n);
     let end = t0_s + dt_s * n as f64;
     let step_s = step.step_s();
@@ -166,7 +178,12 @@ pub fn group_gpu_trace(g: &Group, step: &StepShape, run: &[RunInterval], t0_s: f
 /// Follow a signal with bounded slopes: each sample moves from the previous one by at most
 /// `up x dt` upward and `down x dt` downward. A rise slowed this way is work the GPU does later
 /// (a throttle); a fall slowed this way is energy burned (the "power burner").
-pub fn ramp_limit_in_place(w: &mut [f64], dt_s: f64, up_w_per_s: Option<f64>, down_w_per_s: Option<f64>) {
+pub fn ramp_limit_in_place(
+    w: &mut [f64],
+    dt_s: f64,
+    up_w_per_s: Option<f64>,
+    down_w_per_s: Option<f64>,
+) {
     let up = up_w_per_s.map(|r| r * dt_s).unwrap_or(f64::INFINITY);
     let down = down_w_per_s.map(|r| r * dt_s).unwrap_or(f64::INFINITY);
     for i in 1..w.len() {
@@ -185,32 +202,65 @@ pub fn deferred_energy_j(demand: &[f64], limited: &[f64], dt_s: f64) -> f64 {
         * dt_s
 }
 
-/// IT power of the whole cluster over a window, with GPU-level mitigations, and (when limited by
-/// ramp-up) the compute energy deferred.
+/// Energy a ramp-down limit burns: the limited trace above the demand, J.
+pub fn burned_energy_j(demand: &[f64], limited: &[f64], dt_s: f64) -> f64 {
+    deferred_energy_j(limited, demand, dt_s)
+}
+
+/// IT power of the whole cluster over a window, with GPU-level mitigations, and (when GPU ramp
+/// limits apply) the energy they move: work deferred by the ramp-up limit, energy burned by the
+/// ramp-down limit.
 pub struct ItTrace {
     pub it: Trace,
     /// GPU energy the ramp-up limit deferred (performance cost), J.
     pub deferred_j: f64,
+    /// GPU energy the ramp-down limit burned above the demand (energy cost), J.
+    pub burned_j: f64,
 }
 
 /// Build the IT trace of a window `[t0_s, t0_s + n dt_s)`.
-pub fn it_trace(cluster: &Cluster, step: &StepShape, run: &[RunInterval], t0_s: f64, dt_s: f64, n: usize, m: &GpuMitigation) -> ItTrace {
+pub fn it_trace(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+) -> ItTrace {
     let mut it = Trace::zeros(t0_s, dt_s, n);
-    let mut deferred_j = 0.0;
+    let (mut deferred_j, mut burned_j) = (0.0, 0.0);
     let limited = m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some();
     for g in &cluster.groups {
         let gt = group_gpu_trace(g, step, run, t0_s, dt_s, n, m);
-        if limited && m.ramp_up_w_per_s.is_some() {
-            let free = GpuMitigation { ramp_up_w_per_s: None, ramp_down_w_per_s: None, ..*m };
+        if limited {
+            let free = GpuMitigation {
+                ramp_up_w_per_s: None,
+                ramp_down_w_per_s: None,
+                ..*m
+            };
             let demand = group_gpu_trace(g, step, run, t0_s, dt_s, n, &free);
             deferred_j += g.gpus * deferred_energy_j(&demand.w, &gt.w, dt_s);
+            burned_j += g.gpus * burned_energy_j(&demand.w, &gt.w, dt_s);
         }
         let c = g.constant_w();
         for (o, x) in it.w.iter_mut().zip(&gt.w) {
             *o += g.gpus * x + c;
         }
     }
-    ItTrace { it, deferred_j }
+    ItTrace {
+        it,
+        deferred_j,
+        burned_j,
+    }
+}
+
+/// Seconds of `[t0_s, t1_s)` in which the job steps.
+pub fn stepping_s(run: &[RunInterval], t0_s: f64, t1_s: f64) -> f64 {
+    run.iter()
+        .filter(|iv| iv.state.steps())
+        .map(|iv| (iv.end_s.min(t1_s) - iv.start_s.max(t0_s)).max(0.0))
+        .sum()
 }
 
 /// Mean per-GPU draw of a group in a state (stepping states: over whole steps).
@@ -231,7 +281,12 @@ pub fn state_gpu_mean_w(g: &Group, step: &StepShape, state: RunState, m: &GpuMit
 }
 
 /// Mean IT power of the cluster in a state, over whole steps.
-pub fn state_it_mean_w(cluster: &Cluster, step: &StepShape, state: RunState, m: &GpuMitigation) -> f64 {
+pub fn state_it_mean_w(
+    cluster: &Cluster,
+    step: &StepShape,
+    state: RunState,
+    m: &GpuMitigation,
+) -> f64 {
     cluster
         .groups
         .iter()
@@ -241,13 +296,22 @@ pub fn state_it_mean_w(cluster: &Cluster, step: &StepShape, state: RunState, m: 
 
 /// Per-step resolution over a whole run: every interval at its state's step-mean IT power,
 /// averaged into `n` bins (for the chart) with the exact energy.
-pub fn run_it_trace(cluster: &Cluster, step: &StepShape, run: &[RunInterval], n: usize, m: &GpuMitigation) -> Trace {
+pub fn run_it_trace(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    n: usize,
+    m: &GpuMitigation,
+) -> Trace {
     let t0 = run.first().map(|i| i.start_s).unwrap_or(0.0);
     let t1 = run.iter().map(|i| i.end_s).fold(t0, f64::max);
     let n = n.max(1);
     let dt = if t1 > t0 { (t1 - t0) / n as f64 } else { 1.0 };
     let mut tr = Trace::zeros(t0, dt, n);
-    let levels: Vec<f64> = RunState::ALL.iter().map(|s| state_it_mean_w(cluster, step, *s, m)).collect();
+    let levels: Vec<f64> = RunState::ALL
+        .iter()
+        .map(|s| state_it_mean_w(cluster, step, *s, m))
+        .collect();
     for iv in run {
         tr.add_segment(iv.start_s, iv.end_s, levels[iv.state.index()]);
     }

@@ -426,3 +426,57 @@ fn window_placement_covers_the_first_restart() {
     let w = Window::place(&run, 1800.0, 0.01);
     assert!(w.t0_s < 5000.0 && w.t0_s + w.duration_s > 5600.0);
 }
+
+#[test]
+fn gpu_ramp_limits_bound_the_slope_and_are_paid_for() {
+    // 100 W/s per GPU up and down: 100k GPUs can move the IT load by at most 10 MW/s; the facility
+    // overhead is constant, so the grid import's sample-to-sample slope is bounded the same way.
+    let mut inp = job(120.0, true, "none");
+    inp.run = vec![
+        RunInterval {
+            start_s: 0.0,
+            end_s: 40.0,
+            state: RunState::Training,
+        },
+        RunInterval {
+            start_s: 40.0,
+            end_s: 70.0,
+            state: RunState::Restart,
+        },
+        RunInterval {
+            start_s: 70.0,
+            end_s: 120.0,
+            state: RunState::Training,
+        },
+    ];
+    let (raw, _) = analyse(&inp, false);
+    inp.mitigation.gpu.ramp_up_w_per_s = Some(100.0);
+    inp.mitigation.gpu.ramp_down_w_per_s = Some(100.0);
+    let (a, _) = analyse(&inp, false);
+    let bound = 100.0 * 1e5;
+    assert!(
+        a.mitigated.max_sample_ramp_w_per_s <= bound * (1.0 + 1e-9),
+        "{}",
+        a.mitigated.max_sample_ramp_w_per_s
+    );
+    assert!(raw.mitigated.max_sample_ramp_w_per_s > 100.0 * bound);
+    // Falls slowed down burn energy; rises slowed down defer work.
+    assert!(a.costs.energy_overhead_fraction > 0.0, "{:?}", a.costs);
+    assert!(
+        a.costs.performance_loss_fraction > 0.0 && a.costs.performance_loss_fraction <= 1.0,
+        "{:?}",
+        a.costs
+    );
+    // At 100 W/s a GPU falls only 40 W in a 0.4 s communication phase and climbs back in 0.4 s:
+    // 0.5 x 40 W x 0.4 s = 8 J deferred of 1.6 s x 490 W = 784 J of work per step; after the
+    // restart it climbs 490 W in 4.9 s, deferring 0.5 x 490 W x 4.9 s = 1.2 kJ. Over the window's
+    // 45 steps: (45 x 8 + 1,200) / (45 x 784) = 4.4 %. The falls it slows burn nearly the whole
+    // communication phase at compute draw: (0.4 x 490 - 8) J = 188 J per step.
+    let perf = a.costs.performance_loss_fraction;
+    assert!(perf > 0.035 && perf < 0.06, "{perf}");
+    assert!(
+        a.costs.energy_overhead_fraction > 0.05,
+        "{}",
+        a.costs.energy_overhead_fraction
+    );
+}
