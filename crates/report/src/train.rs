@@ -141,6 +141,16 @@ pub fn memory_parts(p: &StepProfile) -> Vec<(String, f64)> {
     ]
 }
 
+/// The `train` section of a scenario without a `[job]`.
+pub fn no_job_section() -> Section {
+    Section {
+        key: "train".into(),
+        title: "Training step".into(),
+        text: "  The scenario has no [job] section: nothing to train.\n".into(),
+        json: serde_json::Value::Null,
+    }
+}
+
 /// The `train` section.
 pub fn section(p: &StepProfile, i: &TrainInput) -> Section {
     let step = p.step_time_s;
