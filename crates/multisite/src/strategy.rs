@@ -51,6 +51,13 @@ pub struct Basis {
 }
 
 impl Basis {
+    /// The step a site's share of the job takes before anything crosses sites: the replica's own
+    /// step, never faster than the single site's (one site could run any partition of its GPUs
+    /// that several sites run, so the sites cannot beat it; D).
+    pub fn site_step_s(&self) -> f64 {
+        self.inner_step_s.max(self.step_s)
+    }
+
     pub fn tokens_per_s(&self) -> f64 {
         if self.step_s > 0.0 {
             self.tokens_per_step / self.step_s
@@ -182,7 +189,7 @@ pub fn sync_dp(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
     finish(
         Strategy::Dp,
         b,
-        b.step_s + exposed,
+        b.site_step_s() + exposed,
         b.tokens_per_step,
         NO_QUALITY_COST,
         x.bytes_sent_per_site,
@@ -278,7 +285,7 @@ pub fn diloco(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
     let h = sync.inner_steps.max(1) as f64;
     let bytes = b.params_total * sync.compression.bytes_per_value();
     let x = g.all_reduce(bytes);
-    let round = h * b.inner_step_s + x.seconds;
+    let round = h * b.site_step_s() + x.seconds;
     let q = quality::quality(quality_size(b), g.site_count(), h);
     let note = format!(
         "{} replicas, outer sync every H = {} inner steps in {}, blocking",
@@ -312,9 +319,10 @@ pub fn streaming_diloco(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
         .clamp(1, sync.inner_steps.max(1)) as f64;
     let bytes = b.params_total * sync.compression.bytes_per_value();
     let x = g.all_reduce(bytes / p);
-    let window = sync.overlap_steps as f64 * b.inner_step_s;
+    let inner = b.site_step_s();
+    let window = sync.overlap_steps as f64 * inner;
     let exposed = (x.seconds - window).max(0.0);
-    let round = (h * b.inner_step_s + p * exposed).max(p * x.seconds);
+    let round = (h * inner + p * exposed).max(p * x.seconds);
     let q = quality::quality(quality_size(b), g.site_count(), h);
     let note = format!(
         "{} replicas, {} fragments, H = {}, each exchange overlapping {} inner step(s), {}",
@@ -332,7 +340,7 @@ pub fn streaming_diloco(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
         q,
         p * x.bytes_sent_per_site / h,
         p * x.seconds / h,
-        (round - h * b.inner_step_s).max(0.0) / h,
+        (round - h * inner).max(0.0) / h,
         note,
     )
 }
