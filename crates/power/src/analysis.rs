@@ -210,17 +210,25 @@ pub struct Traces {
     pub run_raw: Trace,
 }
 
-/// Run the analysis; `keep` also returns the traces for charts.
-pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
+/// The unmitigated half of an analysis: it depends on the cluster, step, run, window and code, not
+/// on the mitigations, so a search over mitigations computes it once.
+#[derive(Clone, Debug)]
+pub struct RawPart {
+    pub it: Trace,
+    pub facility: Trace,
+    pub metrics: Metrics,
+    pub spectrum: Spectrum,
+    pub checks: Vec<RuleCheck>,
+    pub passes: bool,
+}
+
+/// Raw: GPU draw as demanded, facility overhead at its mean, straight to the grid.
+pub fn raw_part(inp: &Inputs) -> RawPart {
     let win = inp.window;
     let n = win.samples();
     let dt = win.duration_s / n as f64;
     let c = &inp.cluster;
-    let mit = &inp.mitigation;
-    let code = &inp.code;
-
-    // Raw: GPU draw as demanded, facility overhead at its mean, straight to the grid.
-    let raw_it = it_trace(
+    let it = it_trace(
         c,
         &inp.step,
         &inp.run,
@@ -230,11 +238,36 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
         &GpuMitigation::none(),
     )
     .it;
-    let raw_fac = raw_it.facility(c.pue);
-    let (raw_m, raw_sp) = grid::metrics(&raw_fac, code);
-    let (raw_applies, raw_checks) = grid::check(code, &raw_m);
-    let raw_passes = raw_checks.iter().all(|r| r.passes);
-    let _ = raw_applies;
+    let facility = it.facility(c.pue);
+    let (metrics, spectrum) = grid::metrics(&facility, &inp.code);
+    let (_, checks) = grid::check(&inp.code, &metrics);
+    let passes = checks.iter().all(|r| r.passes);
+    RawPart {
+        it,
+        facility,
+        metrics,
+        spectrum,
+        checks,
+        passes,
+    }
+}
+
+/// Run the analysis; `keep` also returns the traces for charts.
+pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
+    analyse_with_raw(inp, keep, &raw_part(inp))
+}
+
+/// [`analyse`] with its unmitigated half already computed (by [`raw_part`] on the same inputs,
+/// mitigations aside).
+pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, Option<Traces>) {
+    let win = inp.window;
+    let n = win.samples();
+    let dt = win.duration_s / n as f64;
+    let c = &inp.cluster;
+    let mit = &inp.mitigation;
+    let code = &inp.code;
+    let raw_it = &raw.it;
+    let raw_fac = &raw.facility;
 
     // Mitigated: GPU level, then rack storage, facility overhead, site battery, turbines.
     let itm = it_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu);
@@ -395,9 +428,9 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
     let traces = keep.then(|| Traces {
         run_raw: crate::trace::run_it_trace(c, &inp.step, &inp.run, 2000, &GpuMitigation::none())
             .facility(c.pue),
-        raw_grid: raw_fac,
+        raw_grid: raw_fac.clone(),
         grid: fac,
-        raw_spectrum: raw_sp,
+        raw_spectrum: raw.spectrum.clone(),
         spectrum: sp,
         battery_soc_j: soc,
     });
@@ -409,9 +442,9 @@ pub fn analyse(inp: &Inputs, keep: bool) -> (Analysis, Option<Traces>) {
             duration_s: win.duration_s,
             dt_s: dt,
         },
-        raw: raw_m,
-        raw_checks,
-        raw_passes,
+        raw: raw.metrics.clone(),
+        raw_checks: raw.checks.clone(),
+        raw_passes: raw.passes,
         mitigated: m,
         checks,
         applies,

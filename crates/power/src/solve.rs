@@ -6,7 +6,7 @@
 //! passes, found by bisection. Turbines and GPU ramp limits are kept as the scenario gives them.
 //! Ties go to the earlier candidate, so the answer is deterministic.
 
-use crate::analysis::{analyse, Analysis, Inputs, Mitigation};
+use crate::analysis::{analyse_with_raw, raw_part, Analysis, Inputs, Mitigation, RawPart};
 use crate::storage::{defaults as sd, Storage};
 use serde::Serialize;
 
@@ -49,12 +49,12 @@ fn candidate(m: &Mitigation, a: &Analysis) -> Candidate {
     }
 }
 
-fn eval(base: &Inputs, m: Mitigation) -> (Candidate, Mitigation) {
+fn eval(base: &Inputs, raw: &RawPart, m: Mitigation) -> (Candidate, Mitigation) {
     let inp = Inputs {
         mitigation: m,
         ..base.clone()
     };
-    let (a, _) = analyse(&inp, false);
+    let (a, _) = analyse_with_raw(&inp, false, raw);
     (candidate(&m, &a), m)
 }
 
@@ -62,6 +62,7 @@ fn eval(base: &Inputs, m: Mitigation) -> (Candidate, Mitigation) {
 /// between 0 and 1.5x the raw facility swing; `None` if even the largest fails.
 fn smallest_battery(
     base: &Inputs,
+    raw: &RawPart,
     m: Mitigation,
     efficiency: f64,
     swing_w: f64,
@@ -73,7 +74,7 @@ fn smallest_battery(
             p * base.prices.battery_min_duration_s,
             efficiency,
         ));
-        eval(base, mm)
+        eval(base, raw, mm)
     };
     let hi0 = 1.5 * swing_w.max(1.0);
     let top = with(hi0);
@@ -107,22 +108,9 @@ pub fn solve_with_progress(base: &Inputs, progress: &dyn Fn(u64, u64)) -> Soluti
         .mitigation
         .battery
         .map_or(sd::BATTERY_EFFICIENCY, |b| b.efficiency);
-    let (raw, _) = analyse(
-        &Inputs {
-            mitigation: Mitigation {
-                turbines: base.mitigation.turbines,
-                gpu: crate::trace::GpuMitigation {
-                    ramp_up_w_per_s: base.mitigation.gpu.ramp_up_w_per_s,
-                    ramp_down_w_per_s: base.mitigation.gpu.ramp_down_w_per_s,
-                    ..Default::default()
-                },
-                ..Default::default()
-            },
-            ..base.clone()
-        },
-        false,
-    );
-    let swing = raw.raw.swing_w;
+    // The unmitigated half is the same for every candidate.
+    let raw = raw_part(base);
+    let swing = raw.metrics.swing_w;
     let mut all = vec![];
     let mut done = 0u64;
     for &floor in &FLOORS {
@@ -137,11 +125,11 @@ pub fn solve_with_progress(base: &Inputs, progress: &dyn Fn(u64, u64)) -> Soluti
                 m.gpu = base.mitigation.gpu;
                 m.gpu.floor_fraction = floor;
                 m.gpu.filler_activity = filler.then_some(FILLER_ACTIVITY);
-                let c = eval(base, m);
+                let c = eval(base, &raw, m);
                 let passed = c.0.passes;
                 all.push(c);
                 if !passed {
-                    if let Some(b) = smallest_battery(base, m, eff, swing) {
+                    if let Some(b) = smallest_battery(base, &raw, m, eff, swing) {
                         all.push(b);
                     }
                 }

@@ -106,7 +106,12 @@ pub struct StorageRun {
 ///    grid code's ramp limits hold while the storage has room);
 /// 3. storage power = load - target, clipped to +/- `power_w` and to what keeps the state of charge
 ///    within its bounds; upstream = load - storage power.
-pub fn run_storage(load: &Trace, s: &Storage, ramp_up_w_per_s: Option<f64>, ramp_down_w_per_s: Option<f64>) -> StorageRun {
+pub fn run_storage(
+    load: &Trace,
+    s: &Storage,
+    ramp_up_w_per_s: Option<f64>,
+    ramp_down_w_per_s: Option<f64>,
+) -> StorageRun {
     let n = load.w.len();
     let dt = load.dt_s;
     let eta_half = s.efficiency.clamp(1e-9, 1.0).sqrt();
@@ -115,7 +120,11 @@ pub fn run_storage(load: &Trace, s: &Storage, ramp_up_w_per_s: Option<f64>, ramp
     let mut soc = s.soc_mid_j().clamp(lo, hi);
     let soc_start = soc;
     let mut out = StorageRun {
-        upstream: Trace { t0_s: load.t0_s, dt_s: dt, w: Vec::with_capacity(n) },
+        upstream: Trace {
+            t0_s: load.t0_s,
+            dt_s: dt,
+            w: Vec::with_capacity(n),
+        },
         soc_j: Vec::with_capacity(n),
         soc_start_j: soc,
         soc_min_j: soc,
@@ -193,5 +202,9 @@ pub fn dispatch_turbines(load: &Trace, t: &Turbines) -> Trace {
             prev
         })
         .collect();
-    Trace { t0_s: load.t0_s, dt_s: load.dt_s, w }
+    Trace {
+        t0_s: load.t0_s,
+        dt_s: load.dt_s,
+        w,
+    }
 }
