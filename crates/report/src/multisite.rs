@@ -58,13 +58,28 @@ pub fn verdict(a: &Analysis) -> String {
             "over 50 %"
         }
     };
-    format!(
+    let mut out = format!(
         "loss against one site: {}; best: {} at {} ({})",
         parts.join(", "),
         best.0,
         percent(best.1),
         band(best.1)
-    )
+    );
+    let tuned = feasible
+        .iter()
+        .filter_map(|s| Some((s, s.best_inner_steps?, s.best_efficiency?)))
+        .max_by(|x, y| x.2.total_cmp(&y.2));
+    if let Some((s, h, e)) = tuned {
+        if 1.0 - e < best.1 - 1e-9 {
+            out.push_str(&format!(
+                "; {} at H = {h}: {} ({})",
+                s.outcome.name,
+                percent(1.0 - e),
+                band(1.0 - e)
+            ));
+        }
+    }
+    out
 }
 
 pub fn text(a: &Analysis) -> String {
