@@ -271,6 +271,32 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         ),
     ));
 
+    // The whole run at per-step resolution (each bin the mean of the states it covers): restarts,
+    // checkpoint dips and maintenance over days.
+    let run = &tr.scenario.run_raw;
+    if !run.w.is_empty() && run.dt_s > 0.0 {
+        let day = 86400.0;
+        out.push(fig(
+            "Facility power over the whole run (unmitigated, step means)",
+            svg::line_chart(
+                "Facility power over the whole run (unmitigated, step means)",
+                "time in the run (days)",
+                "facility power (MW)",
+                &[series(
+                    "unmitigated",
+                    run.t0_s / day,
+                    run.dt_s / day,
+                    &run.w,
+                    1e-6,
+                    0,
+                    run.w.len(),
+                )],
+                false,
+                false,
+            ),
+        ));
+    }
+
     let nyquist = if raw.dt_s > 0.0 { 0.5 / raw.dt_s } else { 0.0 };
     let spec_series = |name: &str, sp: &power::spectrum::Spectrum| Series {
         name: name.into(),
