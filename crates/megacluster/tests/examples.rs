@@ -114,3 +114,30 @@ fn meta_2gw() {
     let fed: f64 = p["sites"][0]["gpus_fed"].as_f64().unwrap();
     assert!((fed / gpus - 1.0).abs() <= 0.05, "fed {fed} vs {gpus}");
 }
+
+/// Meta's Llama 3 405B job (16,384 H100 of 24,576): the model card gives 30.84M H100-hours for
+/// Llama 3.1 405B. That figure also holds the batch ramp on fewer GPUs, the long-context and
+/// annealing stages and restarts, which the failure-free step model leaves out; on H100 the step
+/// model also runs 19 % fast against the paper's 400 TF/GPU (validation/perf.md, row G22). The
+/// tolerance, ±25 %, covers both. The job must fit in HBM.
+#[test]
+fn meta_llama3_training() {
+    let t = run_json("train", "meta-llama3.toml");
+    assert_eq!(t["gpus"], 16_384);
+    assert_eq!(t["fits"], true);
+    let h = f(&t["gpu_hours_to_train"]);
+    assert!((h / 30.84e6 - 1.0).abs() <= 0.25, "{h} GPU-hours");
+    let mfu = f(&t["mfu"]);
+    assert!((0.35..=0.50).contains(&mfu), "MFU {mfu} (paper: 38-43 %)");
+}
+
+/// DeepSeek-V3 pre-training: 2,664K H800 GPU-hours for 14.8T tokens (report §1, P): ±15 %, i.e.
+/// about 54 days on 2,048 GPUs.
+#[test]
+fn deepseek_v3_training() {
+    let t = run_json("train", "deepseek-v3.toml");
+    let h = f(&t["gpu_hours_to_train"]);
+    assert!((h / 2.664e6 - 1.0).abs() <= 0.15, "{h} GPU-hours");
+    let days = f(&t["time_to_train_s"]) / 86400.0;
+    assert!((46.0..=63.0).contains(&days), "{days} days");
+}

@@ -75,9 +75,11 @@ pub fn from_scenario(s: &Scenario) -> Result<(Params, RunOptions), SpecError> {
     let gpn = hall.system.gpus_per_node.max(1) as u64;
     let installed_gpus: u64 = site.halls.iter().map(|h| h.gpus).sum();
     let installed_nodes = installed_gpus.div_ceil(gpn);
-    let job_gpus = rel.job_gpus.unwrap_or(installed_gpus);
+    // `[reliability] job_gpus`, else `[job] gpus`, else every installed GPU
+    let explicit_gpus = rel.job_gpus.or_else(|| s.job.as_ref().and_then(|j| j.gpus));
+    let job_gpus = explicit_gpus.unwrap_or(installed_gpus);
     let job_nodes = job_gpus.div_ceil(gpn);
-    if rel.job_gpus.is_some() && job_nodes > installed_nodes {
+    if explicit_gpus.is_some() && job_nodes > installed_nodes {
         return Err(rel.err(
             "job_gpus",
             format!(
@@ -263,7 +265,7 @@ pub fn from_scenario(s: &Scenario) -> Result<(Params, RunOptions), SpecError> {
         SparesSpec::Auto => auto_standby_nodes(&p),
         SparesSpec::Nodes(n) => n,
     };
-    if rel.job_gpus.is_some() {
+    if explicit_gpus.is_some() {
         if let SparesSpec::Nodes(n) = rel.spares {
             if n > idle {
                 return Err(rel.err(
