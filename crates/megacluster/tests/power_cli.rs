@@ -154,21 +154,28 @@ fn default_scenario_json_keys_and_physics() {
     assert_eq!(j["step_source"], "step model");
     assert_eq!(j["timeline_source"], "reliability timeline");
 
-    // Physics. 100k H100 (TDP 700 W): compute draw 0.9 TDP = 630 W, idle 0.2 TDP = 140 W; host
+    // Physics. H100 (TDP 700 W): compute draw 0.9 TDP = 630 W, idle 0.2 TDP = 140 W; host
     // 8.4/10.2 of the 10.2 kW node per GPU less 630 W = 420 W; other IT 10 % of 10.2 kW / 8 =
-    // 127.5 W. Peak IT = 100k x (630 + 420 + 127.5) W = 117.75 MW.
+    // 127.5 W. Job GPUs peak at 630 + 420 + 127.5 = 1,177.5 W; spares (`[job] gpus` below the
+    // installed 100k) sit at 140 + 547.5 = 687.5 W.
     let gpus = num(&j, "gpus");
+    let job = num(&j, "job_gpus");
     assert_eq!(gpus, 100_000.0);
+    assert!(job > 0.0 && job <= gpus);
+    let peak_it = job * 1177.5 + (gpus - job) * 687.5;
     assert!(
-        (num(&j, "peak_it_w") - 117.75e6).abs() < 1.0,
-        "{}",
+        (num(&j, "peak_it_w") - peak_it).abs() < 1.0,
+        "{} vs {peak_it}",
         num(&j, "peak_it_w")
     );
-    // The window holds the first restart (the job drops to idle), so the swing is every GPU going
-    // from compute to idle draw: 100k x 490 W = 49 MW. The facility overhead is held at its mean.
+    // The window holds the first restart (the job drops to idle), so the swing is every job GPU
+    // going from compute to idle draw: job x 490 W. The facility overhead is held at its mean.
     assert!(num(&j["run"]["states"], "restart_s") > 0.0);
     let swing = num(&j, "swing_w");
-    assert!((swing - 49.0e6).abs() < 1e-6 * 49.0e6, "swing {swing}");
+    assert!(
+        (swing - job * 490.0).abs() < 1e-6 * job * 490.0,
+        "swing {swing}"
+    );
     assert!((num(&j, "peak_w") - num(&j, "min_w") - swing).abs() < 1e-3);
     // Peak facility = peak IT + (PUE - 1) x mean IT, and mean facility = PUE x mean IT.
     let pue = num(&j, "pue");

@@ -24,6 +24,7 @@ fn gw_inputs() -> Inputs {
             host_w_per_gpu: 420.0,
             other_it_w_per_gpu: 127.5,
             offset_s: 0.0,
+            spare: false,
         })
         .collect();
     let mut run = steady_run(1500.0);

@@ -402,6 +402,7 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
         * inp.step.mean_activity()
         * c.groups
             .iter()
+            .filter(|g| !g.spare)
             .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
             .sum::<f64>();
     let deferred_loss = if work_j > 0.0 {

@@ -93,6 +93,10 @@ pub struct Group {
     pub other_it_w_per_gpu: f64,
     /// Shift of this group's step relative to the run's clock.
     pub offset_s: f64,
+    /// Spare GPUs outside the job (warm standbys, the remainder of a hall): powered, held at idle
+    /// draw whatever the job does, untouched by GPU-level mitigations.
+    #[serde(default)]
+    pub spare: bool,
 }
 
 impl Group {

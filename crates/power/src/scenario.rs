@@ -90,31 +90,52 @@ pub fn from_scenario(
     let node_max = p
         .node_measured_max_fraction
         .unwrap_or(dd::NODE_MEASURED_MAX_FRACTION);
-    let groups: Vec<Group> = site
-        .halls
-        .iter()
-        .map(|h| {
-            let gpu = GpuDraw::from_tdp(h.accelerator.tdp.w(), idle_frac, compute_frac);
-            let per_node = h.system.gpus_per_node as f64;
-            Group {
-                name: h.name.clone(),
-                gpus: h.gpus as f64,
-                gpu,
-                host_w_per_gpu: host_power_per_gpu_w(
-                    h.system.node_power.w(),
-                    per_node,
-                    node_max,
-                    gpu.compute_w,
-                ),
-                other_it_w_per_gpu: other_it_power_per_gpu_w(
-                    h.system.node_power.w(),
-                    per_node,
-                    s.cost.other_it_fraction.fraction(),
-                ),
-                offset_s: 0.0,
-            }
-        })
-        .collect();
+    // The job runs on `[job] gpus` (every installed GPU when absent or without a job), taken from
+    // the halls in order like the step model does; the rest are spares at idle.
+    let installed: u64 = site.halls.iter().map(|h| h.gpus).sum();
+    let mut job_left = s
+        .job
+        .as_ref()
+        .and_then(|j| j.gpus)
+        .unwrap_or(installed)
+        .min(installed);
+    if job_left < installed {
+        notes.push(format!(
+            "{job_left} of the site's {installed} GPUs run the job ([job] gpus); the other {} are spares held at idle",
+            installed - job_left
+        ));
+    }
+    let mut groups: Vec<Group> = vec![];
+    for h in &site.halls {
+        let gpu = GpuDraw::from_tdp(h.accelerator.tdp.w(), idle_frac, compute_frac);
+        let per_node = h.system.gpus_per_node as f64;
+        let group = |name: String, gpus: u64, spare: bool| Group {
+            name,
+            gpus: gpus as f64,
+            gpu,
+            host_w_per_gpu: host_power_per_gpu_w(
+                h.system.node_power.w(),
+                per_node,
+                node_max,
+                gpu.compute_w,
+            ),
+            other_it_w_per_gpu: other_it_power_per_gpu_w(
+                h.system.node_power.w(),
+                per_node,
+                s.cost.other_it_fraction.fraction(),
+            ),
+            offset_s: 0.0,
+            spare,
+        };
+        let in_job = job_left.min(h.gpus);
+        job_left -= in_job;
+        if in_job > 0 {
+            groups.push(group(h.name.clone(), in_job, false));
+        }
+        if h.gpus > in_job {
+            groups.push(group(format!("{} (spares)", h.name), h.gpus - in_job, true));
+        }
+    }
     let cluster = Cluster {
         groups,
         pue: site.cooling.pue,

@@ -15,6 +15,8 @@ use serde::Serialize;
 pub struct Study {
     pub site: String,
     pub gpus: f64,
+    /// GPUs running the job; the rest of the site's are spares at idle.
+    pub job_gpus: f64,
     /// `step model` or `synthetic`.
     pub step_source: String,
     /// `reliability timeline` or `steady training`.
@@ -49,12 +51,20 @@ pub struct StudyTraces {
     pub solved: Option<Traces>,
 }
 
-/// IT power with every GPU at dense compute (or at its floor, where higher), W.
+/// IT power with every job GPU at dense compute (or at its floor, where higher) and the spares at
+/// idle, W.
 pub fn peak_it_w(inp: &Inputs, m: &GpuMitigation) -> f64 {
     inp.cluster
         .groups
         .iter()
-        .map(|g| g.gpus * g.gpu.compute_w.max(m.floor_fraction * g.gpu.tdp_w) + g.constant_w())
+        .map(|g| {
+            let per_gpu = if g.spare {
+                g.gpu.idle_w
+            } else {
+                g.gpu.compute_w.max(m.floor_fraction * g.gpu.tdp_w)
+            };
+            g.gpus * per_gpu + g.constant_w()
+        })
         .sum()
 }
 
@@ -102,6 +112,13 @@ pub fn study(
     let st = Study {
         site: setup.site.clone(),
         gpus: inp.cluster.gpus(),
+        job_gpus: inp
+            .cluster
+            .groups
+            .iter()
+            .filter(|g| !g.spare)
+            .map(|g| g.gpus)
+            .sum(),
         step_source: setup.step_source.clone(),
         timeline_source: setup.timeline_source.clone(),
         step_s: inp.step.step_s(),

@@ -136,6 +136,10 @@ pub fn group_gpu_trace(
 ) -> Trace {
     let mut tr = Trace::zeros(t0_s, dt_s, n);
     let end = t0_s + dt_s * n as f64;
+    if g.spare {
+        tr.add_segment(t0_s, end, g.gpu.idle_w);
+        return tr;
+    }
     let step_s = step.step_s();
     for iv in run {
         let a = iv.start_s.max(t0_s);
@@ -265,6 +269,9 @@ pub fn stepping_s(run: &[RunInterval], t0_s: f64, t1_s: f64) -> f64 {
 
 /// Mean per-GPU draw of a group in a state (stepping states: over whole steps).
 pub fn state_gpu_mean_w(g: &Group, step: &StepShape, state: RunState, m: &GpuMitigation) -> f64 {
+    if g.spare {
+        return g.gpu.idle_w;
+    }
     if state.steps() {
         let s = step.step_s();
         if s <= 0.0 {

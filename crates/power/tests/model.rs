@@ -20,6 +20,7 @@ fn h100_group(gpus: f64, offset_s: f64) -> Group {
         host_w_per_gpu: 420.0,
         other_it_w_per_gpu: 127.5,
         offset_s,
+        spare: false,
     }
 }
 
@@ -516,4 +517,42 @@ fn solve_finds_the_cheapest_passing_set_and_reuses_the_raw_half_exactly() {
         .candidates
         .iter()
         .any(|c| c.floor_fraction == 0.9 && c.battery_power_w == 0.0 && c.passes));
+}
+
+#[test]
+fn spare_gpus_idle_through_the_job_and_its_mitigations() {
+    // 90k GPUs in the job, 10k spares: the swing is the job's alone; a floor does not reach spares.
+    let mut inp = job(600.0, true, "none");
+    let mut spare = h100_group(10_000.0, 0.0);
+    spare.spare = true;
+    inp.cluster.groups[0].gpus = 90_000.0;
+    inp.cluster.groups.push(spare);
+    let (a, _) = analyse(&inp, false);
+    assert!(
+        (a.raw.swing_w - 90_000.0 * 490.0).abs() < 1e-3,
+        "{}",
+        a.raw.swing_w
+    );
+    // Energy: the job as in `window_and_run_energies_agree...`, plus 10k x 687.5 W throughout.
+    let per_gpu_j = 240.0 * 2.0 * (0.8 * 1177.5 + 0.2 * 687.5) + 120.0 * 687.5;
+    let expect = (per_gpu_j * 90_000.0 + 600.0 * 687.5 * 10_000.0) * 1.14;
+    assert!(
+        (a.window_raw_j - expect).abs() <= 1e-9 * expect,
+        "{} vs {expect}",
+        a.window_raw_j
+    );
+    inp.mitigation.gpu.floor_fraction = 0.9;
+    let (f, _) = analyse(&inp, false);
+    // Flat: job GPUs held at 630 W, spares at 140 W.
+    assert!(
+        f.mitigated.swing_w < 1e-3 * 90_000.0,
+        "{}",
+        f.mitigated.swing_w
+    );
+    let it = 90_000.0 * 1177.5 + 10_000.0 * 687.5;
+    assert!(
+        (f.mitigated.mean_w - it * 1.14).abs() < 1e-6 * it,
+        "{}",
+        f.mitigated.mean_w
+    );
 }

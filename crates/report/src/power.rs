@@ -199,6 +199,7 @@ pub fn to_json(s: &Study) -> Value {
     let mut o = Map::new();
     o.insert("site".into(), json!(s.site));
     o.insert("gpus".into(), finite(s.gpus));
+    o.insert("job_gpus".into(), finite(s.job_gpus));
     o.insert("grid_code".into(), json!(a.code.name));
     o.insert("grid_code_source".into(), json!(a.code.source));
     o.insert("step_source".into(), json!(s.step_source));
@@ -652,9 +653,10 @@ pub fn text(s: &Study) -> String {
         (
             "Site".into(),
             format!(
-                "{}: {} GPUs, PUE {:.2}, peak IT {}",
+                "{}: {} GPUs ({} in the job), PUE {:.2}, peak IT {}",
                 s.site,
                 thousands(s.gpus),
+                thousands(s.job_gpus),
                 s.pue,
                 power(s.peak_it_w)
             ),
