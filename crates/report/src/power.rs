@@ -708,19 +708,34 @@ pub fn text(s: &Study) -> String {
         ),
         (
             "Verdict".into(),
-            format!(
-                "unmitigated {}; with the scenario's mitigations {}",
-                if a.raw_passes { "passes" } else { "FAILS" },
-                if a.passes { "passes" } else { "FAILS" }
-            ),
+            if s.mitigation.is_none() {
+                format!(
+                    "unmitigated {} (the scenario sets no mitigation)",
+                    if a.raw_passes { "passes" } else { "FAILS" }
+                )
+            } else {
+                format!(
+                    "unmitigated {}; with the scenario's mitigations {}",
+                    if a.raw_passes { "passes" } else { "FAILS" },
+                    if a.passes { "passes" } else { "FAILS" }
+                )
+            },
         ),
     ]));
     out.push('\n');
     out.push_str(&metrics_rows(a));
     out.push('\n');
     out.push_str(&rules_table(a));
-    out.push_str("\n  Cost of the scenario's mitigations\n");
-    out.push_str(&costs_rows(a));
+    if s.mitigation.is_none() {
+        out.push_str("\n  The scenario sets no mitigation");
+        if s.solution.is_none() && !a.passes {
+            out.push_str(" (`megacluster power --solve` finds the cheapest set that passes)");
+        }
+        out.push('\n');
+    } else {
+        out.push_str("\n  Cost of the scenario's mitigations\n");
+        out.push_str(&costs_rows(a));
+    }
     out.push_str("\n  Cooling\n");
     out.push_str(&cooling_text(s));
     if let Some(sol) = &s.solution {
