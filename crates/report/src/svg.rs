@@ -81,6 +81,31 @@ fn tick_label(v: f64) -> String {
     }
 }
 
+/// Labels for a linear axis's ticks: one SI prefix for the whole axis and enough decimals that
+/// neighbouring ticks never print alike (48.80, 48.85, 48.90 M rather than 48.8, 48.9, 48.9 M).
+fn axis_labels(ticks: &[f64]) -> Vec<String> {
+    let big = ticks.iter().fold(0.0f64, |m, t| m.max(t.abs()));
+    let step = ticks
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        .fold(f64::INFINITY, f64::min);
+    if ticks.len() < 2 || !step.is_finite() || step <= 0.0 {
+        return ticks.iter().map(|t| tick_label(*t)).collect();
+    }
+    let (div, prefix) = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
+        .into_iter()
+        .find(|(d, _)| big >= 10.0 * d)
+        .unwrap_or((1.0, ""));
+    let decimals = (-(step / div).log10()).ceil().clamp(0.0, 6.0) as usize;
+    ticks
+        .iter()
+        .map(|t| {
+            let x = if t.abs() < step * 1e-9 { 0.0 } else { t / div };
+            format!("{x:.decimals$}{prefix}")
+        })
+        .collect()
+}
+
 fn trim(s: &str) -> String {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -204,7 +229,15 @@ fn downsample(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 
 fn axes(out: &mut String, x: &Axis, y: &Axis, x_label: &str, y_label: &str) {
     let (x0, x1, y0, y1) = (x.p0, x.p1, y.p0, y.p1);
-    for t in y.ticks() {
+    let label = |a: &Axis, t: &[f64]| {
+        if a.log {
+            t.iter().map(|v| tick_label(*v)).collect::<Vec<_>>()
+        } else {
+            axis_labels(t)
+        }
+    };
+    let yt = y.ticks();
+    for (t, l) in yt.iter().copied().zip(label(y, &yt)) {
         let py = y.map(t);
         let _ = write!(
             out,
@@ -212,10 +245,11 @@ fn axes(out: &mut String, x: &Axis, y: &Axis, x_label: &str, y_label: &str) {
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#444\">{}</text>",
             x0 - 6.0,
             py + 4.0,
-            esc(&tick_label(t))
+            esc(&l)
         );
     }
-    for t in x.ticks() {
+    let xt = x.ticks();
+    for (t, l) in xt.iter().copied().zip(label(x, &xt)) {
         let px = x.map(t);
         let _ = write!(
             out,
@@ -223,7 +257,7 @@ fn axes(out: &mut String, x: &Axis, y: &Axis, x_label: &str, y_label: &str) {
              <text x=\"{px:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#444\">{}</text>",
             y0 + 5.0,
             y0 + 19.0,
-            esc(&tick_label(t))
+            esc(&l)
         );
     }
     let _ = write!(
@@ -703,6 +737,18 @@ mod tests {
         );
         well_formed(&hm);
         assert!(hm.contains("#bbbbbb"));
+    }
+
+    #[test]
+    fn neighbouring_axis_ticks_never_print_alike() {
+        let t = linear_ticks(48.78e6, 48.97e6);
+        let l = axis_labels(&t);
+        for w in l.windows(2) {
+            assert_ne!(w[0], w[1], "{l:?}");
+        }
+        assert!(l.iter().all(|x| x.ends_with('M')), "{l:?}");
+        assert_eq!(axis_labels(&[0.0, 20.0, 40.0]), vec!["0", "20", "40"]);
+        assert_eq!(axis_labels(&[0.0, 0.5, 1.0]), vec!["0.0", "0.5", "1.0"]);
     }
 
     #[test]

@@ -109,7 +109,6 @@ fn write(path: &Path, body: &str) -> Result<(), CliError> {
 }
 
 /// The multi-site section of `megacluster run` with its charts: `None` for one-site scenarios.
-#[allow(dead_code)] // until `run` lists the section
 pub fn section(
     s: &spec::Scenario,
 ) -> Result<Option<(report::Section, Vec<report::html::Figure>)>, CliError> {

@@ -170,7 +170,6 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
 
 /// The power section of `megacluster run`, with its charts. When the scenario sets no mitigation,
 /// the solver's cheapest passing set is computed too so the charts can show raw against mitigated.
-#[allow(dead_code)] // until `run` lists the section
 pub fn section(s: &spec::Scenario) -> Result<(report::Section, Vec<Figure>), CliError> {
     let st = setup(s)?;
     let no_mitigation = st.inputs.mitigation.is_none();
