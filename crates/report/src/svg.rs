@@ -362,7 +362,9 @@ pub fn bar_chart(title: &str, unit: &str, bars: &[(String, f64)]) -> String {
     }
     let row = 26.0;
     let h = TOP + 20.0 + row * bars.len() as f64;
-    let label_w = 200.0;
+    // Room for the longest label at about 6.6 px per character of the 12 px font.
+    let longest = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0) as f64;
+    let label_w = (longest * 6.6 + 16.0).clamp(120.0, 340.0);
     let max = bars
         .iter()
         .map(|b| b.1.abs())
