@@ -1,36 +1,15 @@
 //! Bad input is answered with a clear, located message, exit code 2, nothing on stdout, no panic.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::*;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_megacluster"))
-}
-
-fn write(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("megacluster-bad-input-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, body).unwrap();
-    p
-}
 
 const GOOD_SITE: &str = "name = \"x\"\n[[site]]\nname = \"a\"\ngrid = \"150 MW\"\n";
 
 /// Run `validate` and `plan` on `body`; both must fail with code 2 and a message containing
 /// every `needles` entry.
 fn rejects(name: &str, body: &str, needles: &[&str]) {
-    let p = write(name, body);
-    for cmd in ["validate", "plan"] {
-        let out = bin().arg(cmd).arg(&p).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name} {cmd}: {err}");
-        assert!(out.stdout.is_empty(), "{name} {cmd}: wrote to stdout");
-        assert!(!err.contains("panicked"), "{name} {cmd}: {err}");
-        for n in needles {
-            assert!(err.contains(n), "{name} {cmd}: {err:?} lacks {n:?}");
-        }
-    }
+    rejects_with(&["validate", "plan"], name, body, needles);
 }
 
 #[test]
@@ -153,7 +132,7 @@ fn missing_file_and_unknown_catalogue_kind() {
 
 #[test]
 fn user_catalogue_file_adds_entries() {
-    let cat = write(
+    write(
         "my-catalog.toml",
         "[accelerator.h100-capped]\nfrom = \"h100-sxm\"\ntdp = \"500 W\"\nsource = \"power-capped H100 (user data)\"\n\
          [system.hgx-h100-capped]\nfrom = \"hgx-h100\"\naccelerator = \"h100-capped\"\nnode_power = \"8.6 kW\"\nsource = \"user\"\n",

@@ -1,24 +1,9 @@
 //! `megacluster multisite` end to end: required JSON keys, the shipped multi-site examples, the
 //! sweep files, and bad input answered with a located message, exit code 2 and nothing on stdout.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::*;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_megacluster"))
-}
-
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("megacluster-multisite-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write(name: &str, body: &str) -> PathBuf {
-    let p = dir().join(name);
-    std::fs::write(&p, body).unwrap();
-    p
-}
 
 fn example(file: &str) -> String {
     format!("{}/../../examples/{file}", env!("CARGO_MANIFEST_DIR"))
@@ -40,17 +25,7 @@ const JOB: &str =
 /// `validate`, `plan` and `multisite` all fail with code 2, nothing on stdout, no panic, and a
 /// message holding every needle.
 fn rejects(name: &str, body: &str, needles: &[&str]) {
-    let p = write(name, body);
-    for cmd in ["validate", "plan", "multisite"] {
-        let out = bin().arg(cmd).arg(&p).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name} {cmd}: {err}");
-        assert!(out.stdout.is_empty(), "{name} {cmd}: wrote to stdout");
-        assert!(!err.contains("panicked"), "{name} {cmd}: {err}");
-        for n in needles {
-            assert!(err.contains(n), "{name} {cmd}: {err:?} lacks {n:?}");
-        }
-    }
+    rejects_with(&["validate", "plan", "multisite"], name, body, needles);
 }
 
 fn json(args: &[&str]) -> serde_json::Value {

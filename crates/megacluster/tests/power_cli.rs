@@ -2,25 +2,10 @@
 //! nothing on stdout, no panic); the default scenario's figures are what the physics says;
 //! `--solve` returns a passing combination; `--svg` writes the charts.
 
+mod common;
+use common::*;
+
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::Command;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_megacluster"))
-}
-
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("megacluster-power-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write(name: &str, body: &str) -> PathBuf {
-    let p = dir().join(name);
-    std::fs::write(&p, body).unwrap();
-    p
-}
 
 /// A small scenario with no job (synthetic step shape), then `extra` appended.
 fn scenario(extra: &str) -> String {
@@ -33,17 +18,7 @@ fn scenario(extra: &str) -> String {
 /// `power` (and `validate`) on `body` must fail with code 2, write nothing to stdout, not panic,
 /// and say every one of `needles`.
 fn rejects(name: &str, body: &str, needles: &[&str]) {
-    let p = write(name, body);
-    for cmd in ["power", "validate"] {
-        let out = bin().arg(cmd).arg(&p).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{name} {cmd}: {err}");
-        assert!(out.stdout.is_empty(), "{name} {cmd}: wrote to stdout");
-        assert!(!err.contains("panicked"), "{name} {cmd}: {err}");
-        for n in needles {
-            assert!(err.contains(n), "{name} {cmd}: {err:?} lacks {n:?}");
-        }
-    }
+    rejects_with(&["power", "validate"], name, body, needles);
 }
 
 #[test]

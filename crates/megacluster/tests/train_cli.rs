@@ -2,20 +2,9 @@
 //! values; bad fixed layouts are explained errors naming the field, exit code 2, nothing on
 //! stdout, no panic; `search` skips and counts invalid layouts.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::*;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_megacluster"))
-}
-
-fn write(name: &str, body: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("megacluster-train-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, body).unwrap();
-    p
-}
 
 /// 1,024 H100 training Llama 3 70B with a given `[job]` tail.
 fn scenario(job_extra: &str) -> String {
