@@ -3,7 +3,6 @@
 mod common;
 use common::*;
 
-
 const GOOD_SITE: &str = "name = \"x\"\n[[site]]\nname = \"a\"\ngrid = \"150 MW\"\n";
 
 /// Run `validate` and `plan` on `body`; both must fail with code 2 and a message containing

@@ -4,7 +4,6 @@
 mod common;
 use common::*;
 
-
 fn example(file: &str) -> String {
     format!("{}/../../examples/{file}", env!("CARGO_MANIFEST_DIR"))
 }

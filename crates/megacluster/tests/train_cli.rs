@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 
-
 /// 1,024 H100 training Llama 3 70B with a given `[job]` tail.
 fn scenario(job_extra: &str) -> String {
     format!(
