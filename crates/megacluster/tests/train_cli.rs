@@ -136,7 +136,7 @@ fn product_not_equal_to_gpus() {
     rejects(
         "product.toml",
         "parallelism = { tp = 8, pp = 4, dp = 16 }\n",
-        &["job.parallelism.dp", "512", "1024 GPUs"],
+        &["product.toml:14:", "job.parallelism.dp", "512", "1024 GPUs"],
     );
 }
 

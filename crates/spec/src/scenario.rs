@@ -826,3 +826,30 @@ fn validate_cost(ctx: &Ctx, c: &CostDefaults) -> Result<(), SpecError> {
     )?;
     Ok(())
 }
+
+/// An error about a field of a scenario found after loading (by a model that checks more than
+/// the file's shape), located in the scenario's file: file, line and column of `field`, or of the
+/// nearest enclosing table or key that the file writes out (a default has no line of its own).
+pub fn error_at(path: Option<&Path>, field: &str, message: impl Into<String>) -> SpecError {
+    let (file, src) = match path {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).unwrap_or_default(),
+        ),
+        None => (
+            DEFAULT_SCENARIO_NAME.to_string(),
+            DEFAULT_SCENARIO.to_string(),
+        ),
+    };
+    let mut probe = field;
+    let span = loop {
+        if let Some(s) = crate::locate::span_of(&src, probe) {
+            break Some(s);
+        }
+        match probe.rfind('.') {
+            Some(i) => probe = &probe[..i],
+            None => break None,
+        }
+    };
+    SpecError::new(&file, field, message).at_span(&src, span)
+}

@@ -44,3 +44,8 @@ pub fn sim_params(
     };
     Ok((p, opts, source))
 }
+
+/// A step-model input problem as a located error in the scenario file (exit code 2).
+pub fn setup_error(path: Option<&std::path::Path>, e: perf::SetupError) -> crate::CliError {
+    crate::CliError::input(spec::scenario::error_at(path, &e.field, e.message))
+}

@@ -23,7 +23,7 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     r.sections.push(report::plan::section(&pl));
     figures.extend(report::plan::figures(&pl));
     if s.job.is_some() {
-        let (sec, figs, _) = super::train::section(&s)?;
+        let (sec, figs, _) = super::train::section(&s, args.scenario.as_deref())?;
         r.sections.push(sec);
         figures.extend(figs);
     }

@@ -30,8 +30,12 @@ fn progress_bar(label: &'static str) -> indicatif::ProgressBar {
     bar
 }
 
-fn train(s: &spec::Scenario, bar: Option<&indicatif::ProgressBar>) -> Result<Trained, CliError> {
-    let setup = perf::setup(s).map_err(CliError::input)?;
+fn train(
+    s: &spec::Scenario,
+    path: Option<&std::path::Path>,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Result<Trained, CliError> {
+    let setup = perf::setup(s).map_err(|e| super::setup_error(path, e))?;
     let installed = setup.installed_gpus;
     let tick = |done: u64, total: u64| {
         if let Some(b) = bar {
@@ -39,7 +43,7 @@ fn train(s: &spec::Scenario, bar: Option<&indicatif::ProgressBar>) -> Result<Tra
             b.set_position(done);
         }
     };
-    let r = perf::best_profile(&setup, &tick).map_err(CliError::input)?;
+    let r = perf::best_profile(&setup, &tick).map_err(|e| super::setup_error(path, e))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -103,7 +107,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
         Some(spec::job::RawParallelism::Auto)
     );
     let bar = auto.then(|| progress_bar("searching layouts"));
-    let t = train(&s, bar.as_ref())?;
+    let t = train(&s, args.scenario.as_deref(), bar.as_ref())?;
     Ok(train_section(&s, &t))
 }
 
@@ -113,6 +117,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
 /// field.
 pub fn section(
     s: &spec::Scenario,
+    path: Option<&std::path::Path>,
 ) -> Result<
     (
         report::Section,
@@ -124,7 +129,7 @@ pub fn section(
     if s.job.is_none() {
         return Ok((report::train::no_job_section(), vec![], None));
     }
-    let t = train(s, None)?;
+    let t = train(s, path, None)?;
     let sec = train_section(s, &t);
     let phases: Vec<(String, f64)> = t
         .profile
