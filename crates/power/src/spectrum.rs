@@ -16,22 +16,32 @@ impl Spectrum {
         self.energy.iter().sum()
     }
 
+    /// The bins `(k, energy)` whose frequency lies in `[low_hz, high_hz]`, from bin `first` on.
+    fn in_band(
+        &self,
+        first: usize,
+        low_hz: f64,
+        high_hz: f64,
+    ) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let df = self.df_hz;
+        self.energy
+            .iter()
+            .copied()
+            .enumerate()
+            .skip(first)
+            .filter(move |(k, _)| {
+                let f = *k as f64 * df;
+                f >= low_hz && f <= high_hz
+            })
+    }
+
     /// Share of the energy in `[low_hz, high_hz]`, in 0..=1; 0 for an all-zero signal.
     pub fn band_energy_fraction(&self, low_hz: f64, high_hz: f64) -> f64 {
         let total = self.total();
         if !(total > 0.0) || self.df_hz <= 0.0 {
             return 0.0;
         }
-        let band: f64 = self
-            .energy
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| {
-                let f = *k as f64 * self.df_hz;
-                f >= low_hz && f <= high_hz
-            })
-            .map(|(_, e)| e)
-            .sum();
+        let band: f64 = self.in_band(0, low_hz, high_hz).map(|(_, e)| e).sum();
         (band / total).clamp(0.0, 1.0)
     }
 
@@ -44,17 +54,7 @@ impl Spectrum {
         if !(ac > 0.0) || self.df_hz <= 0.0 {
             return 0.0;
         }
-        let band: f64 = self
-            .energy
-            .iter()
-            .enumerate()
-            .skip(1)
-            .filter(|(k, _)| {
-                let f = *k as f64 * self.df_hz;
-                f >= low_hz && f <= high_hz
-            })
-            .map(|(_, e)| e)
-            .sum();
+        let band: f64 = self.in_band(1, low_hz, high_hz).map(|(_, e)| e).sum();
         (band / ac).clamp(0.0, 1.0)
     }
 
@@ -62,17 +62,10 @@ impl Spectrum {
     /// holds no energy. A window with a restart has its largest bin at the lowest frequencies; this
     /// finds the step rate.
     pub fn band_peak_hz(&self, low_hz: f64, high_hz: f64) -> f64 {
-        self.energy
-            .iter()
-            .enumerate()
-            .skip(1)
-            .filter(|(k, _)| {
-                let f = *k as f64 * self.df_hz;
-                f >= low_hz && f <= high_hz
-            })
+        self.in_band(1, low_hz, high_hz)
             .fold(
                 (0usize, 0.0),
-                |(bk, be), (k, e)| if *e > be { (k, *e) } else { (bk, be) },
+                |(bk, be), (k, e)| if e > be { (k, e) } else { (bk, be) },
             )
             .0 as f64
             * self.df_hz
