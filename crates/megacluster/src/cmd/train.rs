@@ -169,7 +169,7 @@ mod tests {
     #[test]
     fn run_section_has_both_charts_and_the_profile() {
         let s = spec::load_scenario(None, &[]).unwrap();
-        let (sec, figs, prof) = super::section(&s).unwrap();
+        let (sec, figs, prof) = super::section(&s, None).unwrap();
         assert_eq!(sec.key, "train");
         assert_eq!(figs.len(), 2);
         assert!(figs.iter().all(|f| f.svg.contains("<svg")));
@@ -177,7 +177,7 @@ mod tests {
         assert!(p.step_time_s > 0.0 && !p.phases.is_empty());
         let mut s = s;
         s.job = None;
-        let (sec, figs, prof) = super::section(&s).unwrap();
+        let (sec, figs, prof) = super::section(&s, None).unwrap();
         assert!(sec.text.contains("no [job]") && figs.is_empty() && prof.is_none());
     }
 }
