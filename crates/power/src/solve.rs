@@ -8,7 +8,9 @@
 
 use crate::analysis::{analyse_with_raw, raw_part, Analysis, Inputs, Mitigation, RawPart};
 use crate::storage::{defaults as sd, Storage};
+use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub const FLOORS: [f64; 5] = [0.0, 0.5, 0.7, 0.8, 0.9];
 pub const FILLER_ACTIVITY: f64 = 0.8;
@@ -103,7 +105,7 @@ pub fn solve(base: &Inputs) -> Solution {
 }
 
 /// [`solve`], calling `progress(done, CANDIDATES)` after each candidate.
-pub fn solve_with_progress(base: &Inputs, progress: &dyn Fn(u64, u64)) -> Solution {
+pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) -> Solution {
     let eff = base
         .mitigation
         .battery
@@ -111,33 +113,45 @@ pub fn solve_with_progress(base: &Inputs, progress: &dyn Fn(u64, u64)) -> Soluti
     // The unmitigated half is the same for every candidate.
     let raw = raw_part(base);
     let swing = raw.metrics.swing_w;
-    let mut all = vec![];
-    let mut done = 0u64;
+    // The candidates are independent: evaluated in parallel, collected in the fixed order above,
+    // so the answer does not depend on the thread count.
+    let mut plan = vec![];
     for &floor in &FLOORS {
         for filler in [false, true] {
             for rack in [0.0, sd::RACK_J_PER_GPU] {
-                let mut m = Mitigation {
-                    turbines: base.mitigation.turbines,
-                    filler_slowdown_fraction: base.mitigation.filler_slowdown_fraction,
-                    rack_storage_j_per_gpu: rack,
-                    ..Default::default()
-                };
-                m.gpu = base.mitigation.gpu;
-                m.gpu.floor_fraction = floor;
-                m.gpu.filler_activity = filler.then_some(FILLER_ACTIVITY);
-                let c = eval(base, &raw, m);
-                let passed = c.0.passes;
-                all.push(c);
-                if !passed {
-                    if let Some(b) = smallest_battery(base, &raw, m, eff, swing) {
-                        all.push(b);
-                    }
-                }
-                done += 1;
-                progress(done, CANDIDATES);
+                plan.push((floor, filler, rack));
             }
         }
     }
+    let done = AtomicU64::new(0);
+    let all: Vec<(Candidate, Mitigation)> = plan
+        .par_iter()
+        .map(|&(floor, filler, rack)| {
+            let mut m = Mitigation {
+                turbines: base.mitigation.turbines,
+                filler_slowdown_fraction: base.mitigation.filler_slowdown_fraction,
+                rack_storage_j_per_gpu: rack,
+                ..Default::default()
+            };
+            m.gpu = base.mitigation.gpu;
+            m.gpu.floor_fraction = floor;
+            m.gpu.filler_activity = filler.then_some(FILLER_ACTIVITY);
+            let c = eval(base, &raw, m);
+            let mut out = vec![];
+            let passed = c.0.passes;
+            out.push(c);
+            if !passed {
+                if let Some(b) = smallest_battery(base, &raw, m, eff, swing) {
+                    out.push(b);
+                }
+            }
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, CANDIDATES);
+            out
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
     let battery_only = all
         .iter()
         .find(|(c, _)| {

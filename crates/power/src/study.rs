@@ -74,7 +74,7 @@ pub fn study(
     setup: &Setup,
     solve: bool,
     keep: bool,
-    progress: &dyn Fn(u64, u64),
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> (Study, Option<StudyTraces>) {
     let inp = &setup.inputs;
     let (analysis, traces) = analyse(inp, keep);

@@ -6,15 +6,14 @@
 //! into a trace. Without a job, the synthetic step shape of `[power]` stands in, and the output
 //! says so.
 
+use super::progress::LateBar;
 use crate::{CliError, Common};
 use power::profile::{PhaseDraw, RunInterval, RunState, StepShape};
 use power::scenario::Setup;
 use power::{Study, StudyTraces};
 use report::html::Figure;
 use report::svg::{self, Series};
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,45 +27,6 @@ pub struct Args {
     /// files into DIR.
     #[arg(long, value_name = "DIR")]
     pub svg: Option<PathBuf>,
-}
-
-/// A progress bar on stderr that appears only once the work has taken more than a moment.
-struct LateBar {
-    bar: indicatif::ProgressBar,
-    start: Instant,
-    shown: Cell<bool>,
-}
-
-impl LateBar {
-    fn new(len: u64, what: &str) -> LateBar {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(len),
-            indicatif::ProgressDrawTarget::hidden(),
-        );
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(&format!(
-                "{{spinner}} {what} {{bar:40}} {{pos}}/{{len}} ({{eta}})"
-            ))
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        LateBar {
-            bar,
-            start: Instant::now(),
-            shown: Cell::new(false),
-        }
-    }
-    fn set(&self, done: u64, total: u64) {
-        if !self.shown.get() && self.start.elapsed() > Duration::from_millis(400) {
-            self.bar
-                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            self.shown.set(true);
-        }
-        self.bar.set_length(total.max(1));
-        self.bar.set_position(done);
-    }
-    fn finish(&self) {
-        self.bar.finish_and_clear();
-    }
 }
 
 /// The step model's profile as the power model's step shape: the phases in order, with their
@@ -169,11 +129,18 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
 }
 
 /// The power section of `megacluster run`, with its charts. When the scenario sets no mitigation,
-/// the solver's cheapest passing set is computed too so the charts can show raw against mitigated.
-pub fn section(s: &spec::Scenario) -> Result<(report::Section, Vec<Figure>), CliError> {
+/// the solver's cheapest passing set is computed too so the charts can show raw against mitigated;
+/// `bar` shows that search.
+pub fn section(
+    s: &spec::Scenario,
+    bar: &LateBar,
+) -> Result<(report::Section, Vec<Figure>), CliError> {
     let st = setup(s)?;
     let no_mitigation = st.inputs.mitigation.is_none();
-    let (study, traces) = power::study(&st, no_mitigation, true, &|_, _| {});
+    if no_mitigation {
+        bar.stage("power: searching mitigations", power::solve::CANDIDATES);
+    }
+    let (study, traces) = power::study(&st, no_mitigation, true, &|d, t| bar.set(d, t));
     let figs = traces.map(|t| figures(&study, &t)).unwrap_or_default();
     Ok((report::power::section(&study), figs))
 }
@@ -418,7 +385,8 @@ mod tests {
     #[test]
     fn run_section_of_the_default_scenario_has_its_charts() {
         let s = spec::load_scenario(None, &[]).expect("default scenario");
-        let (sec, figs) = super::section(&s).expect("power section");
+        let (sec, figs) =
+            super::section(&s, &super::LateBar::new(0, "test")).expect("power section");
         assert_eq!(sec.key, "power");
         assert!(sec.json["peak_w"].is_f64());
         // No mitigation in the scenario: the section solves, so raw and mitigated traces and the

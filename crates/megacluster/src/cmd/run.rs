@@ -19,24 +19,31 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
         sections: vec![],
     };
     let mut figures: Vec<report::html::Figure> = vec![];
+    // One bar for the whole job; it appears only if the job takes more than a moment.
+    let bar = super::progress::LateBar::new(1, "plan");
     let pl = plan::plan(&s);
     r.sections.push(report::plan::section(&pl));
     figures.extend(report::plan::figures(&pl));
     if s.job.is_some() {
+        bar.stage("step model", 1);
         let (sec, figs, _) = super::train::section(&s, args.scenario.as_deref())?;
         r.sections.push(sec);
         figures.extend(figs);
     }
+    bar.stage("reliability Monte Carlo", 1);
     let (sec, figs) = super::simulate::section(&s)?;
     r.sections.push(sec);
     figures.extend(figs);
-    let (sec, figs) = super::power::section(&s)?;
+    bar.stage("power trace", 1);
+    let (sec, figs) = super::power::section(&s, &bar)?;
     r.sections.push(sec);
     figures.extend(figs);
+    bar.stage("multi-site strategies", 1);
     if let Some((sec, figs)) = super::multisite::section(&s)? {
         r.sections.push(sec);
         figures.extend(figs);
     }
+    bar.finish();
     if let Some(dir) = &args.html {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
