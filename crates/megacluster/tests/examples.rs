@@ -49,6 +49,24 @@ fn every_example_runs() {
     assert!(n >= 5);
 }
 
+/// Every example's halls fit the fabric they name: no planner warning about endpoints (a radix-64
+/// three-tier Clos reaches 65,536). xAI's supply warning is the example's point and is allowed.
+#[test]
+fn every_example_fits_its_fabric() {
+    let dir = format!("{}/../../examples", env!("CARGO_MANIFEST_DIR"));
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let v = run_json("plan", &name);
+            for w in v["warnings"].as_array().unwrap() {
+                let w = w.as_str().unwrap();
+                assert!(!w.contains("endpoints"), "{name}: {w}");
+            }
+        }
+    }
+}
+
 /// xAI Colossus: "phase 2 to consume 300 MW" for 200k H100/H200 (Tom's Hardware, S): ±15 %.
 /// Megapacks: ~$230M spent (S) for ~811 MWh: ±15 %. Supply (300 MW grid + 35 MW turbines) feeds
 /// the 200k GPUs within 5 %.
