@@ -271,3 +271,26 @@ fn window_too_many_samples() {
         ],
     );
 }
+
+/// A multi-site scenario: every site is studied against its own grid connection, and a
+/// one-site scenario has no `sites` table.
+#[test]
+fn every_site_of_a_multi_site_scenario_has_its_own_verdict() {
+    let path = format!(
+        "{}/../../examples/five-regions.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let j = json_of(&["power", &path]);
+    let sites = j["sites"].as_array().expect("`sites` array");
+    assert_eq!(sites.len(), 5);
+    for s in sites {
+        assert_eq!(num(s, "job_gpus"), 102_400.0, "{s}");
+        // 102,400 GB200 at 1.833 kW IT and PUE 1.14 swing tens of MW: a large load.
+        assert!(num(s, "peak_w") > 150e6 && num(s, "swing_w") > 10e6, "{s}");
+        assert!(s["passes"].is_boolean() && s["raw_passes"].is_boolean());
+        assert!(num(s, "annual_pue") > 1.0);
+    }
+    // The first site's row agrees with the section's own figures.
+    assert_eq!(num(&sites[0], "peak_w"), num(&j, "peak_w"));
+    assert!(json_of(&["power"]).get("sites").is_none());
+}

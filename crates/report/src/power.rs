@@ -750,3 +750,82 @@ pub fn text(s: &Study) -> String {
     }
     out
 }
+
+/// Every site of a multi-site scenario against its own grid connection (one study per site, in
+/// the scenario's order): the job's GPUs there, grid import peak and swing, fastest ramp, share of
+/// spectral energy in the code's band, the verdict without and with the scenario's mitigations,
+/// and the site's cooling year.
+pub fn sites_text(sites: &[Study]) -> String {
+    let body: Vec<Vec<String>> = sites
+        .iter()
+        .map(|s| {
+            let a = &s.analysis;
+            let verdict = |p: bool| if p { "passes" } else { "FAILS" };
+            vec![
+                s.site.clone(),
+                thousands(s.job_gpus),
+                power(a.mitigated.peak_w),
+                power(a.raw.swing_w),
+                format!("{}/s", power(a.raw.max_ramp_w_per_s)),
+                percent(a.raw.band_energy_fraction),
+                if s.mitigation.is_none() {
+                    verdict(a.raw_passes).to_string()
+                } else {
+                    format!("{} → {}", verdict(a.raw_passes), verdict(a.passes))
+                },
+                format!("{} {:.2}", s.cooling.climate, s.cooling.annual_pue),
+                format!("{:.2} L/kWh", s.cooling.wue_l_per_kwh),
+            ]
+        })
+        .collect();
+    let code = sites
+        .first()
+        .map(|s| s.analysis.code.name.clone())
+        .unwrap_or_default();
+    let mut out = format!(
+        "\n  Every site against its own grid connection ({code}); the job steps in lock-step at every site\n"
+    );
+    out.push_str(&table(
+        &[
+            "site",
+            "job GPUs",
+            "peak import",
+            "swing",
+            "max ramp",
+            "band share",
+            "grid code",
+            "climate, PUE",
+            "water",
+        ],
+        &body,
+    ));
+    out
+}
+
+/// [`sites_text`] as JSON: one object per site.
+pub fn sites_json(sites: &[Study]) -> Value {
+    Value::Array(
+        sites
+            .iter()
+            .map(|s| {
+                let a = &s.analysis;
+                json!({
+                    "site": s.site,
+                    "gpus": s.gpus,
+                    "job_gpus": s.job_gpus,
+                    "peak_w": finite(a.mitigated.peak_w),
+                    "swing_w": finite(a.mitigated.swing_w),
+                    "max_ramp_w_per_s": finite(a.mitigated.max_ramp_w_per_s),
+                    "band_energy_fraction": finite(a.mitigated.band_energy_fraction),
+                    "raw": metrics_json(&a.raw),
+                    "raw_passes": a.raw_passes,
+                    "passes": a.passes,
+                    "climate": s.cooling.climate,
+                    "annual_pue": finite(s.cooling.annual_pue),
+                    "wue_l_per_kwh": finite(s.cooling.wue_l_per_kwh),
+                    "water_l_per_year": finite(s.cooling.water_l_per_year),
+                })
+            })
+            .collect(),
+    )
+}

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod multisite;
 pub mod plan;
 pub mod power;
+pub mod power_sites;
 pub mod progress;
 pub mod run;
 pub mod search;

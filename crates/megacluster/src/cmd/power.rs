@@ -125,7 +125,9 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     if let (Some(dir), Some(tr)) = (&args.svg, &traces) {
         write_svgs(dir, &figures(&study, tr))?;
     }
-    Ok(report::power::section(&study))
+    let mut sec = report::power::section(&study);
+    super::power_sites::append(&mut sec, &s, &st)?;
+    Ok(sec)
 }
 
 /// The power section of `megacluster run`, with its charts. When the scenario sets no mitigation,
@@ -142,7 +144,9 @@ pub fn section(
     }
     let (study, traces) = power::study(&st, no_mitigation, true, &|d, t| bar.set(d, t));
     let figs = traces.map(|t| figures(&study, &t)).unwrap_or_default();
-    Ok((report::power::section(&study), figs))
+    let mut sec = report::power::section(&study);
+    super::power_sites::append(&mut sec, s, &st)?;
+    Ok((sec, figs))
 }
 
 fn write_svgs(dir: &Path, figs: &[Figure]) -> Result<(), CliError> {
