@@ -773,7 +773,19 @@ pub fn sites_text(sites: &[Study]) -> String {
                 } else {
                     format!("{} → {}", verdict(a.raw_passes), verdict(a.passes))
                 },
-                format!("{} {:.2}", s.cooling.climate, s.cooling.annual_pue),
+                format!(
+                    "{}{} {:.2}",
+                    s.cooling.climate,
+                    if s.notes
+                        .iter()
+                        .any(|n| n.starts_with("climate: none matches"))
+                    {
+                        "*"
+                    } else {
+                        ""
+                    },
+                    s.cooling.annual_pue
+                ),
                 format!("{:.2} L/kWh", s.cooling.wue_l_per_kwh),
             ]
         })
@@ -799,6 +811,9 @@ pub fn sites_text(sites: &[Study]) -> String {
         ],
         &body,
     ));
+    if body.iter().any(|r| r[7].contains('*')) {
+        out.push_str("  * no climate preset matches the site; memphis stands in\n");
+    }
     out
 }
 
