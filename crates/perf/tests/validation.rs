@@ -22,7 +22,7 @@ struct Row {
 fn catalogue(doc: &toml::Table) -> spec::Catalog {
     let mut cat = spec::Catalog::embedded();
     let mut extra = toml::Table::new();
-    for kind in ["system", "fabric"] {
+    for kind in ["system", "fabric", "model"] {
         if let Some(t) = doc.get(kind) {
             extra.insert(kind.into(), t.clone());
         }
