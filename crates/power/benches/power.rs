@@ -1,5 +1,5 @@
 //! Speed budget (DESIGN section 7): a 1 GW cluster, 1 hour at 10 ms: trace, FFT and every grid check
-//! within 0.2 s on one core.
+//! within 0.2 s on one core; the same with a 64-stage pipelined job (256 stage groups).
 //!
 //! `cargo bench -p power --bench power`
 
@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use power::analysis::{analyse, Inputs, Mitigation, Prices, Window};
 use power::draw::{Cluster, GpuDraw, Group};
 use power::grid::{self, preset};
-use power::profile::{steady_run, RunInterval, RunState, StepShape};
+use power::profile::{steady_run, PhaseDraw, RunInterval, RunState, StepShape};
 use power::storage::{Storage, Turbines};
 use power::trace::{it_trace, GpuMitigation};
 use std::hint::black_box;
@@ -25,6 +25,7 @@ fn gw_inputs() -> Inputs {
             other_it_w_per_gpu: 127.5,
             offset_s: 0.0,
             spare: false,
+            stage: 0,
         })
         .collect();
     let mut run = steady_run(1500.0);
@@ -61,28 +62,79 @@ fn gw_inputs() -> Inputs {
     }
 }
 
+/// The same cluster running a 64-stage pipelined job: every hall is 64 stage groups of
+/// 175,000 / 64 GPUs, and the step is the default scenario's (Llama 3 405B, pp 64, 1.25 s).
+fn gw_pipelined_inputs() -> Inputs {
+    let mut inp = gw_inputs();
+    let p = 64;
+    inp.cluster.groups = inp
+        .cluster
+        .groups
+        .iter()
+        .flat_map(|g| {
+            (0..p).map(move |s| Group {
+                name: format!("{} stage {}/{p}", g.name, s + 1),
+                gpus: g.gpus / p as f64,
+                stage: s,
+                ..g.clone()
+            })
+        })
+        .collect();
+    let ph = |name: &str, ms: f64, activity: f64| PhaseDraw {
+        name: name.into(),
+        duration_s: ms * 1e-3,
+        activity,
+    };
+    inp.step = StepShape {
+        phases: vec![
+            ph("pipeline_fill", 126.1, 0.1),
+            ph("forward", 277.9, 1.0),
+            ph("backward", 561.3, 1.0),
+            ph("tp_comm", 15.0, 0.2),
+            ph("cp_comm", 10.9, 0.2),
+            ph("pp_comm", 1.6, 0.2),
+            ph("pipeline_drain", 126.1, 0.1),
+            ph("dp_comm", 126.5, 0.2),
+            ph("optimizer", 0.5, 0.5),
+        ],
+        pipeline_stages: p,
+    };
+    inp
+}
+
+fn trace_fft_checks(inp: &Inputs) -> bool {
+    let w = inp.window;
+    let n = w.samples();
+    let it = it_trace(
+        &inp.cluster,
+        &inp.step,
+        &inp.run,
+        w.t0_s,
+        w.dt_s,
+        n,
+        &GpuMitigation::none(),
+    )
+    .it;
+    let fac = it.facility(inp.cluster.pue);
+    let (m, _) = grid::metrics(&fac, &inp.code);
+    grid::check(&inp.code, &m).0
+}
+
 fn bench(c: &mut Criterion) {
     let inp = gw_inputs();
     let mut g = c.benchmark_group("power_1gw_1h_10ms");
     g.sample_size(20);
     g.bench_function("trace_fft_checks", |b| {
-        b.iter(|| {
-            let w = inp.window;
-            let n = w.samples();
-            let it = it_trace(
-                &inp.cluster,
-                &inp.step,
-                &inp.run,
-                w.t0_s,
-                w.dt_s,
-                n,
-                &GpuMitigation::none(),
-            )
-            .it;
-            let fac = it.facility(inp.cluster.pue);
-            let (m, _) = grid::metrics(&fac, &inp.code);
-            black_box(grid::check(&inp.code, &m))
-        })
+        b.iter(|| black_box(trace_fft_checks(&inp)))
+    });
+    let piped = gw_pipelined_inputs();
+    g.bench_function("trace_fft_checks_64_stages", |b| {
+        b.iter(|| black_box(trace_fft_checks(&piped)))
+    });
+    g.bench_function("full_analysis_64_stages_raw_and_mitigated", |b| {
+        let mut inp = piped.clone();
+        inp.mitigation.gpu.floor_fraction = 0.9;
+        b.iter(|| black_box(analyse(&inp, false).0.passes))
     });
     g.bench_function("full_analysis_raw_and_mitigated", |b| {
         let mut inp = inp.clone();

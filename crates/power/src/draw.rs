@@ -81,7 +81,13 @@ pub fn other_it_power_per_gpu_w(
     node_power_w / gpus_per_node.max(1.0) * other_it_fraction
 }
 
-/// GPUs that swing together: a hall, or a pipeline stage whose phases are shifted by `offset_s`.
+fn is_first_stage(s: &u32) -> bool {
+    *s == 0
+}
+
+/// GPUs that swing together: a hall, or a pipeline stage of a hall (`stage`: which one, running
+/// the step as [`crate::profile::StepShape::stage_shape`] arranges it), whose phases may also be
+/// shifted by `offset_s`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Group {
     pub name: String,
@@ -97,6 +103,9 @@ pub struct Group {
     /// draw whatever the job does, untouched by GPU-level mitigations.
     #[serde(default)]
     pub spare: bool,
+    /// Pipeline stage of the job this group runs (0 = first; also 0 without a pipeline).
+    #[serde(default, skip_serializing_if = "is_first_stage")]
+    pub stage: u32,
 }
 
 impl Group {

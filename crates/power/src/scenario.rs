@@ -105,6 +105,8 @@ pub fn from_scenario(
             installed - job_left
         ));
     }
+    // A pipelined job: every hall's job GPUs split into the pipeline's stages.
+    let stages = step.as_ref().map_or(1, |st| st.pipeline_stages.max(1));
     let mut groups: Vec<Group> = vec![];
     for h in &site.halls {
         let gpu = GpuDraw::from_tdp(h.accelerator.tdp.w(), idle_frac, compute_frac);
@@ -126,10 +128,21 @@ pub fn from_scenario(
             ),
             offset_s: 0.0,
             spare,
+            stage: 0,
         };
         let in_job = job_left.min(h.gpus);
         job_left -= in_job;
-        if in_job > 0 {
+        if in_job > 0 && stages > 1 {
+            // Each stage holds an equal share of the hall's job GPUs and runs its own arrangement
+            // of the step (`StepShape::stage_shape`).
+            for st in 0..stages {
+                groups.push(Group {
+                    gpus: in_job as f64 / stages as f64,
+                    stage: st,
+                    ..group(format!("{} stage {}/{stages}", h.name, st + 1), 0, false)
+                });
+            }
+        } else if in_job > 0 {
             groups.push(group(h.name.clone(), in_job, false));
         }
         if h.gpus > in_job {

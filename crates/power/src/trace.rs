@@ -124,7 +124,113 @@ pub fn mitigated_gpu_w(g: &Group, activity: f64, stepping: bool, m: &GpuMitigati
     g.gpu.gpu_power_w(a).max(m.floor_fraction * g.gpu.tdp_w)
 }
 
-/// The per-GPU draw of one group over a window, as a trace in watts per GPU.
+/// The per-GPU draw of one group over `[t0_s, end_s)` as constant segments `(start, end, watts)`,
+/// in time order. `step` is the job's step; the group runs its stage's arrangement of it
+/// ([`StepShape::stage_shape`]).
+pub fn for_each_group_segment(
+    g: &Group,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    end_s: f64,
+    m: &GpuMitigation,
+    f: impl FnMut(f64, f64, f64),
+) {
+    if g.spare {
+        segments_of(g, step, run, t0_s, end_s, m, f);
+    } else {
+        segments_of(g, &step.for_stage(g.stage), run, t0_s, end_s, m, f);
+    }
+}
+
+/// [`for_each_group_segment`] with the group's own step shape (its stage's) given.
+fn segments_of(
+    g: &Group,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    end_s: f64,
+    m: &GpuMitigation,
+    mut f: impl FnMut(f64, f64, f64),
+) {
+    if g.spare {
+        f(t0_s, end_s, g.gpu.idle_w);
+        return;
+    }
+    let pieces: Vec<(f64, f64)> = step
+        .phases
+        .iter()
+        .map(|ph| {
+            (
+                ph.duration_s.max(0.0),
+                mitigated_gpu_w(g, ph.activity, true, m),
+            )
+        })
+        .collect();
+    let idle_w = mitigated_gpu_w(g, 0.0, false, m);
+    periodic_segments(
+        &pieces,
+        step.step_s(),
+        idle_w,
+        g.offset_s,
+        run,
+        t0_s,
+        end_s,
+        f,
+    );
+}
+
+/// A draw that repeats `pieces` (`(duration, watts)`, lasting `step_s` in all) while the job steps,
+/// anchored at each stepping interval's start shifted by `offset_s`, and holds `idle_w` in the
+/// other states: its constant segments over `[t0_s, end_s)`, in time order.
+#[allow(clippy::too_many_arguments)]
+fn periodic_segments(
+    pieces: &[(f64, f64)],
+    step_s: f64,
+    idle_w: f64,
+    offset_s: f64,
+    run: &[RunInterval],
+    t0_s: f64,
+    end_s: f64,
+    mut f: impl FnMut(f64, f64, f64),
+) {
+    let end = end_s;
+    for iv in run {
+        let a = iv.start_s.max(t0_s);
+        let b = iv.end_s.min(end);
+        if !(b > a) {
+            continue;
+        }
+        if !iv.state.steps() || step_s <= 0.0 {
+            f(a, b, idle_w);
+            continue;
+        }
+        // Phase pattern anchored at the interval start, shifted by the group's offset.
+        let origin = iv.start_s + offset_s;
+        let mut k = ((a - origin) / step_s).floor();
+        'steps: loop {
+            let mut t = origin + k * step_s;
+            for &(d, w) in pieces {
+                let pe = t + d;
+                if pe > a {
+                    let s = t.max(a);
+                    let e = pe.min(b);
+                    if e > s {
+                        f(s, e, w);
+                    }
+                }
+                t = pe;
+                if t >= b {
+                    break 'steps;
+                }
+            }
+            k += 1.0;
+        }
+    }
+}
+
+/// The per-GPU draw of one group over a window, as a trace in watts per GPU. `step` is the job's
+/// step; the group runs its stage's arrangement of it ([`StepShape::stage_shape`]).
 pub fn group_gpu_trace(
     g: &Group,
     step: &StepShape,
@@ -136,47 +242,68 @@ pub fn group_gpu_trace(
 ) -> Trace {
     let mut tr = Trace::zeros(t0_s, dt_s, n);
     let end = t0_s + dt_s * n as f64;
-    if g.spare {
-        tr.add_segment(t0_s, end, g.gpu.idle_w);
-        return tr;
-    }
-    let step_s = step.step_s();
-    for iv in run {
-        let a = iv.start_s.max(t0_s);
-        let b = iv.end_s.min(end);
-        if !(b > a) {
-            continue;
-        }
-        if !iv.state.steps() || step_s <= 0.0 {
-            tr.add_segment(a, b, mitigated_gpu_w(g, 0.0, false, m));
-            continue;
-        }
-        // Phase pattern anchored at the interval start, shifted by the group's offset.
-        let origin = iv.start_s + g.offset_s;
-        let mut k = ((a - origin) / step_s).floor();
-        'steps: loop {
-            let mut t = origin + k * step_s;
-            for ph in &step.phases {
-                let pe = t + ph.duration_s.max(0.0);
-                if pe > a {
-                    let s = t.max(a);
-                    let e = pe.min(b);
-                    if e > s {
-                        tr.add_segment(s, e, mitigated_gpu_w(g, ph.activity, true, m));
-                    }
-                }
-                t = pe;
-                if t >= b {
-                    break 'steps;
-                }
-            }
-            k += 1.0;
-        }
-    }
-    if m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some() {
+    for_each_group_segment(g, step, run, t0_s, end, m, |a, b, w| {
+        tr.add_segment(a, b, w)
+    });
+    // Spares hold their idle draw: nothing to limit.
+    if !g.spare && (m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some()) {
         ramp_limit_in_place(&mut tr.w, dt_s, m.ramp_up_w_per_s, m.ramp_down_w_per_s);
     }
     tr
+}
+
+/// Constant segments summed into uniform bins in O(1) each: the partial bins at a segment's ends
+/// directly, the whole bins between them through a difference array summed once at the end (the
+/// same bin means as [`Trace::add_segment`], up to rounding).
+struct SegmentSum {
+    tr: Trace,
+    diff: Vec<f64>,
+}
+
+impl SegmentSum {
+    fn new(t0_s: f64, dt_s: f64, n: usize) -> SegmentSum {
+        SegmentSum {
+            tr: Trace::zeros(t0_s, dt_s, n),
+            diff: vec![0.0; n + 1],
+        }
+    }
+
+    fn add(&mut self, a: f64, b: f64, value_w: f64) {
+        let tr = &mut self.tr;
+        let n = tr.w.len();
+        // (an empty or NaN interval adds nothing)
+        let nonempty = |a: f64, b: f64| b.partial_cmp(&a) == Some(std::cmp::Ordering::Greater);
+        if n == 0 || !nonempty(a, b) || value_w == 0.0 {
+            return;
+        }
+        let a = a.max(tr.t0_s);
+        let b = b.min(tr.t0_s + tr.duration_s());
+        if !nonempty(a, b) {
+            return;
+        }
+        // a >= t0: truncation is the floor
+        let x0 = (a - tr.t0_s) / tr.dt_s;
+        let x1 = (b - tr.t0_s) / tr.dt_s;
+        let i0 = (x0 as usize).min(n - 1);
+        let i1 = (x1 as usize).min(n - 1);
+        if i0 == i1 {
+            tr.w[i0] += value_w * (x1 - x0);
+            return;
+        }
+        tr.w[i0] += value_w * ((i0 + 1) as f64 - x0);
+        self.diff[i0 + 1] += value_w;
+        self.diff[i1] -= value_w;
+        tr.w[i1] += value_w * (x1 - i1 as f64);
+    }
+
+    fn finish(mut self) -> Trace {
+        let mut level = 0.0;
+        for (w, d) in self.tr.w.iter_mut().zip(&self.diff) {
+            level += d;
+            *w += level;
+        }
+        self.tr
+    }
 }
 
 /// Follow a signal with bounded slopes: each sample moves from the previous one by at most
@@ -222,6 +349,137 @@ pub struct ItTrace {
     pub burned_j: f64,
 }
 
+/// Groups whose GPUs draw the same per-GPU trace, counted together.
+struct MergedGroup<'a> {
+    /// The first of them (its draw, offset, stage and spare flag stand for all).
+    group: &'a Group,
+    gpus: f64,
+    constant_w: f64,
+}
+
+/// With a pipelined step, a hall is one group per stage: groups whose stages run the same
+/// arrangement of the step, with the same GPU draw and offset (and spares of the same draw), share
+/// their per-GPU trace, which is then built once. Without a pipeline every group stands alone,
+/// summed in order as ever.
+fn merge_groups<'a>(cluster: &'a Cluster, step: &StepShape) -> Vec<MergedGroup<'a>> {
+    let p = step.pipeline_stages;
+    let shapes = if p > 1 { step.stage_shapes() } else { vec![] };
+    let shape_of = |g: &Group| &shapes[g.stage.min(p - 1) as usize];
+    let mut out: Vec<MergedGroup<'a>> = Vec::with_capacity(cluster.groups.len());
+    for g in &cluster.groups {
+        let same = |o: &MergedGroup| {
+            let h = o.group;
+            h.spare == g.spare
+                && h.gpu == g.gpu
+                && h.offset_s == g.offset_s
+                && (g.spare || h.stage == g.stage || shape_of(h) == shape_of(g))
+        };
+        match out.iter_mut().find(|o| p > 1 && same(o)) {
+            Some(o) => {
+                o.gpus += g.gpus;
+                o.constant_w += g.constant_w();
+            }
+            None => out.push(MergedGroup {
+                group: g,
+                gpus: g.gpus,
+                constant_w: g.constant_w(),
+            }),
+        }
+    }
+    out
+}
+
+/// The IT trace of a pipelined job without GPU ramp limits. The stage groups that step with the
+/// same offset add up to one periodic draw: their stage shapes are swept once into the cluster's
+/// step profile (watts summed between consecutive phase edges of any stage), which is then laid
+/// over the run like one group's step, each piece summed in O(1) ([`SegmentSum`]). The stages
+/// multiply the pieces of one step, not the work per step or per bin.
+fn pipelined_it_trace(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+) -> Trace {
+    let end = t0_s + dt_s * n as f64;
+    let groups = merge_groups(cluster, step);
+    let step_s = step.step_s();
+    // Edges of different stages closer than this are one edge (the stages' step lengths and
+    // aligned tails agree to rounding).
+    let eps = 1e-12 * step_s;
+    let mut constant_w = 0.0;
+    let mut offsets: Vec<f64> = vec![];
+    for mg in &groups {
+        constant_w += mg.constant_w;
+        if mg.group.spare {
+            constant_w += mg.gpus * mg.group.gpu.idle_w;
+        } else if !offsets.contains(&mg.group.offset_s) {
+            offsets.push(mg.group.offset_s);
+        }
+    }
+    let mut sum = SegmentSum::new(t0_s, dt_s, n);
+    for &offset_s in &offsets {
+        let class: Vec<&MergedGroup> = groups
+            .iter()
+            .filter(|mg| !mg.group.spare && mg.group.offset_s == offset_s)
+            .collect();
+        // Watt steps at each stage's phase edges, within one step.
+        let mut edges: Vec<(f64, f64)> = vec![];
+        let mut idle_w = 0.0;
+        for mg in &class {
+            idle_w += mg.gpus * mitigated_gpu_w(mg.group, 0.0, false, m);
+            let shape = step.for_stage(mg.group.stage);
+            let mut t = 0.0_f64;
+            for ph in &shape.phases {
+                let d = ph.duration_s.max(0.0);
+                if d > 0.0 {
+                    let w = mg.gpus * mitigated_gpu_w(mg.group, ph.activity, true, m);
+                    edges.push((t.min(step_s), w));
+                    edges.push(((t + d).min(step_s), -w));
+                }
+                t += d;
+            }
+        }
+        edges.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let mut pieces: Vec<(f64, f64)> = vec![];
+        let (mut level, mut at) = (0.0, 0.0);
+        let close = |from: f64, to: f64, level: f64, pieces: &mut Vec<(f64, f64)>| match pieces
+            .last_mut()
+        {
+            Some(last) if last.1 == level => last.0 += to - from,
+            _ => pieces.push((to - from, level)),
+        };
+        for &(t, dw) in &edges {
+            if t > at + eps {
+                close(at, t, level, &mut pieces);
+                at = t;
+            }
+            level += dw;
+        }
+        if step_s > at {
+            close(at, step_s, level, &mut pieces);
+        }
+        let period: f64 = pieces.iter().map(|p| p.0).sum();
+        periodic_segments(
+            &pieces,
+            period,
+            idle_w,
+            offset_s,
+            run,
+            t0_s,
+            end,
+            |a, b, w| sum.add(a, b, w),
+        );
+    }
+    let mut it = sum.finish();
+    for w in &mut it.w {
+        *w += constant_w;
+    }
+    it
+}
+
 /// Build the IT trace of a window `[t0_s, t0_s + n dt_s)`.
 pub fn it_trace(
     cluster: &Cluster,
@@ -232,10 +490,20 @@ pub fn it_trace(
     n: usize,
     m: &GpuMitigation,
 ) -> ItTrace {
+    let limited = m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some();
+    // The pipeline arrangement applies (a bubble to place): stage 0 then starts without a fill.
+    let arranged = step.pipeline_stages > 1 && step.stage_shape(0).phases != step.phases;
+    if arranged && !limited {
+        return ItTrace {
+            it: pipelined_it_trace(cluster, step, run, t0_s, dt_s, n, m),
+            deferred_j: 0.0,
+            burned_j: 0.0,
+        };
+    }
     let mut it = Trace::zeros(t0_s, dt_s, n);
     let (mut deferred_j, mut burned_j) = (0.0, 0.0);
-    let limited = m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some();
-    for g in &cluster.groups {
+    for mg in merge_groups(cluster, step) {
+        let g = mg.group;
         let gt = group_gpu_trace(g, step, run, t0_s, dt_s, n, m);
         if limited {
             let free = GpuMitigation {
@@ -244,12 +512,12 @@ pub fn it_trace(
                 ..*m
             };
             let demand = group_gpu_trace(g, step, run, t0_s, dt_s, n, &free);
-            deferred_j += g.gpus * deferred_energy_j(&demand.w, &gt.w, dt_s);
-            burned_j += g.gpus * burned_energy_j(&demand.w, &gt.w, dt_s);
+            deferred_j += mg.gpus * deferred_energy_j(&demand.w, &gt.w, dt_s);
+            burned_j += mg.gpus * burned_energy_j(&demand.w, &gt.w, dt_s);
         }
-        let c = g.constant_w();
+        let c = mg.constant_w;
         for (o, x) in it.w.iter_mut().zip(&gt.w) {
-            *o += g.gpus * x + c;
+            *o += mg.gpus * x + c;
         }
     }
     ItTrace {
@@ -273,6 +541,8 @@ pub fn state_gpu_mean_w(g: &Group, step: &StepShape, state: RunState, m: &GpuMit
         return g.gpu.idle_w;
     }
     if state.steps() {
+        // Every stage spends the same time at each activity: its mean is the step's.
+        let step = step.time_mix();
         let s = step.step_s();
         if s <= 0.0 {
             return mitigated_gpu_w(g, 0.0, false, m);

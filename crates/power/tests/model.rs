@@ -21,6 +21,7 @@ fn h100_group(gpus: f64, offset_s: f64) -> Group {
         other_it_w_per_gpu: 127.5,
         offset_s,
         spare: false,
+        stage: 0,
     }
 }
 
@@ -105,6 +106,7 @@ fn trace_integrates_to_the_step_profile_energy() {
                 activity: 0.0,
             },
         ],
+        pipeline_stages: 1,
     };
     let cluster = Cluster {
         groups: vec![

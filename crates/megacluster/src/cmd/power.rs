@@ -62,6 +62,7 @@ fn step_shape(s: &spec::Scenario, notes: &mut Vec<String>) -> Result<Option<Step
                         activity: ph.activity,
                     })
                     .collect(),
+                pipeline_stages: p.config.pp,
             };
             if shape.is_valid() {
                 Ok(Some(shape))
