@@ -290,6 +290,18 @@ fn every_site_of_a_multi_site_scenario_has_its_own_verdict() {
         assert!(s["passes"].is_boolean() && s["raw_passes"].is_boolean());
         assert!(num(s, "annual_pue") > 1.0);
     }
+    // Every site repeats the multi-site model's synchronous step: the whole job's step in one
+    // site plus the exposed cross-site synchronisation.
+    let m = json_of(&["multisite", &path]);
+    let dp = m["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "dp")
+        .expect("dp strategy");
+    let step = num(&j, "step_s");
+    assert!((step / num(dp, "step_s") - 1.0).abs() < 1e-9, "{step} s");
+    assert!(step > num(&m, "single_site_step_s"));
     // The first site's row agrees with the section's own figures.
     assert_eq!(num(&sites[0], "peak_w"), num(&j, "peak_w"));
     assert!(json_of(&["power"]).get("sites").is_none());

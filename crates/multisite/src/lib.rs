@@ -101,6 +101,8 @@ pub struct Prepared {
     pub sync: Sync,
     /// Notes on how the basis was made (fallbacks, assumptions).
     pub notes: Vec<String>,
+    /// The step model's profile of the whole job with every GPU in one site (the basis's step).
+    pub profile: perf::StepProfile,
     workload: Workload,
     cluster: Cluster,
     config: Config,
@@ -263,6 +265,7 @@ pub fn prepare(s: &Scenario) -> Result<Prepared, Error> {
         basis: basis.clone(),
         sync,
         notes: vec![],
+        profile: profile.clone(),
         workload,
         cluster: setup.cluster.clone(),
         config: cfg,
@@ -284,43 +287,50 @@ pub fn prepare(s: &Scenario) -> Result<Prepared, Error> {
 }
 
 impl Prepared {
-    /// Step of the slowest site's replica when the sites hold `sizes` GPUs: the same layout with
-    /// dp scaled to the site and the batch shared in proportion to GPUs. Falls back to the
-    /// single-site step when the layout does not divide a site (with a note).
-    pub fn inner_step_s(&self, sizes: &[u64]) -> (f64, Option<String>) {
-        let total: u64 = sizes.iter().sum();
+    /// The step model's profile of one site's replica when the sites hold `total` GPUs and this
+    /// site `n`: the same layout with dp scaled to the site and the batch shared in proportion to
+    /// GPUs (rounded to whole microbatches per replica), and the factor that scales its step to
+    /// the site's exact share of the batch. `Err` says why the layout does not run there.
+    pub fn replica_profile(&self, n: u64, total: u64) -> Result<(perf::StepProfile, f64), String> {
         let cfg = self.config;
         let used = cfg.tp as u64 * cfg.pp as u64 * cfg.cp as u64;
+        if used == 0 || n % used != 0 || total == 0 {
+            return Err(format!(
+                "a site of {n} GPUs is not a whole number of tp × pp × cp = {used} blocks"
+            ));
+        }
+        let dp = (n / used) as u32;
+        let mut c = cfg;
+        c.dp = dp;
+        let per = dp as u64 * c.microbatch.max(1) as u64;
+        let share = self.workload.global_batch_seqs as f64 * n as f64 / total as f64;
+        let seqs = ((share / per as f64).round().max(1.0) as u64) * per;
+        let mut w = self.workload.clone();
+        w.global_batch_seqs = seqs;
+        let cl = cluster_for(&self.cluster, n);
+        match perf::profile(&w, &cl, &c) {
+            Ok(pr) if pr.step_time_s.is_finite() && pr.step_time_s > 0.0 => {
+                Ok((pr, share / seqs as f64))
+            }
+            Ok(_) | Err(_) => Err(format!("the layout does not run on a {n}-GPU site alone")),
+        }
+    }
+
+    /// Step of the slowest site's replica when the sites hold `sizes` GPUs
+    /// ([`Prepared::replica_profile`]'s per-token pace scaled to the site's exact share of the
+    /// batch). Falls back to the single-site step when the layout does not divide a site (with a
+    /// note).
+    pub fn inner_step_s(&self, sizes: &[u64]) -> (f64, Option<String>) {
+        let total: u64 = sizes.iter().sum();
         let mut worst: f64 = 0.0;
         for &n in sizes {
-            if used == 0 || n % used != 0 || total == 0 {
-                return (
-                    self.basis.step_s,
-                    Some(format!(
-                        "a site of {n} GPUs is not a whole number of tp × pp × cp = {used} blocks: the DiLoCo inner step is taken as the single-site step"
-                    )),
-                );
-            }
-            let dp = (n / used) as u32;
-            let mut c = cfg;
-            c.dp = dp;
-            let per = dp as u64 * c.microbatch.max(1) as u64;
-            let share = self.workload.global_batch_seqs as f64 * n as f64 / total as f64;
-            let seqs = ((share / per as f64).round().max(1.0) as u64) * per;
-            let mut w = self.workload.clone();
-            w.global_batch_seqs = seqs;
-            let cl = cluster_for(&self.cluster, n);
-            match perf::profile(&w, &cl, &c) {
-                Ok(pr) if pr.step_time_s.is_finite() && pr.step_time_s > 0.0 => {
-                    // per-token pace of the replica, scaled to its exact share of the batch
-                    let t = pr.step_time_s * share / seqs as f64;
-                    worst = worst.max(t);
-                }
-                Ok(_) | Err(_) => {
+            match self.replica_profile(n, total) {
+                Ok((pr, scale)) => worst = worst.max(pr.step_time_s * scale),
+                Err(why) => {
                     return (
                         self.basis.step_s,
                         Some(format!(
-                            "the layout does not run on a {n}-GPU site alone: the DiLoCo inner step is taken as the single-site step"
+                            "{why}: the DiLoCo inner step is taken as the single-site step"
                         )),
                     )
                 }

@@ -77,7 +77,7 @@ pub fn from_scenario(
     let mut notes = vec![];
     if s.sites.len() > 1 {
         notes.push(format!(
-            "power analysed for the first site, `{}`, of {}",
+            "the trace, rules, costs and cooling above are the first site's, `{}`, of {}; every site against its own grid connection follows",
             site.name,
             s.sites.len()
         ));

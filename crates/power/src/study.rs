@@ -25,6 +25,8 @@ pub struct Study {
     /// Time-weighted mean activity of a step (0 idle, 1 dense compute).
     pub step_mean_activity: f64,
     pub phases: Vec<PhaseDraw>,
+    /// Pipeline stages whose phases the trace offsets by the 1F1B schedule (1: no pipeline).
+    pub pipeline_stages: u32,
     /// PUE the facility trace uses (the cooling design's catalogue figure).
     pub pue: f64,
     /// IT power with every GPU in dense compute (and at its floor where that is higher), W.
@@ -124,6 +126,7 @@ pub fn study(
         step_s: inp.step.step_s(),
         step_mean_activity: inp.step.mean_activity(),
         phases: inp.step.phases.clone(),
+        pipeline_stages: inp.step.pipeline_stages.max(1),
         pue,
         peak_it_w: peak,
         mitigation: inp.mitigation,

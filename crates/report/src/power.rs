@@ -206,6 +206,7 @@ pub fn to_json(s: &Study) -> Value {
     o.insert("timeline_source".into(), json!(s.timeline_source));
     o.insert("step_s".into(), finite(s.step_s));
     o.insert("step_mean_activity".into(), finite(s.step_mean_activity));
+    o.insert("pipeline_stages".into(), json!(s.pipeline_stages));
     o.insert(
         "step_phases".into(),
         serde_json::to_value(&s.phases).unwrap_or(Value::Null),
@@ -664,11 +665,19 @@ pub fn text(s: &Study) -> String {
         (
             "Step shape".into(),
             format!(
-                "{}: {} phases, {} per step, mean activity {}",
+                "{}: {} phases, {} per step, mean activity {}{}",
                 s.step_source,
                 s.phases.len(),
                 duration(s.step_s),
-                percent(s.step_mean_activity)
+                percent(s.step_mean_activity),
+                if s.pipeline_stages > 1 {
+                    format!(
+                        "; {} pipeline stages, each idling at its own place in the 1F1B schedule",
+                        s.pipeline_stages
+                    )
+                } else {
+                    String::new()
+                }
             ),
         ),
         (
@@ -795,7 +804,7 @@ pub fn sites_text(sites: &[Study]) -> String {
         .map(|s| s.analysis.code.name.clone())
         .unwrap_or_default();
     let mut out = format!(
-        "\n  Every site against its own grid connection ({code}); the job steps in lock-step at every site\n"
+        "\n  Every site against its own grid connection ({code}); each repeats the step above\n"
     );
     out.push_str(&table(
         &[

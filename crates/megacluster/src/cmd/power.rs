@@ -42,38 +42,131 @@ fn step_shape(s: &spec::Scenario, notes: &mut Vec<String>) -> Result<Option<Step
         notes.push(format!("step model: {why}"));
         Ok(None)
     };
-    let setup = match perf::setup(s) {
-        Ok(x) => x,
-        Err(e) => return fallback(notes, e.to_string()),
+    let shape = if s.sites.len() > 1 {
+        multisite_shape(s, notes)
+    } else {
+        None
     };
-    let best = match perf::best_profile(&setup, &|_, _| {}) {
-        Ok(b) => b,
-        Err(e) => return fallback(notes, e.to_string()),
-    };
-    match best {
-        Some((p, _, _)) => {
-            let shape = StepShape {
-                phases: p
-                    .phases
-                    .iter()
-                    .map(|ph| PhaseDraw {
-                        name: ph.name.clone(),
-                        duration_s: ph.duration_s,
-                        activity: ph.activity,
-                    })
-                    .collect(),
-                pipeline_stages: p.config.pp,
+    let shape = match shape {
+        Some(x) => x,
+        None => {
+            let setup = match perf::setup(s) {
+                Ok(x) => x,
+                Err(e) => return fallback(notes, e.to_string()),
             };
-            if shape.is_valid() {
-                Ok(Some(shape))
-            } else {
-                fallback(notes, "its step profile has a phase with a negative or non-finite duration or an activity outside 0-1".into())
+            match perf::best_profile(&setup, &|_, _| {}) {
+                Ok(Some((p, _, _))) => shape_of(&p, 1.0),
+                Ok(None) => {
+                    return fallback(
+                        notes,
+                        "no parallel layout fits the job on this cluster".into(),
+                    )
+                }
+                Err(e) => return fallback(notes, e.to_string()),
             }
         }
-        None => fallback(
-            notes,
-            "no parallel layout fits the job on this cluster".into(),
-        ),
+    };
+    if shape.is_valid() {
+        Ok(Some(shape))
+    } else {
+        fallback(notes, "its step profile has a phase with a negative or non-finite duration or an activity outside 0-1".into())
+    }
+}
+
+/// A step profile's phases in order (durations times `scale`) and its pipeline depth.
+fn shape_of(p: &perf::StepProfile, scale: f64) -> StepShape {
+    StepShape {
+        phases: p
+            .phases
+            .iter()
+            .map(|ph| PhaseDraw {
+                name: ph.name.clone(),
+                duration_s: ph.duration_s * scale,
+                activity: ph.activity,
+            })
+            .collect(),
+        pipeline_stages: p.config.pp,
+    }
+}
+
+/// The step a site of a multi-site job repeats, from the multi-site model. Synchronous
+/// strategies (`dp`, `pipeline`): the whole job's step with every GPU in one site, then the
+/// exposed cross-site synchronisation as one wait at communication activity before the optimizer
+/// (for `pipeline` the cross-site latency per microbatch is gathered there too). DiLoCo
+/// strategies: the first site's replica on its share of the batch; the outer synchronisation
+/// every H inner steps is left out of the shape and said so. `None` (with a note) when the
+/// multi-site model cannot place the job; the first site's job alone then stands in.
+fn multisite_shape(s: &spec::Scenario, notes: &mut Vec<String>) -> Option<StepShape> {
+    use spec::sync::Strategy;
+    let prep = match multisite::prepare(s) {
+        Ok(p) => p,
+        Err(e) => {
+            notes.push(format!(
+                "multi-site model: {e}; the step is the first site's job alone"
+            ));
+            return None;
+        }
+    };
+    let strategy = prep.sync.strategy;
+    match strategy {
+        Strategy::Dp | Strategy::Pipeline => {
+            let a = multisite::analyse(&prep, None);
+            let o = a
+                .strategies
+                .iter()
+                .map(|r| &r.outcome)
+                .find(|o| o.name == strategy.name())?;
+            if !o.feasible {
+                notes.push(format!(
+                    "multi-site model: `{}` cannot run this job ({}); the step is the first site's job alone",
+                    o.name, o.note
+                ));
+                return None;
+            }
+            let mut shape = shape_of(&prep.profile, 1.0);
+            let wait = (o.step_s - prep.basis.step_s).max(0.0);
+            let at = shape
+                .phases
+                .iter()
+                .position(|p| p.name == "optimizer")
+                .unwrap_or(shape.phases.len());
+            shape.phases.insert(
+                at,
+                PhaseDraw {
+                    name: "cross_site_sync".into(),
+                    duration_s: wait,
+                    activity: perf::calib::ACTIVITY_COMM,
+                },
+            );
+            notes.push(format!(
+                "step: the job on all {} GPUs of {} sites ([job.sync] strategy `{}`): {:.3} s in one site plus {:.3} s of exposed cross-site synchronisation",
+                report::fmt::thousands(prep.basis.gpus as f64),
+                s.sites.len(),
+                o.name,
+                prep.basis.step_s,
+                wait
+            ));
+            Some(shape)
+        }
+        Strategy::Diloco | Strategy::StreamingDiloco => {
+            let site: u64 = s.sites[0].halls.iter().map(|h| h.gpus).sum();
+            match prep.replica_profile(site, prep.basis.gpus) {
+                Ok((p, scale)) => {
+                    notes.push(format!(
+                        "step: the first site's DiLoCo replica on its share of the batch ([job.sync] strategy `{}`); the outer synchronisation every {} inner steps is not in the shape",
+                        strategy.name(),
+                        prep.sync.inner_steps
+                    ));
+                    Some(shape_of(&p, scale))
+                }
+                Err(why) => {
+                    notes.push(format!(
+                        "multi-site model: {why}; the step is the first site's job alone"
+                    ));
+                    None
+                }
+            }
+        }
     }
 }
 
