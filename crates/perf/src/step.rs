@@ -160,6 +160,8 @@ pub struct Eval {
     pub cp_comm_s: f64,
     pub ep_comm_s: f64,
     pub pp_comm_s: f64,
+    /// ZeRO-3 / FSDP parameter all-gathers (and gradient reduce-scatters) per microbatch, exposed.
+    pub zero3_comm_s: f64,
     pub bubble_s: f64,
     pub dp_comm_s: f64,
     pub optimizer_s: f64,
@@ -908,7 +910,8 @@ pub fn evaluate_with(
         tp_comm_s: mbf * tp_c,
         cp_comm_s: mbf * cp_c,
         ep_comm_s: mbf * ep_c,
-        pp_comm_s: mbf * (pp_one + z3_per_mb),
+        pp_comm_s: mbf * pp_one,
+        zero3_comm_s: mbf * z3_per_mb,
         bubble_s: bubble,
         dp_comm_s: dp_s,
         optimizer_s: optimizer,
@@ -969,7 +972,7 @@ pub const FLOP_FORMULA: &str = "model FLOPs = 3 × forward matmul FLOPs of all l
 /// Phases of an evaluation, in step order. Aggregated over microbatches: the pipeline fill
 /// (first half of the bubble), forward, recompute, backward, the exposed communication kinds,
 /// the drain (second half), the data-parallel synchronisation and the optimizer.
-pub fn phases(e: &Eval) -> [(&'static str, f64, f64); 11] {
+pub fn phases(e: &Eval) -> [(&'static str, f64, f64); 12] {
     [
         ("pipeline_fill", e.bubble_s / 2.0, ACTIVITY_BUBBLE),
         ("forward", e.forward_s, ACTIVITY_COMPUTE),
@@ -979,6 +982,7 @@ pub fn phases(e: &Eval) -> [(&'static str, f64, f64); 11] {
         ("cp_comm", e.cp_comm_s, ACTIVITY_COMM),
         ("ep_comm", e.ep_comm_s, ACTIVITY_COMM),
         ("pp_comm", e.pp_comm_s, ACTIVITY_COMM),
+        ("zero3_comm", e.zero3_comm_s, ACTIVITY_COMM),
         ("pipeline_drain", e.bubble_s / 2.0, ACTIVITY_BUBBLE),
         ("dp_comm", e.dp_comm_s, ACTIVITY_COMM),
         ("optimizer", e.optimizer_s, ACTIVITY_MEMORY_BOUND),
