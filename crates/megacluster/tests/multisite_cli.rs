@@ -251,3 +251,21 @@ fn one_site_is_not_a_multisite_scenario() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least two [[site]]"));
 }
+
+/// `[job] gpus` counts GPUs of the first site: beyond it, every command that runs the job answers
+/// with the scenario file, line and `job.gpus`, and says how to span every site.
+#[test]
+fn job_gpus_beyond_the_first_site_is_located_in_every_command() {
+    let body = format!(
+        "name = \"two sites\"\n{}{}{}{JOB}gpus = 1536\n",
+        site("a", 1024),
+        site("b", 1024),
+        link("a", "b", "100 Tbps")
+    );
+    rejects_with(
+        &["train", "simulate", "power", "multisite", "run"],
+        "job-gpus-two-sites.toml",
+        &body,
+        &["job-gpus-two-sites.toml:", "job.gpus", "leaves", "unset"],
+    );
+}

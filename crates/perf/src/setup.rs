@@ -121,8 +121,13 @@ pub fn setup(s: &Scenario) -> Result<Setup, SetupError> {
             return Err(err(
                 "job.gpus",
                 format!(
-                    "the job asks for {n} GPUs but the first site has {} installed",
-                    cluster.gpus
+                    "the job asks for {n} GPUs but the first site has {} installed{}",
+                    cluster.gpus,
+                    if s.sites.len() > 1 {
+                        " (job.gpus counts GPUs of the first site; a job over every site's GPUs leaves it unset)"
+                    } else {
+                        ""
+                    }
                 ),
             ));
         }

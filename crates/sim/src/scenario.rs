@@ -80,12 +80,20 @@ pub fn from_scenario(s: &Scenario) -> Result<(Params, RunOptions), SpecError> {
     let job_gpus = explicit_gpus.unwrap_or(installed_gpus);
     let job_nodes = job_gpus.div_ceil(gpn);
     if explicit_gpus.is_some() && job_nodes > installed_nodes {
-        return Err(rel.err(
-            "job_gpus",
-            format!(
-                "the job needs {job_nodes} nodes but the first site's halls hold {installed_nodes}"
-            ),
-        ));
+        let msg = format!(
+            "the job needs {job_nodes} nodes but the first site's halls hold {installed_nodes}{}",
+            if s.sites.len() > 1 {
+                " (the reliability timeline follows the first site's job; a job over every site's GPUs leaves job.gpus unset)"
+            } else {
+                ""
+            }
+        );
+        // the count came from `[reliability] job_gpus` or else from `[job] gpus`: name that field
+        return Err(if rel.job_gpus.is_some() {
+            rel.err("job_gpus", msg)
+        } else {
+            spec::SpecError::new("<scenario>", "job.gpus", msg)
+        });
     }
 
     let name = rel.preset.clone().unwrap_or_else(|| "llama3".to_string());

@@ -29,8 +29,9 @@ pub fn step_profile(s: &spec::Scenario) -> Result<Option<perf::StepProfile>, Str
 /// `[reliability] step_time` sets it. Returns where the step time came from.
 pub fn sim_params(
     s: &spec::Scenario,
+    path: Option<&std::path::Path>,
 ) -> Result<(sim::Params, sim::scenario::RunOptions, &'static str), crate::CliError> {
-    let (mut p, opts) = sim::from_scenario(s).map_err(crate::CliError::input)?;
+    let (mut p, opts) = sim::from_scenario(s).map_err(|e| spec_error(path, e))?;
     let fixed = s.reliability.as_ref().and_then(|r| r.step_time_s).is_some();
     let source = if fixed {
         "[reliability] step_time"
@@ -45,6 +46,17 @@ pub fn sim_params(
         }
     };
     Ok((p, opts, source))
+}
+
+/// A scenario problem a model found after loading, located in the scenario file when the model
+/// could not place it itself (exit code 2).
+pub fn spec_error(path: Option<&std::path::Path>, e: spec::SpecError) -> crate::CliError {
+    if e.line.is_some() {
+        return crate::CliError::input(e);
+    }
+    let mut located = spec::scenario::error_at(path, &e.path, e.message);
+    located.hint = e.hint;
+    crate::CliError::input(located)
 }
 
 /// A step-model input problem as a located error in the scenario file (exit code 2).

@@ -60,8 +60,9 @@ fn goodput(s: &spec::Scenario, g: &Graph, step_s: f64) -> Option<Goodput> {
     })
 }
 
-fn prepare(s: &spec::Scenario) -> Result<Prepared, CliError> {
-    multisite::prepare(s).map_err(|e| CliError::input(format!("{}: {e}", s.name)))
+fn prepare(s: &spec::Scenario, path: Option<&Path>) -> Result<Prepared, CliError> {
+    multisite::prepare(s)
+        .map_err(|e| CliError::input(spec::scenario::error_at(path, &e.field, e.message)))
 }
 
 fn check_grid(args: &Args) -> Result<(), CliError> {
@@ -84,7 +85,7 @@ fn check_grid(args: &Args) -> Result<(), CliError> {
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     check_grid(args)?;
     let s = common.scenario(args.scenario.as_deref())?;
-    let p = prepare(&s)?;
+    let p = prepare(&s, args.scenario.as_deref())?;
     let gp = goodput(&s, &p.graph, p.basis.step_s);
     let a = multisite::analyse(&p, gp.as_ref());
     if let Some(path) = &args.sweep {
@@ -111,11 +112,12 @@ fn write(path: &Path, body: &str) -> Result<(), CliError> {
 /// The multi-site section of `megacluster run` with its charts: `None` for one-site scenarios.
 pub fn section(
     s: &spec::Scenario,
+    path: Option<&Path>,
 ) -> Result<Option<(report::Section, Vec<report::html::Figure>)>, CliError> {
     if s.sites.len() < 2 {
         return Ok(None);
     }
-    let p = prepare(s)?;
+    let p = prepare(s, path)?;
     let gp = goodput(s, &p.graph, p.basis.step_s);
     let a = multisite::analyse(&p, gp.as_ref());
     let d: Vec<f64> = [10.0, 100.0, 300.0, 1000.0, 2000.0, 3500.0]

@@ -171,8 +171,8 @@ fn multisite_shape(s: &spec::Scenario, notes: &mut Vec<String>) -> Option<StepSh
 }
 
 /// The reliability timeline of replica 0 as the power model's run intervals.
-fn timeline(s: &spec::Scenario) -> Result<Vec<RunInterval>, CliError> {
-    let iv = sim::scenario::scenario_intervals(s).map_err(CliError::input)?;
+fn timeline(s: &spec::Scenario, path: Option<&Path>) -> Result<Vec<RunInterval>, CliError> {
+    let iv = sim::scenario::scenario_intervals(s).map_err(|e| super::spec_error(path, e))?;
     Ok(iv
         .iter()
         .map(|i| RunInterval {
@@ -193,10 +193,10 @@ fn timeline(s: &spec::Scenario) -> Result<Vec<RunInterval>, CliError> {
 /// The power model's inputs for a scenario: step shape from the step model (synthetic without a
 /// job), run states from the reliability timeline, the plan's TCO per GPU-hour as the price of
 /// lost throughput.
-pub fn setup(s: &spec::Scenario) -> Result<Setup, CliError> {
+pub fn setup(s: &spec::Scenario, path: Option<&Path>) -> Result<Setup, CliError> {
     let mut notes = vec![];
     let step = step_shape(s, &mut notes)?;
-    let run = timeline(s)?;
+    let run = timeline(s, path)?;
     let gpu_hour_usd = plan::plan(s).tco_usd_per_gpu_hour;
     let mut st = power::scenario::from_scenario(s, step, Some(run), gpu_hour_usd)
         .map_err(CliError::input)?;
@@ -212,7 +212,7 @@ pub fn setup(s: &spec::Scenario) -> Result<Setup, CliError> {
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     let s = common.scenario(args.scenario.as_deref())?;
-    let st = setup(&s)?;
+    let st = setup(&s, args.scenario.as_deref())?;
     let bar = LateBar::new(power::solve::CANDIDATES, "searching mitigations");
     let (study, traces) = power::study(&st, args.solve, args.svg.is_some(), &|d, t| bar.set(d, t));
     bar.finish();
@@ -229,9 +229,10 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
 /// `bar` shows that search.
 pub fn section(
     s: &spec::Scenario,
+    path: Option<&Path>,
     bar: &LateBar,
 ) -> Result<(report::Section, Vec<Figure>), CliError> {
-    let st = setup(s)?;
+    let st = setup(s, path)?;
     let no_mitigation = st.inputs.mitigation.is_none();
     if no_mitigation {
         bar.stage("power: searching mitigations", power::solve::CANDIDATES);
@@ -484,7 +485,7 @@ mod tests {
     fn run_section_of_the_default_scenario_has_its_charts() {
         let s = spec::load_scenario(None, &[]).expect("default scenario");
         let (sec, figs) =
-            super::section(&s, &super::LateBar::new(0, "test")).expect("power section");
+            super::section(&s, None, &super::LateBar::new(0, "test")).expect("power section");
         assert_eq!(sec.key, "power");
         assert!(sec.json["peak_w"].is_f64());
         // No mitigation in the scenario: the section solves, so raw and mitigated traces and the

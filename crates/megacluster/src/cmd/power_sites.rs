@@ -100,7 +100,7 @@ mod tests {
     #[test]
     fn every_site_gets_a_study_and_identical_sites_agree() {
         let s = scenario("five-regions.toml");
-        let first = crate::cmd::power::setup(&s).unwrap();
+        let first = crate::cmd::power::setup(&s, None).unwrap();
         let studies = site_studies(&s, &first).unwrap();
         assert_eq!(studies.len(), 5);
         let names: Vec<&str> = studies.iter().map(|x| x.site.as_str()).collect();

@@ -31,15 +31,15 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
         figures.extend(figs);
     }
     bar.stage("reliability Monte Carlo", 1);
-    let (sec, figs) = super::simulate::section(&s)?;
+    let (sec, figs) = super::simulate::section(&s, args.scenario.as_deref())?;
     r.sections.push(sec);
     figures.extend(figs);
     bar.stage("power trace", 1);
-    let (sec, figs) = super::power::section(&s, &bar)?;
+    let (sec, figs) = super::power::section(&s, args.scenario.as_deref(), &bar)?;
     r.sections.push(sec);
     figures.extend(figs);
     bar.stage("multi-site strategies", 1);
-    if let Some((sec, figs)) = super::multisite::section(&s)? {
+    if let Some((sec, figs)) = super::multisite::section(&s, args.scenario.as_deref())? {
         r.sections.push(sec);
         figures.extend(figs);
     }

@@ -20,7 +20,7 @@ pub struct Args {
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     let s = common.scenario(args.scenario.as_deref())?;
-    let (p, opts, step_source) = super::sim_params(&s)?;
+    let (p, opts, step_source) = super::sim_params(&s, args.scenario.as_deref())?;
     let replicas = args.replicas.unwrap_or(opts.replicas);
     if replicas == 0 {
         return Err(CliError::input("--replicas must be at least 1"));
@@ -76,8 +76,9 @@ fn with_step_source(mut sec: report::Section, source: &str) -> report::Section {
 /// Also returns the charts for the HTML report.
 pub fn section(
     s: &spec::Scenario,
+    path: Option<&std::path::Path>,
 ) -> Result<(report::Section, Vec<report::html::Figure>), CliError> {
-    let (p, opts, step_source) = super::sim_params(s)?;
+    let (p, opts, step_source) = super::sim_params(s, path)?;
     let replicas = opts.replicas.min(64);
     let results = sim::monte::results(&p, replicas, &|| {});
     let mut summary = sim::monte::summarize(&p, &results);
