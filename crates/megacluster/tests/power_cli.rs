@@ -214,6 +214,13 @@ fn solve_returns_a_passing_combination() {
     }
     // The scenario itself (no mitigation) still fails.
     assert_eq!(j["passes"], false);
+    // The GPU ramp limit at ERCOT's 50 MW/min over PUE 1.14 and 98,304 job GPUs: 7.44 W/s per
+    // GPU, which holds the meter within the ramp rule.
+    let ramp = &j["solve"]["gpu_ramp_only"];
+    let r = num(ramp, "gpu_ramp_w_per_s");
+    assert!((r - 50e6 / 60.0 / 1.14 / 98_304.0).abs() < 0.01, "{r}");
+    assert_eq!(ramp["passes"], true, "{ramp}");
+    assert!(num(ramp, "total_usd_per_year") > cost);
 }
 
 #[test]

@@ -396,20 +396,9 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
     } else {
         0.0
     };
-    // Work in the window: GPU energy above idle that compute activity asks for (filler and floor
-    // excluded); the ramp-up limit defers a share of it.
-    let work_j: f64 = crate::trace::stepping_s(&inp.run, win.t0_s, win.t0_s + win.duration_s)
-        * inp.step.mean_activity()
-        * c.groups
-            .iter()
-            .filter(|g| !g.spare)
-            .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
-            .sum::<f64>();
-    let deferred_loss = if work_j > 0.0 {
-        (itm.deferred_j / work_j).min(1.0)
-    } else {
-        0.0
-    };
+    // The ramp-up limit defers a share of the run's compute work (run level: the window's own
+    // mix of restarts and steps would stand for the whole run otherwise).
+    let deferred_loss = crate::trace::run_deferred_fraction(c, &inp.step, &inp.run, &mit.gpu);
     let performance_loss_fraction = (filler_loss + deferred_loss).min(1.0);
     let performance_usd_per_year =
         performance_loss_fraction * c.gpus() * SECONDS_PER_YEAR / 3600.0 * p.gpu_hour_usd;

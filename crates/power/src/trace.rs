@@ -240,17 +240,37 @@ pub fn group_gpu_trace(
     n: usize,
     m: &GpuMitigation,
 ) -> Trace {
-    let mut tr = Trace::zeros(t0_s, dt_s, n);
+    // Spares hold their idle draw: nothing to limit.
+    let limited = !g.spare && (m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some());
+    // A ramp-limited GPU carries its state into the window: start the limiter early (within the
+    // run) so that it enters the window in its steady state.
+    let pre = if limited {
+        let run_start = run.iter().map(|iv| iv.start_s).fold(t0_s, f64::min);
+        let pre_s = MAX_RAMP_PRE_ROLL_S.min(t0_s - run_start).max(0.0);
+        (pre_s / dt_s).ceil() as usize
+    } else {
+        0
+    };
+    let start = t0_s - pre as f64 * dt_s;
+    let mut tr = Trace::zeros(start, dt_s, n + pre);
     let end = t0_s + dt_s * n as f64;
-    for_each_group_segment(g, step, run, t0_s, end, m, |a, b, w| {
+    for_each_group_segment(g, step, run, start, end, m, |a, b, w| {
         tr.add_segment(a, b, w)
     });
-    // Spares hold their idle draw: nothing to limit.
-    if !g.spare && (m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some()) {
+    if limited {
         ramp_limit_in_place(&mut tr.w, dt_s, m.ramp_up_w_per_s, m.ramp_down_w_per_s);
+        tr.w.drain(..pre);
+        tr.t0_s = t0_s;
     }
     tr
 }
+
+/// Lead-in a ramp-limited GPU trace is built with before its window (less where the run starts
+/// later). The limiter climbs only while the demand is above it, so over a step it gains the
+/// limit times the difference between its time below and above the demand, a fraction of the
+/// limit: ten minutes bring a 700 W GPU limited to ~7 W/s from idle to its steady state at a
+/// two-thirds compute share (net ~2.5 W/s) with room to spare (A).
+pub const MAX_RAMP_PRE_ROLL_S: f64 = 600.0;
 
 /// Constant segments summed into uniform bins in O(1) each: the partial bins at a segment's ends
 /// directly, the whole bins between them through a difference array summed once at the end (the
@@ -593,4 +613,102 @@ pub fn run_it_trace(
         tr.add_segment(iv.start_s, iv.end_s, levels[iv.state.index()]);
     }
     tr
+}
+
+/// Share of the run's compute work a GPU ramp-up limit defers, at run level rather than from
+/// one window (a window that holds a restart would weigh recoveries by its own mix of states).
+///
+/// Deferred work comes from steady stepping (each dip into communication has to be climbed out
+/// of) and from every return to stepping after a state that stops it (restart, waiting for
+/// spares, maintenance, checkpoint write: the GPU has sagged and climbs back at the limit). Both
+/// are measured per merged group on synthetic runs with the ramp-limited draw against the
+/// unlimited one ([`group_gpu_trace`], which starts the limiter in its steady state): the steady
+/// rate over a stretch of steps, and for each such state the extra deferral of one interval of its
+/// mean duration in the run. The run's deferral is the steady rate times the stepping time plus,
+/// for each state, its count of intervals times that extra (D). Work is the stepping time × the
+/// step's mean activity × the GPUs' range above idle, as in the window.
+pub fn run_deferred_fraction(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    m: &GpuMitigation,
+) -> f64 {
+    let Some(up) = m.ramp_up_w_per_s else {
+        return 0.0;
+    };
+    let step_s = step.step_s();
+    if !(step_s > 0.0 && up > 0.0) {
+        return 0.0;
+    }
+    // counts and mean durations of the states that stop stepping
+    let mut stopped: Vec<(RunState, f64, f64)> = vec![];
+    for s in RunState::ALL.iter().filter(|s| !s.steps()) {
+        let iv: Vec<&RunInterval> = run.iter().filter(|iv| iv.state == *s).collect();
+        let t: f64 = iv.iter().map(|iv| (iv.end_s - iv.start_s).max(0.0)).sum();
+        if !iv.is_empty() && t > 0.0 {
+            stopped.push((*s, iv.len() as f64, t / iv.len() as f64));
+        }
+    }
+    let stepping: f64 = run
+        .iter()
+        .filter(|iv| iv.state.steps())
+        .map(|iv| (iv.end_s - iv.start_s).max(0.0))
+        .sum();
+    let work_j: f64 = stepping
+        * step.mean_activity()
+        * cluster
+            .groups
+            .iter()
+            .filter(|g| !g.spare)
+            .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
+            .sum::<f64>();
+    if !(work_j > 0.0) {
+        return 0.0;
+    }
+    // the synthetic runs resolve the step in ~40 bins: recoveries last tens of seconds
+    let dt = step_s / 40.0;
+    let free = GpuMitigation {
+        ramp_up_w_per_s: None,
+        ramp_down_w_per_s: None,
+        ..*m
+    };
+    let interval = |start_s: f64, end_s: f64, state: RunState| RunInterval {
+        start_s,
+        end_s,
+        state,
+    };
+    let mut deferred_j = 0.0;
+    for mg in merge_groups(cluster, step) {
+        let g = mg.group;
+        if g.spare {
+            continue;
+        }
+        let lead = MAX_RAMP_PRE_ROLL_S + step_s;
+        let deferred = |run: &[RunInterval], t0: f64, t1: f64| {
+            let n = ((t1 - t0) / dt).round().max(1.0) as usize;
+            let d = group_gpu_trace(g, step, run, t0, dt, n, &free);
+            let l = group_gpu_trace(g, step, run, t0, dt, n, m);
+            deferred_energy_j(&d.w, &l.w, dt)
+        };
+        // steady stepping: 20 whole steps after the lead-in
+        let k = 20.0;
+        let steady = [interval(0.0, lead + k * step_s, RunState::Training)];
+        let rate = deferred(&steady, lead, lead + k * step_s) / (k * step_s);
+        let mut per_gpu = rate * stepping;
+
+        for &(state, count, mean_s) in &stopped {
+            // stepping, one interval of the state, then stepping long enough to climb back
+            let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
+            let end = lead + mean_s + back;
+            let r = [
+                interval(0.0, lead, RunState::Training),
+                interval(lead, lead + mean_s, state),
+                interval(lead + mean_s, end, RunState::Training),
+            ];
+            let extra = deferred(&r, lead, end) - rate * back;
+            per_gpu += count * extra.max(0.0);
+        }
+        deferred_j += mg.gpus * per_gpu;
+    }
+    (deferred_j / work_j).clamp(0.0, 1.0)
 }

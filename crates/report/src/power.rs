@@ -185,6 +185,13 @@ fn solve_json(sol: &Solution, solved: Option<&Analysis>) -> Value {
             .unwrap_or(Value::Null),
     );
     o.insert(
+        "gpu_ramp_only".into(),
+        sol.gpu_ramp_only
+            .as_ref()
+            .map(candidate_json)
+            .unwrap_or(Value::Null),
+    );
+    o.insert(
         "candidates".into(),
         Value::Array(sol.candidates.iter().map(candidate_json).collect()),
     );
@@ -552,6 +559,9 @@ fn candidate_line(c: &Candidate) -> String {
         "filler off".into()
     });
     parts.push(format!("rack {:.0} J/GPU", c.rack_storage_j_per_gpu));
+    if let Some(r) = c.gpu_ramp_w_per_s {
+        parts.push(format!("GPU ramp {r:.1} W/s"));
+    }
     if c.battery_power_w > 0.0 {
         parts.push(format!(
             "battery {} / {}",
@@ -572,7 +582,7 @@ fn candidate_line(c: &Candidate) -> String {
 fn solve_text(sol: &Solution, solved: Option<&Analysis>) -> String {
     let mut out = String::new();
     let passing = sol.candidates.iter().filter(|c| c.passes).count();
-    out.push_str(&rows(&[
+    let mut r: Vec<(String, String)> = vec![
         (
             "Combinations tried / passing".into(),
             format!("{} / {}", sol.candidates.len(), passing),
@@ -591,7 +601,18 @@ fn solve_text(sol: &Solution, solved: Option<&Analysis>) -> String {
                 .map(candidate_line)
                 .unwrap_or_else(|| "none up to 1.5x the swing".into()),
         ),
-    ]));
+    ];
+    if let Some(c) = &sol.gpu_ramp_only {
+        r.push((
+            "GPU ramp limit alone".into(),
+            format!(
+                "{} at the code's rate per job GPU: {}",
+                if c.passes { "passes" } else { "FAILS" },
+                candidate_line(c)
+            ),
+        ));
+    }
+    out.push_str(&rows(&r));
     if let Some(a) = solved {
         out.push_str("\n  Grid-code rules with the cheapest combination\n");
         out.push_str(&rules_table(a));
@@ -609,6 +630,8 @@ fn solve_text(sol: &Solution, solved: Option<&Analysis>) -> String {
                     percent(c.floor_fraction),
                     if c.filler { "on".into() } else { "off".into() },
                     format!("{:.0} J", c.rack_storage_j_per_gpu),
+                    c.gpu_ramp_w_per_s
+                        .map_or("-".into(), |r| format!("{r:.1} W/s")),
                     if c.battery_power_w > 0.0 {
                         power(c.battery_power_w)
                     } else {
@@ -629,6 +652,7 @@ fn solve_text(sol: &Solution, solved: Option<&Analysis>) -> String {
                 "GPU floor",
                 "filler",
                 "rack/GPU",
+                "GPU ramp",
                 "battery",
                 "battery energy",
                 "energy overhead",
