@@ -370,10 +370,12 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
     } else {
         0.0
     };
-    // GPU ramp-down limits burn energy above the demand (the "power burner"); the run-level state
-    // means do not see them, so the window's share is added, with the facility overhead on it.
-    let ramp_burn_share = if window_raw_j > 0.0 {
-        itm.burned_j * c.pue / window_raw_j
+    // GPU ramp limits over the run: ramp-down limits burn energy above the demand (the "power
+    // burner"), which the run-level state means do not see, so it is added with the facility
+    // overhead on it; ramp-up limits defer work (below).
+    let ramp = crate::trace::run_ramp_effect(c, &inp.step, &inp.run, &mit.gpu);
+    let ramp_burn_share = if facility_raw_j > 0.0 {
+        ramp.burned_j * c.pue / facility_raw_j
     } else {
         0.0
     };
@@ -398,7 +400,7 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
     };
     // The ramp-up limit defers a share of the run's compute work (run level: the window's own
     // mix of restarts and steps would stand for the whole run otherwise).
-    let deferred_loss = crate::trace::run_deferred_fraction(c, &inp.step, &inp.run, &mit.gpu);
+    let deferred_loss = ramp.deferred_fraction;
     let performance_loss_fraction = (filler_loss + deferred_loss).min(1.0);
     let performance_usd_per_year =
         performance_loss_fraction * c.gpus() * SECONDS_PER_YEAR / 3600.0 * p.gpu_hour_usd;

@@ -615,30 +615,52 @@ pub fn run_it_trace(
     tr
 }
 
-/// Share of the run's compute work a GPU ramp-up limit defers, at run level rather than from
-/// one window (a window that holds a restart would weigh recoveries by its own mix of states).
-///
-/// Deferred work comes from steady stepping (each dip into communication has to be climbed out
-/// of) and from every return to stepping after a state that stops it (restart, waiting for
-/// spares, maintenance, checkpoint write: the GPU has sagged and climbs back at the limit). Both
-/// are measured per merged group on synthetic runs with the ramp-limited draw against the
-/// unlimited one ([`group_gpu_trace`], which starts the limiter in its steady state): the steady
-/// rate over a stretch of steps, and for each such state the extra deferral of one interval of its
-/// mean duration in the run. The run's deferral is the steady rate times the stepping time plus,
-/// for each state, its count of intervals times that extra (D). Work is the stepping time × the
-/// step's mean activity × the GPUs' range above idle, as in the window.
+/// What GPU ramp limits do over a whole run: work a ramp-up limit defers and energy a ramp-down
+/// limit burns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct RunRampEffect {
+    /// Share of the run's compute work deferred (0..=1).
+    pub deferred_fraction: f64,
+    /// GPU energy burned above the demand over the run (all job GPUs), J.
+    pub burned_j: f64,
+}
+
+/// [`run_ramp_effect`]'s deferred share.
 pub fn run_deferred_fraction(
     cluster: &Cluster,
     step: &StepShape,
     run: &[RunInterval],
     m: &GpuMitigation,
 ) -> f64 {
-    let Some(up) = m.ramp_up_w_per_s else {
-        return 0.0;
-    };
+    run_ramp_effect(cluster, step, run, m).deferred_fraction
+}
+
+/// GPU ramp limits at run level rather than from one window (a window that holds a restart would
+/// weigh recoveries by its own mix of states).
+///
+/// Deferred work and burned energy come from steady stepping (each dip into communication is
+/// fallen into slowly and climbed out of slowly) and from every state that stops stepping
+/// (restart, waiting for spares, maintenance, checkpoint write: the GPU sags slowly, burning, and
+/// climbs back at the limit, deferring). Both are measured per merged group on synthetic runs with
+/// the ramp-limited draw against the unlimited one ([`group_gpu_trace`], which starts the limiter
+/// in its steady state): the steady rates over a stretch of steps, and for each such state the
+/// extra of one interval of its mean duration in the run. The run's total is the steady rate times
+/// the stepping time plus, for each state, its count of intervals times that extra (D). Work is
+/// the stepping time × the step's mean activity × the GPUs' range above idle, as in the window.
+pub fn run_ramp_effect(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    m: &GpuMitigation,
+) -> RunRampEffect {
+    let none = RunRampEffect::default();
+    let slowest = [m.ramp_up_w_per_s, m.ramp_down_w_per_s]
+        .into_iter()
+        .flatten()
+        .fold(f64::INFINITY, f64::min);
     let step_s = step.step_s();
-    if !(step_s > 0.0 && up > 0.0) {
-        return 0.0;
+    if !(step_s > 0.0 && slowest.is_finite() && slowest > 0.0) {
+        return none;
     }
     // counts and mean durations of the states that stop stepping
     let mut stopped: Vec<(RunState, f64, f64)> = vec![];
@@ -662,9 +684,6 @@ pub fn run_deferred_fraction(
             .filter(|g| !g.spare)
             .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
             .sum::<f64>();
-    if !(work_j > 0.0) {
-        return 0.0;
-    }
     // the synthetic runs resolve the step in ~40 bins: recoveries last tens of seconds
     let dt = step_s / 40.0;
     let free = GpuMitigation {
@@ -677,25 +696,39 @@ pub fn run_deferred_fraction(
         end_s,
         state,
     };
-    let mut deferred_j = 0.0;
+    let (mut deferred_j, mut burned_j) = (0.0, 0.0);
     for mg in merge_groups(cluster, step) {
         let g = mg.group;
         if g.spare {
             continue;
         }
         let lead = MAX_RAMP_PRE_ROLL_S + step_s;
-        let deferred = |run: &[RunInterval], t0: f64, t1: f64| {
+        // (deferred, burned) per GPU over [t0, t1) of a synthetic run
+        let both = |run: &[RunInterval], t0: f64, t1: f64| {
             let n = ((t1 - t0) / dt).round().max(1.0) as usize;
             let d = group_gpu_trace(g, step, run, t0, dt, n, &free);
             let l = group_gpu_trace(g, step, run, t0, dt, n, m);
-            deferred_energy_j(&d.w, &l.w, dt)
+            // only a ramp-up limit defers and only a ramp-down limit burns (exactly: the traces
+            // are otherwise equal up to the rounding of their bins)
+            (
+                if m.ramp_up_w_per_s.is_some() {
+                    deferred_energy_j(&d.w, &l.w, dt)
+                } else {
+                    0.0
+                },
+                if m.ramp_down_w_per_s.is_some() {
+                    burned_energy_j(&d.w, &l.w, dt)
+                } else {
+                    0.0
+                },
+            )
         };
         // steady stepping: 20 whole steps after the lead-in
         let k = 20.0;
         let steady = [interval(0.0, lead + k * step_s, RunState::Training)];
-        let rate = deferred(&steady, lead, lead + k * step_s) / (k * step_s);
-        let mut per_gpu = rate * stepping;
-
+        let (d0, b0) = both(&steady, lead, lead + k * step_s);
+        let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
+        let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
         for &(state, count, mean_s) in &stopped {
             // stepping, one interval of the state, then stepping long enough to climb back
             let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
@@ -705,10 +738,19 @@ pub fn run_deferred_fraction(
                 interval(lead, lead + mean_s, state),
                 interval(lead + mean_s, end, RunState::Training),
             ];
-            let extra = deferred(&r, lead, end) - rate * back;
-            per_gpu += count * extra.max(0.0);
+            let (d, b) = both(&r, lead, end);
+            d_gpu += count * (d - rate_d * back).max(0.0);
+            b_gpu += count * (b - rate_b * back).max(0.0);
         }
-        deferred_j += mg.gpus * per_gpu;
+        deferred_j += mg.gpus * d_gpu;
+        burned_j += mg.gpus * b_gpu;
     }
-    (deferred_j / work_j).clamp(0.0, 1.0)
+    RunRampEffect {
+        deferred_fraction: if work_j > 0.0 {
+            (deferred_j / work_j).clamp(0.0, 1.0)
+        } else {
+            0.0
+        },
+        burned_j,
+    }
 }

@@ -120,3 +120,29 @@ fn steady_dips_defer_half_r_t_squared() {
     let fast = run_deferred_fraction(&cluster(), &st, &r, &limit(1e6));
     assert!(fast < 1e-4, "{fast}");
 }
+
+/// The same dips burn what the slow fall keeps above the demand: the GPU falls r·τ in the dip's
+/// first τ seconds from 630 W while the demand sits at 238 W, so each step burns
+/// 392·t − ½·r·t² J per GPU; the run's total is that times its steps and GPUs.
+#[test]
+fn steady_dips_burn_what_the_slow_fall_keeps() {
+    use power::trace::run_ramp_effect;
+    let st = step(&[(0.9, 1.0), (0.35, 0.2)]);
+    let r = run(86_400.0, 0, 0.0);
+    let steps = 86_400.0 / 1.25;
+    for rate in [7.0, 200.0] {
+        let e = run_ramp_effect(&cluster(), &st, &r, &limit(rate));
+        let want = 1000.0 * steps * (392.0 * 0.35 - 0.5 * rate * 0.35 * 0.35);
+        assert!(
+            (e.burned_j / want - 1.0).abs() < 0.05,
+            "{rate} W/s: {} vs {want}",
+            e.burned_j
+        );
+    }
+    // a ramp-up limit alone burns nothing
+    let up_only = GpuMitigation {
+        ramp_up_w_per_s: Some(7.0),
+        ..GpuMitigation::none()
+    };
+    assert_eq!(run_ramp_effect(&cluster(), &st, &r, &up_only).burned_j, 0.0);
+}
