@@ -269,3 +269,36 @@ fn job_gpus_beyond_the_first_site_is_located_in_every_command() {
         &["job-gpus-two-sites.toml:", "job.gpus", "leaves", "unset"],
     );
 }
+
+/// The loss in dollars: each strategy's efficiency loss × the plan's TCO per year for the whole
+/// cluster, and stated link costs over the network depreciation life (7 years in the catalogue).
+#[test]
+fn losses_are_priced_against_the_cluster_tco() {
+    let body = format!(
+        "name = \"two sites\"\n{}{}{}cost = \"$70M\"\n{JOB}",
+        site("a", 1024),
+        site("b", 1024),
+        link("a", "b", "10 Tbps")
+    );
+    let p = write("priced.toml", &body);
+    let path = p.to_str().unwrap();
+    let m = json(&["multisite", "--json", path]);
+    let plan = json(&["plan", "--json", path]);
+    let c = &m["costs"];
+    let tco = num(c, "cluster_tco_usd_per_year");
+    assert!((tco / num(&plan, "tco_usd_per_year") - 1.0).abs() < 1e-12);
+    for (s, loss) in m["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(c["loss_usd_per_year"].as_array().unwrap())
+    {
+        if s["feasible"] == true {
+            let want = (1.0 - num(s, "efficiency")) * tco;
+            assert!((loss.as_f64().unwrap() - want).abs() <= 1e-6 * tco, "{s}");
+        } else {
+            assert!(loss.is_null());
+        }
+    }
+    assert!((num(c, "links_usd_per_year") - 10e6).abs() < 1.0);
+}

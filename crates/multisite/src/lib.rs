@@ -414,6 +414,50 @@ pub struct Analysis {
     pub configured: String,
     pub strategies: Vec<StrategyReport>,
     pub notes: Vec<String>,
+    /// What the loss is worth: set by [`Analysis::with_costs`].
+    pub costs: Option<Costs>,
+}
+
+/// The efficiency loss in dollars, beside what the links cost.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Costs {
+    /// The whole cluster's total cost of ownership per year (capex annualised plus running cost).
+    pub cluster_tco_usd_per_year: f64,
+    /// Per strategy, in [`Analysis::strategies`] order: efficiency loss × the cluster's TCO, the
+    /// share of the cluster's year that buys no progress against one site (`None` when the
+    /// strategy cannot run).
+    pub loss_usd_per_year: Vec<Option<f64>>,
+    /// The links' stated costs over their depreciation life, when every link states one.
+    pub links_usd_per_year: Option<f64>,
+}
+
+impl Analysis {
+    /// Price the answer: each strategy's loss against one site as a share of the cluster's TCO per
+    /// year (D), and the links' costs over `link_life_s` when every link states a cost.
+    pub fn with_costs(mut self, cluster_tco_usd_per_year: f64, link_life_s: f64) -> Analysis {
+        let loss_usd_per_year = self
+            .strategies
+            .iter()
+            .map(|s| {
+                s.outcome
+                    .feasible
+                    .then(|| (1.0 - s.outcome.efficiency).max(0.0) * cluster_tco_usd_per_year)
+            })
+            .collect();
+        let links_usd_per_year = self
+            .links
+            .iter()
+            .map(|l| l.cost_usd)
+            .sum::<Option<f64>>()
+            .filter(|_| !self.links.is_empty() && link_life_s > 0.0)
+            .map(|c| c / link_life_s * spec::SECONDS_PER_YEAR);
+        self.costs = Some(Costs {
+            cluster_tco_usd_per_year,
+            loss_usd_per_year,
+            links_usd_per_year,
+        });
+        self
+    }
 }
 
 /// Target losses the bandwidth needs are reported for: the 5 % and 20 %, and 50 %.
@@ -475,6 +519,7 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
         configured: p.sync.strategy.name().into(),
         strategies,
         notes,
+        costs: None,
     }
 }
 

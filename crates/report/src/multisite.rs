@@ -91,7 +91,7 @@ pub fn text(a: &Analysis) -> String {
         .map(|s| format!("{} ({})", s.name, thousands(s.gpus as f64)))
         .collect::<Vec<_>>()
         .join(", ");
-    out.push_str(&rows(&[
+    let mut top: Vec<(String, String)> = vec![
         (
             "Sites".into(),
             format!("{} sites, {} GPUs: {}", a.sites.len(), thousands(b.gpus as f64), sites),
@@ -139,8 +139,21 @@ pub fn text(a: &Analysis) -> String {
                 if a.sync.overlap { "on" } else { "off" }
             ),
         ),
-    ]));
-
+    ];
+    if let Some(c) = &a.costs {
+        top.push((
+            "Cluster TCO".into(),
+            format!(
+                "{}/yr: each point of efficiency lost is {}/yr of the cluster that buys no progress{}",
+                usd(c.cluster_tco_usd_per_year),
+                usd(0.01 * c.cluster_tco_usd_per_year),
+                c.links_usd_per_year
+                    .map(|l| format!("; the links cost {}/yr", usd(l)))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    out.push_str(&rows(&top));
     out.push_str("\n  Links\n");
     let body: Vec<Vec<String>> = a
         .links
@@ -169,10 +182,18 @@ pub fn text(a: &Analysis) -> String {
     out.push_str(
         "\n  Strategies (efficiency = tokens/s × quality against the same GPUs in one site)\n",
     );
+    let loss_usd = |i: usize| -> String {
+        a.costs
+            .as_ref()
+            .and_then(|c| c.loss_usd_per_year.get(i).copied().flatten())
+            .map(|v| format!("{}/yr", usd(v)))
+            .unwrap_or_else(|| "–".into())
+    };
     let body: Vec<Vec<String>> = a
         .strategies
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let o = &s.outcome;
             let name = if o.name == a.configured {
                 format!("{} *", o.name)
@@ -189,6 +210,7 @@ pub fn text(a: &Analysis) -> String {
                     "n/a".into(),
                     "n/a".into(),
                     "n/a".into(),
+                    "n/a".into(),
                 ];
             }
             vec![
@@ -196,6 +218,7 @@ pub fn text(a: &Analysis) -> String {
                 si(o.tokens_per_s, "tokens/s"),
                 percent(o.efficiency),
                 percent(1.0 - o.efficiency),
+                loss_usd(i),
                 bytes(o.cross_site_bytes_per_step),
                 duration(o.exposed_s_per_step),
                 percent(o.extra_tokens_fraction),
@@ -209,6 +232,7 @@ pub fn text(a: &Analysis) -> String {
             "throughput",
             "efficiency",
             "loss",
+            "loss in TCO",
             "cross-site / step",
             "exposed / step",
             "extra tokens",

@@ -60,6 +60,15 @@ fn goodput(s: &spec::Scenario, g: &Graph, step_s: f64) -> Option<Goodput> {
     })
 }
 
+/// The analysis with its loss in dollars: the plan's TCO per year for the whole cluster, the
+/// links over the network depreciation life.
+fn priced(a: multisite::Analysis, s: &spec::Scenario) -> multisite::Analysis {
+    a.with_costs(
+        plan::plan(s).tco_usd_per_year,
+        s.cost.depreciation_network.s(),
+    )
+}
+
 fn prepare(s: &spec::Scenario, path: Option<&Path>) -> Result<Prepared, CliError> {
     multisite::prepare(s)
         .map_err(|e| CliError::input(spec::scenario::error_at(path, &e.field, e.message)))
@@ -87,7 +96,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     let s = common.scenario(args.scenario.as_deref())?;
     let p = prepare(&s, args.scenario.as_deref())?;
     let gp = goodput(&s, &p.graph, p.basis.step_s);
-    let a = multisite::analyse(&p, gp.as_ref());
+    let a = priced(multisite::analyse(&p, gp.as_ref()), &s);
     if let Some(path) = &args.sweep {
         let sites = if args.sites.is_empty() {
             vec![p.graph.site_count()]
@@ -119,7 +128,7 @@ pub fn section(
     }
     let p = prepare(s, path)?;
     let gp = goodput(s, &p.graph, p.basis.step_s);
-    let a = multisite::analyse(&p, gp.as_ref());
+    let a = priced(multisite::analyse(&p, gp.as_ref()), &s);
     let d: Vec<f64> = [10.0, 100.0, 300.0, 1000.0, 2000.0, 3500.0]
         .iter()
         .map(|k| k * 1e3)
