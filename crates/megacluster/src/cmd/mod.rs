@@ -59,6 +59,28 @@ pub fn spec_error(path: Option<&std::path::Path>, e: spec::SpecError) -> crate::
     crate::CliError::input(located)
 }
 
+/// In a multi-site scenario the step model and the reliability timeline run the job on the first
+/// site alone: say so in the section (text and JSON `scope`), and where the whole job is.
+pub fn first_site_scope(mut sec: report::Section, s: &spec::Scenario) -> report::Section {
+    if s.sites.len() < 2 {
+        return sec;
+    }
+    let gpus = |site: &spec::scenario::Site| site.halls.iter().map(|h| h.gpus).sum::<u64>();
+    let all: u64 = s.sites.iter().map(gpus).sum();
+    let scope = format!(
+        "the first site alone (`{}`, {} of the {} GPUs of {} sites); the power section's step and the multi-site section run the job over every site",
+        s.sites[0].name,
+        report::fmt::thousands(gpus(&s.sites[0]) as f64),
+        report::fmt::thousands(all as f64),
+        s.sites.len()
+    );
+    sec.text.push_str(&format!("  Scope: {scope}\n"));
+    if let serde_json::Value::Object(m) = &mut sec.json {
+        m.insert("scope".into(), scope.into());
+    }
+    sec
+}
+
 /// A step-model input problem as a located error in the scenario file (exit code 2).
 pub fn setup_error(path: Option<&std::path::Path>, e: perf::SetupError) -> crate::CliError {
     crate::CliError::input(spec::scenario::error_at(path, &e.field, e.message))

@@ -57,9 +57,9 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
             CliError::input(format!("cannot write events to {}: {e}", path.display()))
         })?;
     }
-    Ok(with_step_source(
-        report::simulate::section(&summary),
-        step_source,
+    Ok(super::first_site_scope(
+        with_step_source(report::simulate::section(&summary), step_source),
+        &s,
     ))
 }
 
@@ -86,7 +86,10 @@ pub fn section(
     let ettr: Vec<f64> = results.iter().map(|r| r.ettr).collect();
     let figures = report::simulate::figures(&summary, &ettr);
     Ok((
-        with_step_source(report::simulate::section(&summary), step_source),
+        super::first_site_scope(
+            with_step_source(report::simulate::section(&summary), step_source),
+            s,
+        ),
         figures,
     ))
 }

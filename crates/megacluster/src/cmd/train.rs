@@ -92,7 +92,7 @@ fn train_section(s: &spec::Scenario, t: &Trained) -> report::Section {
         requested_batch_tokens: job.map_or(0.0, |j| j.global_batch_tokens),
         search: t.search.as_ref(),
     };
-    report::train::section(&t.profile, &input)
+    super::first_site_scope(report::train::section(&t.profile, &input), s)
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
