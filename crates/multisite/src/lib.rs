@@ -160,7 +160,7 @@ pub fn prepare(s: &Scenario) -> Result<Prepared, Error> {
         }
     }
     let sync = s.sync.clone().unwrap_or_default();
-    let mut setup = perf::setup(s).map_err(|e| err(&e.field, e.message))?;
+    let mut setup = pipeline::setup(s).map_err(|e| err(&e.field, e.message))?;
     let total = g.total_gpus();
     setup.cluster = cluster_for(&setup.cluster, total);
     if let (Some(cfg), Some(job)) = (setup.fixed.as_mut(), s.job.as_ref()) {
@@ -200,7 +200,7 @@ pub fn prepare(s: &Scenario) -> Result<Prepared, Error> {
     let (profile, workload) = match exact {
         Some(x) => x,
         None => {
-            let (p, w, _) = perf::best_profile(&setup, &|_, _| {})
+            let (p, w, _) = pipeline::best_profile(&setup, &|_, _| {})
                 .map_err(|e| err(&e.field, e.message))?
                 .ok_or_else(|| {
                     err(

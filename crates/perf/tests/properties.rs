@@ -4,6 +4,7 @@
 
 use perf::step::{Precision, Recompute, Schedule};
 use perf::*;
+use pipeline::{best_profile, setup, Setup};
 
 fn scenario(job: &str) -> spec::Scenario {
     let src = format!(

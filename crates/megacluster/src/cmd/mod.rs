@@ -19,8 +19,8 @@ pub fn step_profile(s: &spec::Scenario) -> Result<Option<perf::StepProfile>, Str
     if s.job.is_none() {
         return Ok(None);
     }
-    let setup = perf::setup(s).map_err(|e| e.to_string())?;
-    Ok(perf::best_profile(&setup, &|_, _| {})
+    let setup = pipeline::setup(s).map_err(|e| e.to_string())?;
+    Ok(pipeline::best_profile(&setup, &|_, _| {})
         .map_err(|e| e.to_string())?
         .map(|(p, _, _)| p))
 }
@@ -82,6 +82,6 @@ pub fn first_site_scope(mut sec: report::Section, s: &spec::Scenario) -> report:
 }
 
 /// A step-model input problem as a located error in the scenario file (exit code 2).
-pub fn setup_error(path: Option<&std::path::Path>, e: perf::SetupError) -> crate::CliError {
+pub fn setup_error(path: Option<&std::path::Path>, e: pipeline::SetupError) -> crate::CliError {
     crate::CliError::input(spec::scenario::error_at(path, &e.field, e.message))
 }

@@ -50,11 +50,11 @@ fn step_shape(s: &spec::Scenario, notes: &mut Vec<String>) -> Result<Option<Step
     let shape = match shape {
         Some(x) => x,
         None => {
-            let setup = match perf::setup(s) {
+            let setup = match pipeline::setup(s) {
                 Ok(x) => x,
                 Err(e) => return fallback(notes, e.to_string()),
             };
-            match perf::best_profile(&setup, &|_, _| {}) {
+            match pipeline::best_profile(&setup, &|_, _| {}) {
                 Ok(Some((p, _, _))) => shape_of(&p, 1.0),
                 Ok(None) => {
                     return fallback(

@@ -54,7 +54,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     if args.top == 0 {
         return Err(CliError::input("--top must be at least 1"));
     }
-    let setup = perf::setup(&s).map_err(|e| super::setup_error(args.scenario.as_deref(), e))?;
+    let setup = pipeline::setup(&s).map_err(|e| super::setup_error(args.scenario.as_deref(), e))?;
     let mut sp = perf::Space::new(&setup.cluster);
     sp.top_k = args.top;
     if args.by == By::Cost {

@@ -35,7 +35,7 @@ fn train(
     path: Option<&std::path::Path>,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Result<Trained, CliError> {
-    let setup = perf::setup(s).map_err(|e| super::setup_error(path, e))?;
+    let setup = pipeline::setup(s).map_err(|e| super::setup_error(path, e))?;
     let installed = setup.installed_gpus;
     let tick = |done: u64, total: u64| {
         if let Some(b) = bar {
@@ -43,7 +43,7 @@ fn train(
             b.set_position(done);
         }
     };
-    let r = perf::best_profile(&setup, &tick).map_err(|e| super::setup_error(path, e))?;
+    let r = pipeline::best_profile(&setup, &tick).map_err(|e| super::setup_error(path, e))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -1,8 +1,8 @@
 //! From a resolved scenario to the step model's inputs.
 
-use crate::fabric::{hall_levels, Fabric};
-use crate::model::Model;
-use crate::step::{Cluster, Config, Hardware, Invalid, Overlap, Software, Workload};
+use perf::fabric::{hall_levels, Fabric};
+use perf::model::Model;
+use perf::step::{Cluster, Config, Hardware, Invalid, Overlap, Software, Workload};
 use serde::Serialize;
 use spec::job::{RawParallelism, Schedule};
 use spec::Scenario;
