@@ -1,4 +1,5 @@
-//! megacluster: the command-line front end. Parses arguments, calls the libraries, prints.
+//! megacluster: the command-line front end. Parses arguments, calls the pipeline, prints what
+//! `report` writes.
 
 mod cmd;
 
@@ -60,6 +61,18 @@ impl Common {
         let cats: Vec<&std::path::Path> = self.catalogs.iter().map(|p| p.as_path()).collect();
         spec::load_scenario(path, &cats).map_err(CliError::input)
     }
+
+    /// The pipeline of a scenario (the built-in default when `path` is `None`).
+    pub fn pipeline(
+        &self,
+        path: Option<&std::path::Path>,
+        options: pipeline::Options,
+    ) -> Result<pipeline::Pipeline, CliError> {
+        Ok(pipeline::Pipeline::with_options(
+            self.scenario(path)?,
+            options,
+        ))
+    }
 }
 
 /// An error for the user. Input errors exit with code 2, internal failures with 1.
@@ -67,6 +80,15 @@ impl Common {
 pub struct CliError {
     pub code: u8,
     pub message: String,
+}
+
+impl From<pipeline::Error> for CliError {
+    fn from(e: pipeline::Error) -> CliError {
+        match e {
+            pipeline::Error::Input(e) => CliError::input(e),
+            pipeline::Error::Model(m) => CliError::internal(m),
+        }
+    }
 }
 
 impl CliError {

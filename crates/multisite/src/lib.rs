@@ -14,7 +14,10 @@
 //!   priced the same as the graph's ring.
 //!
 //! Tensor and expert parallelism never span sites: their groups stay inside one site (checked by
-//! `spec` for fixed layouts and here for searched ones).
+//! `spec` for fixed layouts and by the `pipeline` crate for searched ones).
+//!
+//! The `pipeline` crate builds the [`Graph`] from the scenario's sites and links and the
+//! [`Prepared`] basis from the step model's profile of the whole job in one site.
 //!
 //! Architecture invariant: pure functions of plain data; no I/O, no panics, no NaN in outputs.
 
@@ -29,69 +32,7 @@ pub use strategy::{Basis, Outcome};
 
 use perf::{Cluster, Config, Fabric, Workload};
 use serde::Serialize;
-use spec::job::RawParallelism;
 use spec::sync::{Strategy, Sync};
-use spec::Scenario;
-
-/// An input problem, naming the scenario field at fault.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Error {
-    pub field: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "field `{}`: {}", self.field, self.message)
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-fn err(field: &str, message: impl Into<String>) -> Error {
-    Error {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-/// The site graph of a scenario.
-pub fn graph_of(s: &Scenario) -> Graph {
-    let sites = s
-        .sites
-        .iter()
-        .map(|x| SiteNode {
-            name: x.name.clone(),
-            gpus: x.halls.iter().map(|h| h.gpus).sum(),
-        })
-        .collect();
-    let links = s
-        .links
-        .iter()
-        .map(|l| Edge {
-            a: l.between.0,
-            b: l.between.1,
-            distance_m: l.distance.m(),
-            capacity_bits_per_s: l.capacity.bits_per_s(),
-            latency_s: graph::one_way_latency_s(
-                l.distance.m(),
-                l.latency
-                    .map(|d| d.s())
-                    .unwrap_or(graph::DEFAULT_EQUIPMENT_LATENCY_S),
-            ),
-            cost_usd: l.cost.map(|c| c.usd()),
-        })
-        .collect();
-    Graph {
-        sites,
-        links,
-        efficiency: graph::WAN_EFFICIENCY,
-    }
-}
 
 /// Everything the strategies need, computed once from the step model.
 #[derive(Clone, Debug)]
@@ -108,7 +49,8 @@ pub struct Prepared {
     config: Config,
 }
 
-fn cluster_for(c: &Cluster, gpus: u64) -> Cluster {
+/// The same cluster with `gpus` GPUs (its fabric's levels clamped to them).
+pub fn cluster_of_size(c: &Cluster, gpus: u64) -> Cluster {
     Cluster {
         gpus,
         hardware: c.hardware.clone(),
@@ -119,174 +61,72 @@ fn cluster_for(c: &Cluster, gpus: u64) -> Cluster {
     }
 }
 
-/// The scenario's job on all its GPUs as if they were in one site (the first site's fabric), and
-/// the step of one site's DiLoCo replica.
-pub fn prepare(s: &Scenario) -> Result<Prepared, Error> {
-    let g = graph_of(s);
-    if g.site_count() < 2 {
-        return Err(err(
-            "site",
-            "multi-site training needs at least two [[site]]s joined by [[link]]s",
-        ));
-    }
-    if s.links.is_empty() {
-        return Err(err(
-            "link",
-            format!(
-                "the scenario has {} sites but no [[link]] between them",
-                g.site_count()
-            ),
-        ));
-    }
-    if !g.connected() {
-        return Err(err("link", "the site graph is disconnected"));
-    }
-    let first = s
-        .sites
-        .first()
-        .and_then(|x| x.halls.first())
-        .ok_or_else(|| err("site[0].hall", "the first site has no hall"))?;
-    for (i, site) in s.sites.iter().enumerate() {
-        for (j, h) in site.halls.iter().enumerate() {
-            if h.accelerator.name != first.accelerator.name {
-                return Err(err(
-                    &format!("site[{i}].hall[{j}].system"),
-                    format!(
-                        "a multi-site job runs on one accelerator type: site {} has {}, site {} has {}",
-                        s.sites[0].name, first.accelerator.name, site.name, h.accelerator.name
-                    ),
-                ));
-            }
-        }
-    }
-    let sync = s.sync.clone().unwrap_or_default();
-    let mut setup = pipeline::setup(s).map_err(|e| err(&e.field, e.message))?;
-    let total = g.total_gpus();
-    setup.cluster = cluster_for(&setup.cluster, total);
-    if let (Some(cfg), Some(job)) = (setup.fixed.as_mut(), s.job.as_ref()) {
-        if let RawParallelism::Fixed(f) = &job.parallelism {
-            if f.dp.is_none() {
-                let used = cfg.tp as u64 * cfg.pp as u64 * cfg.cp as u64;
-                if used == 0 || total % used != 0 {
-                    return Err(err(
-                        "job.parallelism.dp",
-                        format!(
-                            "dp = \"rest\" needs tp × pp × cp = {used} to divide the {total} GPUs of all sites"
-                        ),
-                    ));
-                }
-                cfg.dp = (total / used).min(u32::MAX as u64) as u32;
-            }
-        }
-    }
-    // "auto": the fastest layout at the job's own batch (the multi-site comparison is at the
-    // scenario's batch; a layout that rounds it up would change the question), else perf's own
-    // choice with its batch rounding
-    let exact = if setup.fixed.is_none() {
-        let mut sp = perf::Space::new(&setup.cluster);
-        sp.top_k = 1;
-        sp.batch = perf::BatchPolicy::Exact;
-        let r = perf::search(&setup.workload, &setup.cluster, &sp, &|_, _| {});
-        r.top.first().and_then(|best| {
-            let mut w = setup.workload.clone();
-            w.global_batch_seqs = best.global_batch_seqs;
-            perf::profile(&w, &setup.cluster, &best.config)
-                .ok()
-                .map(|p| (p, w))
-        })
-    } else {
-        None
-    };
-    let (profile, workload) = match exact {
-        Some(x) => x,
-        None => {
-            let (p, w, _) = pipeline::best_profile(&setup, &|_, _| {})
-                .map_err(|e| err(&e.field, e.message))?
-                .ok_or_else(|| {
-                    err(
-                        "job.parallelism",
-                        "no parallel layout of this job fits the GPUs of all sites",
-                    )
-                })?;
-            (p, w)
-        }
-    };
-    let cfg = profile.config;
-    // TP and expert groups never span sites (a searched layout can only pick TP inside the
-    // scale-up domain; checked anyway)
-    let smallest = g.sites.iter().map(|x| x.gpus).min().unwrap_or(0);
-    if cfg.tp as u64 > smallest {
-        return Err(err(
-            "job.parallelism.tp",
-            format!(
-                "tensor parallelism never spans sites: tp = {} is larger than the smallest site ({smallest} GPUs)",
-                cfg.tp
-            ),
-        ));
-    }
-    let ep_group = cfg.tp as u64 * cfg.cp as u64 * cfg.ep as u64;
-    if cfg.ep > 1 && ep_group > smallest {
-        return Err(err(
-            "job.parallelism.ep",
-            format!(
-                "expert parallelism never spans sites: tp × cp × ep = {ep_group} GPUs is larger than the smallest site ({smallest} GPUs)"
-            ),
-        ));
-    }
-    let backward: f64 = profile
-        .phases
-        .iter()
-        .filter(|p| p.name == "backward")
-        .map(|p| p.duration_s)
-        .sum();
-    let mb = profile.microbatches.max(1);
-    let m = &workload.model;
-    let mut basis = Basis {
-        model: m.name.clone(),
-        params_total: m.params_total,
-        params_active: m.params_active,
-        hidden: m.hidden,
-        layers: m.layers,
-        gpus: total,
-        tp: cfg.tp,
-        pp: cfg.pp,
-        dp: cfg.dp,
-        cp: cfg.cp,
-        ep: cfg.ep,
-        microbatches: profile.microbatches,
-        tokens_per_step: profile.tokens_per_step,
-        step_s: profile.step_time_s,
-        backward_window_s: cfg.pp.max(1) as f64 * backward / mb as f64,
-        inner_step_s: profile.step_time_s,
-        mfu: profile.mfu,
-    };
-    let mut p = Prepared {
-        graph: g,
-        basis: basis.clone(),
-        sync,
-        notes: vec![],
-        profile: profile.clone(),
-        workload,
-        cluster: setup.cluster.clone(),
-        config: cfg,
-    };
-    if !profile.fits {
-        p.notes.push(format!(
-            "the layout does not fit in memory ({}); figures are indicative",
-            profile.memory_note.clone().unwrap_or_default()
-        ));
-    }
-    let sizes: Vec<u64> = p.graph.sites.iter().map(|x| x.gpus).collect();
-    let (inner, note) = p.inner_step_s(&sizes);
-    basis.inner_step_s = inner;
-    p.basis = basis;
-    if let Some(n) = note {
-        p.notes.push(n);
-    }
-    Ok(p)
-}
-
 impl Prepared {
+    /// The strategies' basis from the step model's profile of the whole job with every GPU in
+    /// one site (`profile` of `workload` on `cluster`, the layout `profile.config`), on the site
+    /// graph `g` with the `[job.sync]` settings.
+    pub fn new(
+        g: Graph,
+        sync: Sync,
+        profile: perf::StepProfile,
+        workload: Workload,
+        cluster: Cluster,
+    ) -> Prepared {
+        let cfg = profile.config;
+        let total = g.total_gpus();
+        let backward: f64 = profile
+            .phases
+            .iter()
+            .filter(|p| p.name == "backward")
+            .map(|p| p.duration_s)
+            .sum();
+        let mb = profile.microbatches.max(1);
+        let m = &workload.model;
+        let mut basis = Basis {
+            model: m.name.clone(),
+            params_total: m.params_total,
+            params_active: m.params_active,
+            hidden: m.hidden,
+            layers: m.layers,
+            gpus: total,
+            tp: cfg.tp,
+            pp: cfg.pp,
+            dp: cfg.dp,
+            cp: cfg.cp,
+            ep: cfg.ep,
+            microbatches: profile.microbatches,
+            tokens_per_step: profile.tokens_per_step,
+            step_s: profile.step_time_s,
+            backward_window_s: cfg.pp.max(1) as f64 * backward / mb as f64,
+            inner_step_s: profile.step_time_s,
+            mfu: profile.mfu,
+        };
+        let mut p = Prepared {
+            graph: g,
+            basis: basis.clone(),
+            sync,
+            notes: vec![],
+            profile: profile.clone(),
+            workload,
+            cluster,
+            config: cfg,
+        };
+        if !profile.fits {
+            p.notes.push(format!(
+                "the layout does not fit in memory ({}); figures are indicative",
+                profile.memory_note.clone().unwrap_or_default()
+            ));
+        }
+        let sizes: Vec<u64> = p.graph.sites.iter().map(|x| x.gpus).collect();
+        let (inner, note) = p.inner_step_s(&sizes);
+        basis.inner_step_s = inner;
+        p.basis = basis;
+        if let Some(n) = note {
+            p.notes.push(n);
+        }
+        p
+    }
+
     /// The step model's profile of one site's replica when the sites hold `total` GPUs and this
     /// site `n`: the same layout with dp scaled to the site and the batch shared in proportion to
     /// GPUs (rounded to whole microbatches per replica), and the factor that scales its step to
@@ -307,7 +147,7 @@ impl Prepared {
         let seqs = ((share / per as f64).round().max(1.0) as u64) * per;
         let mut w = self.workload.clone();
         w.global_batch_seqs = seqs;
-        let cl = cluster_for(&self.cluster, n);
+        let cl = cluster_of_size(&self.cluster, n);
         match perf::profile(&w, &cl, &c) {
             Ok(pr) if pr.step_time_s.is_finite() && pr.step_time_s > 0.0 => {
                 Ok((pr, share / seqs as f64))

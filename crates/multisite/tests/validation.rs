@@ -196,7 +196,8 @@ parallelism = {{ tp = 8, pp = 12, dp = 64 }}
     };
     let cat = spec::Catalog::embedded();
     let s = spec::parse_scenario("nemotron.toml", &src("12.8 Tbps"), &cat).unwrap();
-    let p = multisite::prepare(&s).unwrap();
+    let pl = pipeline::Pipeline::new(s);
+    let p = pl.multisite_basis().unwrap();
     let o = strategy::evaluate(&p.graph, &p.basis, &p.sync, Strategy::Dp);
     assert!(o.efficiency >= 0.94, "sync DP efficiency {}", o.efficiency);
     let need =

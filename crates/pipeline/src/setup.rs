@@ -67,11 +67,9 @@ pub fn cluster_for(s: &Scenario, job_gpus: Option<u64>) -> Result<Cluster, Setup
         .halls
         .first()
         .ok_or_else(|| err("site[0].hall", "the first site has no hall"))?;
-    let same: Vec<&spec::scenario::Hall> = site
-        .halls
-        .iter()
-        .filter(|h| h.accelerator.name == first.accelerator.name)
-        .collect();
+    // the one placement rule: the halls that hold the job's accelerator
+    let same: Vec<&spec::scenario::Hall> =
+        crate::bind::job_halls(s, site).map(|(_, h)| h).collect();
     let gpus: u64 = same.iter().map(|h| h.gpus).sum();
     if let Some((i, h)) = site
         .halls

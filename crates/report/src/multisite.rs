@@ -394,3 +394,23 @@ pub fn strategy_bars(a: &Analysis) -> String {
         .collect();
     crate::svg::bar_chart("Efficiency against the same GPUs in one site", "%", &bars)
 }
+
+/// Charts for the HTML report: the configured strategy's loss over distance × capacity per link
+/// (`points` of a sweep at the scenario's `sites` count) and every strategy against one site.
+pub fn figures(a: &Analysis, points: &[SweepPoint], sites: usize) -> Vec<crate::html::Figure> {
+    vec![
+        crate::html::Figure {
+            section: "multisite".into(),
+            title: format!(
+                "Efficiency loss of {} over distance and capacity per link",
+                a.configured
+            ),
+            svg: heatmap(points, sites, &a.configured),
+        },
+        crate::html::Figure {
+            section: "multisite".into(),
+            title: "Efficiency of each strategy against one site".into(),
+            svg: strategy_bars(a),
+        },
+    ]
+}

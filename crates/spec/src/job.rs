@@ -299,15 +299,3 @@ pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
         sync: j.sync,
     })
 }
-
-/// Check the job's GPU count against the GPUs installed where it runs: an error naming
-/// `{p}.gpus` when it asks for more. (Zero is rejected by [`resolve`].)
-pub fn check_gpus(ctx: &Ctx, p: &str, job: &Job, installed: u64) -> Result<(), SpecError> {
-    match job.gpus {
-        Some(n) if n > installed => Err(ctx.err(
-            &format!("{p}.gpus"),
-            format!("the job asks for {n} GPUs but only {installed} are installed"),
-        )),
-        _ => Ok(()),
-    }
-}
