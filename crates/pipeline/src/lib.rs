@@ -435,20 +435,13 @@ impl Pipeline {
     fn compute_reliability_params(&self) -> Result<ReliabilityParams, Error> {
         let s = &self.scenario;
         let rel = &s.reliability;
-        // The fallback step and the requested batch size the work; the step model's step is
-        // swapped in afterwards (as the models did before the pipeline).
-        let (mut params, source) = bind::sim_params(s, self.placement(), None)?;
-        let step_source = if source == StepSource::Given {
-            source
-        } else {
-            match self.step() {
-                Ok(Some(t)) => {
-                    params.step_s = t.profile.step_time_s;
-                    StepSource::StepModel
-                }
-                _ => source,
-            }
+        // The step model's step and batch size the run (its step time and its work); a job the
+        // step model cannot run is the step section's error, here the 6·N estimate stands in.
+        let profile = match rel.step_time_s {
+            Some(_) => None,
+            None => self.step().ok().flatten().map(|t| &t.profile),
         };
+        let (params, step_source) = bind::sim_params(s, self.placement(), profile)?;
         let configured = rel.replicas.unwrap_or(sim::input::DEFAULT_REPLICAS);
         let replicas = match self.options.depth {
             Depth::Report => configured.min(64),
@@ -509,11 +502,10 @@ impl Pipeline {
     pub fn timeline(&self) -> Result<&sim::Recording, Error> {
         self.timeline
             .get_or_init(|| {
+                // the reliability section's own parameters: the same step, work and seed
+                let p = &self.reliability_params()?.params;
                 self.start(Stage::Timeline);
-                // The timeline of the parameters with the fallback step (as the power model read
-                // it before the pipeline).
-                let (p, _) = bind::sim_params(&self.scenario, self.placement(), None)?;
-                Ok(sim::timeline(&p, 0))
+                Ok(sim::timeline(p, 0))
             })
             .as_ref()
             .map_err(|e| e.clone())
@@ -662,7 +654,9 @@ impl Pipeline {
         })
     }
 
-    /// The reliability parameters the goodput starts from (before the step model's step).
+    /// The reliability parameters the goodput starts from: the closed form needs the failure
+    /// rates, the restart chain and the checkpoint costs, and takes its step from the multi-site
+    /// basis, so no step-model profile is asked for.
     fn reliability_params_for_goodput(&self) -> Option<sim::Params> {
         bind::sim_params(&self.scenario, self.placement(), None)
             .ok()

@@ -44,7 +44,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     bar.finish();
     let r = r?;
     if let Some(path) = &args.events {
-        let rec = sim::timeline(&p.reliability_params()?.params, 0);
+        let rec = p.timeline()?;
         std::fs::write(path, report::simulate::events_csv(&rec.events)).map_err(|e| {
             CliError::input(format!("cannot write events to {}: {e}", path.display()))
         })?;
