@@ -449,14 +449,16 @@ pub fn prices(s: &Scenario, i: usize, gpu_hour_usd: f64) -> power::Prices {
     }
 }
 
-/// The synthetic step shape of `[power]` (no job, or a step model that cannot run it).
+/// The synthetic step shape of `[power]` (no job, or a step model that cannot run it): its
+/// exposed communication at the step model's activity for communication (one constant,
+/// `perf::calib::ACTIVITY_COMM`).
 pub fn synthetic_step(s: &Scenario) -> power::StepShape {
     use power::draw::defaults as dd;
     let p = &s.power;
     power::StepShape::synthetic(
         p.step_time_s.unwrap_or(dd::STEP_S),
         p.compute_fraction.unwrap_or(dd::COMPUTE_FRACTION),
-        p.comm_activity.unwrap_or(dd::COMM_ACTIVITY),
+        p.comm_activity.unwrap_or(perf::calib::ACTIVITY_COMM),
     )
 }
 
