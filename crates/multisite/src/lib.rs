@@ -4,14 +4,14 @@
 //! Efficiency is decomposed as in `calibration/multisite.md` §1:
 //! `η = η_comm(bandwidth, latency, overlap, H, compression) × η_quality(H, M, N) × η_goodput`.
 //! - [`graph`]: sites and fiber links (latency 4.9 µs/km + equipment, capacity from the DWDM
-//!   build), the cross-site ring and its all-reduce cost.
+//!   build), the cross-site ring as a level of the step model's fabric.
 //! - [`strategy`]: synchronous hierarchical DP, pipeline across sites, DiLoCo, Streaming DiLoCo,
 //!   priced on a [`strategy::Basis`] taken once from the step model (`perf`).
 //! - [`quality`]: the DiLoCo scaling-law penalty as extra tokens.
 //! - [`goodput`]: failure coupling (a failure stalls every site under synchronous training, only
 //!   its own replica under DiLoCo).
-//! - [`fabric_across_sites`]: the links as the top level of the step model's fabric hierarchy,
-//!   priced the same as the graph's ring.
+//! - [`fabric_across_sites`]: the links as the top level of the step model's fabric hierarchy;
+//!   the graph's all-reduce is the step model's on that level (one formula).
 //!
 //! Tensor and expert parallelism never span sites: their groups stay inside one site (checked by
 //! `spec` for fixed layouts and by the `pipeline` crate for searched ones).
@@ -424,16 +424,14 @@ pub fn sweep(
 }
 
 /// The step model's fabric with the site graph as its top level: the scenario's in-site levels
-/// capped at the largest site, then one "cross-site" level holding every GPU. Its per-GPU
-/// bandwidth is the site's share of the two cross-site rings (2 × hop bandwidth / GPUs of the
-/// site) and its latency is set so that the step model's `⌈log₂ M⌉` steps per phase add up to the
-/// ring's (M−1)/M of a loop per phase: a hierarchical all-reduce on it costs what
-/// [`Graph::all_reduce`] costs for the cross-site part. `None` for one site or no ring.
+/// capped at the largest site, then one "cross-site" level holding every GPU, the graph's
+/// [`Graph::ring_level`] with its bandwidth shared by the GPUs of a site. A hierarchical
+/// all-reduce on it costs what [`Graph::all_reduce`] costs for the cross-site part. `None` for
+/// one site or no ring.
 pub fn fabric_across_sites(site_fabric: &Fabric, g: &Graph) -> Option<Fabric> {
-    let m = g.site_count();
-    let ring = g.ring()?;
+    let ring = g.ring_level()?;
     let site = g.sites.iter().map(|s| s.gpus).max()?;
-    if m < 2 || site == 0 {
+    if site == 0 {
         return None;
     }
     let mut levels = Fabric {
@@ -441,13 +439,10 @@ pub fn fabric_across_sites(site_fabric: &Fabric, g: &Graph) -> Option<Fabric> {
     }
     .normalised(site)
     .levels;
-    let steps = (m as f64).log2().ceil().max(1.0);
     levels.push(perf::Level {
-        name: format!("cross-site ({m} sites)"),
         size: g.total_gpus(),
-        bandwidth_bytes_per_s: 2.0 * ring.hop_bytes_per_s / site as f64,
-        latency_s: (m as f64 - 1.0) / m as f64 * ring.loop_latency_s / steps,
-        efficiency: 1.0, // already in the ring's hop bandwidth
+        bandwidth_bytes_per_s: ring.bandwidth_bytes_per_s / site as f64,
+        ..ring
     });
     Some(Fabric { levels })
 }
