@@ -23,11 +23,19 @@ fn fixed(job: &str) -> (Setup, Config) {
 }
 
 #[test]
-fn phases_sum_to_the_step_and_are_finite() {
+fn phases_add_up_to_the_step_and_are_finite() {
     let (s, c) = fixed("parallelism = { tp = 8, pp = 4, dp = \"rest\", interleave = 5 }\n");
+    // The step time and the phases are computed separately; the profile scales the phases to
+    // the step only to absorb rounding (and the per-microbatch pp / ZeRO-3 split), so before
+    // that scaling they already add up to the step within 1 %.
+    let e = evaluate(&s.workload, &s.cluster, &c).unwrap();
+    let raw: f64 = perf::step::phases(&e).iter().map(|x| x.1).sum();
+    assert!(
+        (raw / e.step_time_s - 1.0).abs() < 0.01,
+        "phases {raw} s, step {} s",
+        e.step_time_s
+    );
     let p = profile(&s.workload, &s.cluster, &c).unwrap();
-    let sum: f64 = p.phases.iter().map(|x| x.duration_s).sum();
-    assert!((sum / p.step_time_s - 1.0).abs() < 1e-12);
     for ph in &p.phases {
         assert!(ph.duration_s.is_finite() && ph.duration_s > 0.0, "{ph:?}");
         assert!((0.0..=1.0).contains(&ph.activity));
