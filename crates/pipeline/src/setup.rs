@@ -77,7 +77,7 @@ pub fn cluster_for(s: &Scenario, job_gpus: Option<u64>) -> Result<Cluster, Setup
         .enumerate()
         .find(|(_, h)| h.accelerator.name != first.accelerator.name)
     {
-        if !job_gpus.is_some_and(|n| n <= gpus) {
+        if job_gpus.is_none_or(|n| n > gpus) {
             return Err(err(
                 &format!("site[0].hall[{i}].system"),
                 format!(

@@ -349,10 +349,10 @@ pub fn heatmap(points: &[SweepPoint], sites: usize, strategy: &str) -> String {
     let mut xs: Vec<f64> = vec![];
     let mut ys: Vec<f64> = vec![];
     for p in &pts {
-        if !xs.iter().any(|x| *x == p.distance_m) {
+        if !xs.contains(&p.distance_m) {
             xs.push(p.distance_m);
         }
-        if !ys.iter().any(|y| *y == p.capacity_bits_per_s) {
+        if !ys.contains(&p.capacity_bits_per_s) {
             ys.push(p.capacity_bits_per_s);
         }
     }

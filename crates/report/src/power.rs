@@ -598,9 +598,7 @@ fn cooling_text(s: &Study) -> String {
             ]
         })
         .collect();
-    out.push_str(&format!(
-        "\n  Same design and load in each climate preset\n"
-    ));
+    out.push_str("\n  Same design and load in each climate preset\n");
     out.push_str(&table(
         &[
             "climate",

@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 use sim::params::*;
 
+#[allow(clippy::too_many_arguments)] // one argument per property the test varies
 fn params(
     nodes: u64,
     rate_scale: f64,

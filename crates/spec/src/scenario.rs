@@ -739,7 +739,7 @@ fn check_job_gpus(ctx: &Ctx, sites: &[Site], job: &Job) -> Result<(), SpecError>
         .enumerate()
         .find(|(_, h)| h.accelerator.name != first.accelerator.name)
     {
-        if !job.gpus.is_some_and(|n| n <= same) {
+        if job.gpus.is_none_or(|n| n > same) {
             return Err(ctx.err(
                 &format!("site[0].hall[{i}].system"),
                 format!(
