@@ -8,7 +8,7 @@
 //! - [`strategy`]: synchronous hierarchical DP, pipeline across sites, DiLoCo, Streaming DiLoCo,
 //!   priced on a [`strategy::Basis`] taken once from the step model (`perf`).
 //! - [`quality`]: the DiLoCo scaling-law penalty as extra tokens.
-//! - [`goodput`]: failure coupling (a failure stalls every site under synchronous training, only
+//! - [`Goodput`]: failure coupling (a failure stalls every site under synchronous training, only
 //!   its own replica under DiLoCo).
 //! - [`fabric_across_sites`]: the links as the top level of the step model's fabric hierarchy;
 //!   the graph's all-reduce is the step model's on that level (one formula).
@@ -21,7 +21,7 @@
 //!
 //! Architecture invariant: pure functions of plain data; no I/O, no panics, no NaN in outputs.
 
-pub mod goodput;
+mod goodput;
 pub mod graph;
 pub mod quality;
 pub mod strategy;

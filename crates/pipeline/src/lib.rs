@@ -24,7 +24,7 @@
 
 pub mod bind;
 mod power_glue;
-pub mod setup;
+mod setup;
 
 pub use bind::Placement;
 pub use power_glue::{PowerNote, StepIssue};

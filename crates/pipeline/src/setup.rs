@@ -49,12 +49,6 @@ fn err(field: &str, message: impl Into<String>) -> SetupError {
     }
 }
 
-/// The cluster of a job: the halls of the first site (the multi-site model adds the others).
-/// Halls must share one accelerator; the fabric is the first hall's.
-pub fn cluster_of(s: &Scenario) -> Result<Cluster, SetupError> {
-    cluster_for(s, None)
-}
-
 /// The cluster a job of `job_gpus` GPUs runs on: the halls of the first site that hold the first
 /// hall's accelerator. Halls with another accelerator are an error unless the job asks for no
 /// more GPUs than the matching halls hold (it then runs on those).

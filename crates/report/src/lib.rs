@@ -9,7 +9,7 @@ pub mod multisite;
 pub mod plan;
 pub mod power;
 pub mod simulate;
-pub mod svg;
+mod svg;
 pub mod train;
 
 use serde::Serialize;

@@ -6,7 +6,7 @@
 //! the aggregate rate of the surviving population). Pure functions of plain data: the failure
 //! presets are catalogue data (`spec`), bound to an [`Input`] by the `pipeline` crate.
 //!
-//! Entry points: [`Input`] (plain data in SI units) → [`params`] ([`Params`], checked) →
+//! Entry points: [`Input`] (plain data in SI units) → [`params()`] ([`Params`], checked) →
 //! [`engine::simulate_replica`] (one replica, optionally with its [`engine::Interval`] timeline
 //! for the power model) and [`monte::run`] (replicas in parallel and their summary).
 

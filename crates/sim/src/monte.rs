@@ -120,7 +120,7 @@ pub struct Summary {
     /// Job mean time to an unexpected interruption, exposure / interruptions, seconds (mean over
     /// replicas of the ratio of sums).
     pub job_mttf_s: f64,
-    /// Kokolis et al.'s closed-form E[ETTR] at these parameters, for comparison.
+    /// Kokolis et al.'s closed-form E\[ETTR\] at these parameters, for comparison.
     pub closed_form_ettr: f64,
     /// Share of replicas that reached their work target (work-length runs).
     pub completed_fraction: f64,
@@ -163,7 +163,7 @@ pub fn resolved_interval_s(p: &Params) -> f64 {
     (raw / p.step_s).ceil().max(1.0) * p.step_s
 }
 
-/// Kokolis et al.'s closed-form E[ETTR] of a job at these parameters: its initial interruption
+/// Kokolis et al.'s closed-form E\[ETTR\] of a job at these parameters: its initial interruption
 /// rate, the restart overhead with a warm standby and the resolved checkpoint interval and write
 /// time ([`kokolis_ettr`]).
 pub fn closed_form_ettr(p: &Params) -> f64 {

@@ -647,7 +647,10 @@ impl Catalog {
 }
 
 /// Deserialize a typed entry from a (merged) table; errors give the field path inside the entry.
-pub fn typed_from_table<T: Entry>(table: toml::Table, name: &str) -> Result<T, (String, String)> {
+pub(crate) fn typed_from_table<T: Entry>(
+    table: toml::Table,
+    name: &str,
+) -> Result<T, (String, String)> {
     let v = toml::Value::Table(table);
     let mut t: T = serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
@@ -659,7 +662,7 @@ pub fn typed_from_table<T: Entry>(table: toml::Table, name: &str) -> Result<T, (
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" messages: a "did you mean".
-pub fn unknown_field_hint(msg: &str) -> Option<String> {
+pub(crate) fn unknown_field_hint(msg: &str) -> Option<String> {
     let rest = msg.strip_prefix("unknown field `")?;
     let (field, rest) = rest.split_once('`')?;
     let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();

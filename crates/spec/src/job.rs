@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawJob {
+pub(crate) struct RawJob {
     pub model: CatalogRef,
     /// Training tokens (`"15.6T"`).
     pub tokens: Count,
@@ -202,7 +202,7 @@ impl Serialize for RawParallelism {
     }
 }
 
-pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
+pub(crate) fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
     let model: ModelArch = ctx.resolve(&format!("{p}.model"), &j.model)?;
     let mp = format!("{p}.model");
     for (f, v) in [

@@ -6,10 +6,10 @@
 
 pub mod builder;
 pub mod catalog;
-pub mod ctx;
+mod ctx;
 pub mod error;
 pub mod job;
-pub mod locate;
+mod locate;
 pub mod power;
 pub mod reliability;
 pub mod scenario;

@@ -27,7 +27,7 @@ pub const DEFAULT_GRID_CODE: &str = "ercot-large-load";
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPower {
+pub(crate) struct RawPower {
     #[serde(default)]
     grid_code: Option<String>,
     #[serde(default)]
@@ -201,7 +201,7 @@ fn positive_opt(
     Ok(v)
 }
 
-pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecError> {
+pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecError> {
     let code_name = r
         .grid_code
         .clone()

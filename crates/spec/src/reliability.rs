@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawReliability {
+pub(crate) struct RawReliability {
     #[serde(default)]
     preset: Option<String>,
     #[serde(default)]
@@ -430,7 +430,7 @@ fn validate_preset(ctx: &Ctx, p: &str, e: &ReliabilityPreset) -> Result<(), Spec
     }
 }
 
-pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, SpecError> {
+pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, SpecError> {
     let f = |name: &str| format!("{p}.{name}");
     let name = r
         .preset

@@ -817,7 +817,7 @@ fn check_reliability_pools(
 }
 
 /// Range checks for an accelerator (catalogue or user-supplied).
-pub fn validate_accelerator(ctx: &Ctx, p: &str, a: &Accelerator) -> Result<(), SpecError> {
+pub(crate) fn validate_accelerator(ctx: &Ctx, p: &str, a: &Accelerator) -> Result<(), SpecError> {
     ctx.positive(&format!("{p}.bf16"), a.bf16.flops(), "bf16 peak")?;
     if let Some(f) = a.fp8 {
         ctx.positive(&format!("{p}.fp8"), f.flops(), "fp8 peak")?;
