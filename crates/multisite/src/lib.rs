@@ -28,11 +28,34 @@ pub mod strategy;
 
 pub use goodput::Goodput;
 pub use graph::{Edge, Graph, SiteNode};
-pub use strategy::{Basis, Outcome};
+pub use strategy::{Basis, Note, Outcome};
 
 use perf::{Cluster, Config, Fabric, Workload};
 use serde::Serialize;
 use spec::sync::{Strategy, Sync};
+
+/// Why one site's DiLoCo replica cannot run the layout alone.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaIssue {
+    /// The site's GPUs are not a whole number of tp × pp × cp blocks.
+    NotWholeBlocks { gpus: u64, block: u64 },
+    /// The step model refuses the layout on the site's GPUs.
+    DoesNotRun { gpus: u64 },
+}
+
+/// What the basis rests on (`report` words it).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisNote {
+    /// The layout does not fit in memory: `needs_bytes` per GPU of `capacity_bytes`.
+    DoesNotFit {
+        needs_bytes: f64,
+        capacity_bytes: f64,
+    },
+    /// A site's replica cannot run the layout: the DiLoCo inner step is the single-site step.
+    InnerStepFallback(ReplicaIssue),
+}
 
 /// Everything the strategies need, computed once from the step model.
 #[derive(Clone, Debug)]
@@ -41,7 +64,7 @@ pub struct Prepared {
     pub basis: Basis,
     pub sync: Sync,
     /// Notes on how the basis was made (fallbacks, assumptions).
-    pub notes: Vec<String>,
+    pub notes: Vec<BasisNote>,
     /// The step model's profile of the whole job with every GPU in one site (the basis's step).
     pub profile: perf::StepProfile,
     workload: Workload,
@@ -112,10 +135,10 @@ impl Prepared {
             config: cfg,
         };
         if !profile.fits {
-            p.notes.push(format!(
-                "the layout does not fit in memory ({}); figures are indicative",
-                profile.memory_note.clone().unwrap_or_default()
-            ));
+            p.notes.push(BasisNote::DoesNotFit {
+                needs_bytes: profile.memory.total_bytes,
+                capacity_bytes: profile.memory.capacity_bytes,
+            });
         }
         let sizes: Vec<u64> = p.graph.sites.iter().map(|x| x.gpus).collect();
         let (inner, note) = p.inner_step_s(&sizes);
@@ -131,13 +154,18 @@ impl Prepared {
     /// site `n`: the same layout with dp scaled to the site and the batch shared in proportion to
     /// GPUs (rounded to whole microbatches per replica), and the factor that scales its step to
     /// the site's exact share of the batch. `Err` says why the layout does not run there.
-    pub fn replica_profile(&self, n: u64, total: u64) -> Result<(perf::StepProfile, f64), String> {
+    pub fn replica_profile(
+        &self,
+        n: u64,
+        total: u64,
+    ) -> Result<(perf::StepProfile, f64), ReplicaIssue> {
         let cfg = self.config;
         let used = cfg.tp as u64 * cfg.pp as u64 * cfg.cp as u64;
         if used == 0 || n % used != 0 || total == 0 {
-            return Err(format!(
-                "a site of {n} GPUs is not a whole number of tp × pp × cp = {used} blocks"
-            ));
+            return Err(ReplicaIssue::NotWholeBlocks {
+                gpus: n,
+                block: used,
+            });
         }
         let dp = (n / used) as u32;
         let mut c = cfg;
@@ -152,7 +180,7 @@ impl Prepared {
             Ok(pr) if pr.step_time_s.is_finite() && pr.step_time_s > 0.0 => {
                 Ok((pr, share / seqs as f64))
             }
-            Ok(_) | Err(_) => Err(format!("the layout does not run on a {n}-GPU site alone")),
+            Ok(_) | Err(_) => Err(ReplicaIssue::DoesNotRun { gpus: n }),
         }
     }
 
@@ -160,20 +188,13 @@ impl Prepared {
     /// ([`Prepared::replica_profile`]'s per-token pace scaled to the site's exact share of the
     /// batch). Falls back to the single-site step when the layout does not divide a site (with a
     /// note).
-    pub fn inner_step_s(&self, sizes: &[u64]) -> (f64, Option<String>) {
+    pub fn inner_step_s(&self, sizes: &[u64]) -> (f64, Option<BasisNote>) {
         let total: u64 = sizes.iter().sum();
         let mut worst: f64 = 0.0;
         for &n in sizes {
             match self.replica_profile(n, total) {
                 Ok((pr, scale)) => worst = worst.max(pr.step_time_s * scale),
-                Err(why) => {
-                    return (
-                        self.basis.step_s,
-                        Some(format!(
-                            "{why}: the DiLoCo inner step is taken as the single-site step"
-                        )),
-                    )
-                }
+                Err(why) => return (self.basis.step_s, Some(BasisNote::InnerStepFallback(why))),
             }
         }
         (worst, None)
@@ -253,7 +274,11 @@ pub struct Analysis {
     /// The strategy `[job.sync]` names.
     pub configured: String,
     pub strategies: Vec<StrategyReport>,
-    pub notes: Vec<String>,
+    pub notes: Vec<BasisNote>,
+    /// The reliability preset whose closed-form goodput the strategies carry, when modelled
+    /// (`report` says so in the notes).
+    #[serde(skip)]
+    pub goodput_preset: Option<String>,
     /// What the loss is worth: set by [`Analysis::with_costs`].
     pub costs: Option<Costs>,
 }
@@ -333,10 +358,7 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
         .ring()
         .map(|r| r.order.iter().map(|&i| g.sites[i].name.clone()).collect())
         .unwrap_or_default();
-    let mut notes = p.notes.clone();
-    if let Some(gd) = goodput {
-        notes.push(gd.model.clone());
-    }
+    let notes = p.notes.clone();
     Analysis {
         sites: g.sites.clone(),
         links: g
@@ -359,6 +381,7 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
         configured: p.sync.strategy.name().into(),
         strategies,
         notes,
+        goodput_preset: goodput.map(|g| g.preset.clone()),
         costs: None,
     }
 }

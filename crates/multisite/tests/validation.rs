@@ -301,7 +301,7 @@ fn diloco_goodput_is_per_site() {
     let gd = multisite::Goodput {
         whole_job: 0.58,
         per_site: vec![0.88; 8],
-        model: String::new(),
+        preset: String::new(),
     };
     assert_eq!(gd.of(Strategy::Dp, &g), 0.58);
     assert!((gd.of(Strategy::Diloco, &g) - 0.88).abs() < 1e-12);

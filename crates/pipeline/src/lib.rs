@@ -647,10 +647,7 @@ impl Pipeline {
         Some(multisite::Goodput {
             whole_job: ettr(p.graph.total_gpus()),
             per_site: p.graph.sites.iter().map(|x| ettr(x.gpus)).collect(),
-            model: format!(
-                "goodput: closed-form ETTR (Kokolis et al., HPCA'25) of the reliability preset `{}` for one failure domain of all GPUs (synchronous strategies) and of each site alone (DiLoCo strategies)",
-                rp.preset
-            ),
+            preset: rp.preset.clone(),
         })
     }
 

@@ -42,7 +42,12 @@ pub enum PowerNote {
     /// alone stands in.
     MultiSiteFailed(String),
     /// The configured strategy cannot run the job (its reason); the first site's job alone.
-    MultiSiteInfeasible { strategy: String, note: String },
+    MultiSiteInfeasible {
+        strategy: String,
+        note: multisite::Note,
+    },
+    /// The first site's DiLoCo replica cannot run the layout; the first site's job alone.
+    ReplicaFailed(multisite::ReplicaIssue),
     /// A synchronous multi-site job: the whole job's step in one site plus the exposed
     /// cross-site synchronisation.
     MultiSiteStep {
@@ -124,7 +129,7 @@ fn multisite_shape(pl: &Pipeline, notes: &mut Vec<PowerNote>) -> Option<power::S
                     Some(bind::step_shape(&p, scale))
                 }
                 Err(why) => {
-                    notes.push(PowerNote::MultiSiteFailed(why));
+                    notes.push(PowerNote::ReplicaFailed(why));
                     None
                 }
             }

@@ -66,7 +66,12 @@ pub fn note(n: &PowerNote) -> String {
             format!("multi-site model: {why}; the step is the first site's job alone")
         }
         PowerNote::MultiSiteInfeasible { strategy, note } => format!(
-            "multi-site model: `{strategy}` cannot run this job ({note}); the step is the first site's job alone"
+            "multi-site model: `{strategy}` cannot run this job ({}); the step is the first site's job alone",
+            crate::multisite::note(note)
+        ),
+        PowerNote::ReplicaFailed(why) => format!(
+            "multi-site model: {}; the step is the first site's job alone",
+            crate::multisite::replica_issue(why)
         ),
         PowerNote::MultiSiteStep {
             gpus,

@@ -141,6 +141,20 @@ pub fn memory_parts(p: &StepProfile) -> Vec<(String, f64)> {
     ]
 }
 
+/// "does not fit: needs X GiB of Y GiB".
+pub fn does_not_fit(needs_bytes: f64, capacity_bytes: f64) -> String {
+    format!(
+        "does not fit: needs {:.1} GiB of {:.1} GiB",
+        needs_bytes / 1073741824.0,
+        capacity_bytes / 1073741824.0
+    )
+}
+
+/// The memory verdict of a profile that does not fit, in words (`None` when it fits).
+fn memory_note(p: &StepProfile) -> Option<String> {
+    (!p.fits).then(|| does_not_fit(p.memory.total_bytes, p.memory.capacity_bytes))
+}
+
 /// The `train` section of the step model's answer for a scenario's job.
 pub fn trained(scenario: &str, t: &pipeline::Trained) -> Section {
     let w = &t.workload;
@@ -321,7 +335,7 @@ pub fn section(p: &StepProfile, i: &TrainInput) -> Section {
         ),
     ]);
     t.push_str(&fmt::table(&["component", "size"], &mem));
-    match &p.memory_note {
+    match &memory_note(p) {
         None => t.push_str("  fits\n"),
         Some(n) => t.push_str(&format!("  ! {n}\n")),
     }
@@ -378,7 +392,7 @@ pub fn section(p: &StepProfile, i: &TrainInput) -> Section {
             "reserved_bytes": num(m.reserved_bytes),
         },
         "fits": p.fits,
-        "memory_note": p.memory_note,
+        "memory_note": memory_note(p),
         "mean_activity": num(p.mean_activity),
     });
     Section {
