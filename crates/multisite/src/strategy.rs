@@ -135,6 +135,14 @@ pub struct Outcome {
     pub exposed_s_per_step: f64,
 }
 
+impl Outcome {
+    /// How much longer a step of this strategy takes than the same job's step in one site (the
+    /// exposed cross-site time a synchronous job's sites wait out together).
+    pub fn wait_beyond_one_site_s(&self, b: &Basis) -> f64 {
+        (self.step_s - b.step_s).max(0.0)
+    }
+}
+
 fn infeasible(s: Strategy, note: Note) -> Outcome {
     Outcome {
         name: s.name().into(),

@@ -191,7 +191,7 @@ pub fn sim_input(s: &Scenario, placement: &Placement, step_s: f64, run: sim::Run
         job_gpus_given: rel.job_gpus.is_some() || s.job.as_ref().and_then(|j| j.gpus).is_some(),
         installed_gpus: site_gpus(site),
         gpus_per_node: gpn,
-        nodes_per_hall: site.halls[0].gpus.div_ceil(gpn as u64),
+        hall_gpus: site.halls[0].gpus,
         step_s,
         run,
         checkpoint: match rel.checkpoint {

@@ -403,18 +403,9 @@ impl Pipeline {
         sp.top_k = top_k;
         if by_cost {
             let p = self.plan();
-            let gpus = (p.gpus.max(1)) as f64;
-            let energy = p.opex.energy_usd_per_year;
-            let fixed = ((p.tco_usd_per_year - energy) / (gpus * spec::SECONDS_PER_YEAR)).max(0.0);
-            let usd_per_mwh = p
-                .sites
-                .first()
-                .map(|site| site.electricity_usd_per_mwh)
-                .unwrap_or(0.0);
             sp.objective = perf::Objective::Cost {
-                fixed_usd_per_gpu_s: fixed,
-                energy_usd_per_gpu_s_at_full_activity: p.facility_power_per_gpu_w * usd_per_mwh
-                    / 3.6e9,
+                fixed_usd_per_gpu_s: p.fixed_usd_per_gpu_s(),
+                energy_usd_per_gpu_s_at_full_activity: p.energy_usd_per_gpu_s_at_full_activity(),
             };
         }
         self.start(Stage::LayoutSearch);

@@ -95,7 +95,7 @@ fn multisite_shape(pl: &Pipeline, notes: &mut Vec<PowerNote>) -> Option<power::S
                 return None;
             }
             let mut shape = bind::step_shape(&prep.profile, 1.0);
-            let wait = (o.step_s - prep.basis.step_s).max(0.0);
+            let wait = o.wait_beyond_one_site_s(&prep.basis);
             let at = shape
                 .phases
                 .iter()

@@ -247,6 +247,27 @@ pub enum Warning {
     },
 }
 
+impl Plan {
+    /// The cost of owning and running one GPU for a second, energy left out: (TCO − energy
+    /// cost) per GPU-second of the year.
+    pub fn fixed_usd_per_gpu_s(&self) -> f64 {
+        let gpus = self.gpus.max(1) as f64;
+        ((self.tco_usd_per_year - self.opex.energy_usd_per_year) / (gpus * SECONDS_PER_YEAR))
+            .max(0.0)
+    }
+
+    /// The energy cost of one GPU for a second at full activity: its facility power at the first
+    /// site's electricity price (a MWh is 3.6e9 J).
+    pub fn energy_usd_per_gpu_s_at_full_activity(&self) -> f64 {
+        let usd_per_mwh = self
+            .sites
+            .first()
+            .map(|site| site.electricity_usd_per_mwh)
+            .unwrap_or(0.0);
+        self.facility_power_per_gpu_w * usd_per_mwh / 3.6e9
+    }
+}
+
 /// What the plan needs: the resolved sites (halls, cooling, supply, prices), the cost defaults and
 /// the accelerator H100-equivalents are counted in.
 #[derive(Clone, Copy, Debug)]

@@ -96,7 +96,8 @@ pub struct Input {
     /// GPUs installed where the job runs (the pools around it).
     pub installed_gpus: u64,
     pub gpus_per_node: u32,
-    pub nodes_per_hall: u64,
+    /// GPUs of a hall (the blast radius of a hall-wide failure).
+    pub hall_gpus: u64,
     /// One optimizer step.
     pub step_s: f64,
     pub run: Run,
@@ -210,7 +211,7 @@ pub fn params(i: &Input) -> Result<Params, ParamError> {
         job_gpus: i.job_gpus,
         gpus_per_node: gpn as u32,
         nodes_per_rack: f.nodes_per_rack,
-        nodes_per_hall: i.nodes_per_hall.max(1),
+        nodes_per_hall: i.hall_gpus.div_ceil(gpn).max(1),
         step_s: i.step_s,
         classes: f.classes.clone(),
         lifetime: f.lifetime,
