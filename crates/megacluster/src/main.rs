@@ -114,14 +114,14 @@ fn main() -> ExitCode {
     };
     let result = match &cli.cmd {
         Cmd::Run(a) => cmd::run::run(a, &common),
-        Cmd::Plan(a) => cmd::plan::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Validate(a) => cmd::validate::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Catalog(a) => cmd::catalog::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Simulate(a) => cmd::simulate::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Train(a) => cmd::train::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Search(a) => cmd::search::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Power(a) => cmd::power::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Multisite(a) => cmd::multisite::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Plan(a) => cmd::plan::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Validate(a) => cmd::validate::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Catalog(a) => cmd::catalog::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Simulate(a) => cmd::simulate::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Train(a) => cmd::train::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Search(a) => cmd::search::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Power(a) => cmd::power::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Multisite(a) => cmd::multisite::run(a, &common).and_then(|s| single(&common, s)),
     };
     match result {
         Ok(out) => {
@@ -136,16 +136,14 @@ fn main() -> ExitCode {
 }
 
 /// Render one section as the command's whole output.
-fn single(common: &Common, s: report::Section) -> String {
-    if common.json {
-        let mut t = serde_json::to_string_pretty(&s.json).unwrap_or_default();
-        t.push('\n');
-        t
+fn single(common: &Common, s: report::Section) -> Result<String, CliError> {
+    let mut t = if common.json {
+        serde_json::to_string_pretty(&s.json).map_err(CliError::internal)?
     } else {
-        let mut t = s.text;
-        if !t.ends_with('\n') {
-            t.push('\n');
-        }
-        t
+        s.text
+    };
+    if !t.ends_with('\n') {
+        t.push('\n');
     }
+    Ok(t)
 }
