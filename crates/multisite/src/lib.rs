@@ -323,6 +323,30 @@ impl Analysis {
         });
         self
     }
+
+    /// The strategy `[job.sync]` names, with its figures.
+    pub fn configured_strategy(&self) -> Option<&StrategyReport> {
+        self.strategies
+            .iter()
+            .find(|s| s.outcome.name == self.configured)
+    }
+
+    /// Wall-clock time to train `tokens` with the configured strategy (D): the tokens over the
+    /// one-site throughput × the strategy's efficiency (its throughput against one site × its
+    /// quality, the share of tokens that count), over its goodput when the reliability model
+    /// gave one. The flag says whether failures are counted. `None` when the strategy cannot run.
+    pub fn time_to_train_s(&self, tokens: f64) -> Option<(f64, bool)> {
+        let s = self.configured_strategy()?;
+        if !s.outcome.feasible {
+            return None;
+        }
+        let (eff, with_failures) = match s.efficiency_with_failures {
+            Some(e) => (e, true),
+            None => (s.outcome.efficiency, false),
+        };
+        let rate = self.single_site_tokens_per_s * eff;
+        (rate > 0.0 && rate.is_finite()).then(|| (tokens / rate, with_failures))
+    }
 }
 
 /// Target losses the bandwidth needs are reported for: the 5 % and 20 %, and 50 %.

@@ -144,6 +144,12 @@ pub struct Options {
     pub solve: Solve,
     /// Keep the power traces (for charts).
     pub traces: bool,
+    /// Run the reliability section's recommendations (checkpoint interval, standbys): 8 more
+    /// Monte Carlo runs. A sweep that reads only the summary turns them off.
+    pub recommend: bool,
+    /// Compare the site's cooling design in every climate preset (the power section's climate
+    /// table). A sweep that reads only the headline figures turns it off.
+    pub climates: bool,
 }
 
 impl Options {
@@ -155,6 +161,8 @@ impl Options {
             target: None,
             solve: Solve::WhenUnmitigated,
             traces: true,
+            recommend: true,
+            climates: true,
         }
     }
 }
@@ -210,6 +218,8 @@ pub struct Reliability {
     pub summary: sim::Summary,
     /// ETTR of each replica, in replica order (for the histogram).
     pub ettr_per_replica: Vec<f64>,
+    /// Every replica's result, in replica order.
+    pub replicas: Vec<sim::ReplicaResult>,
     pub step_source: StepSource,
 }
 
@@ -466,7 +476,8 @@ impl Pipeline {
             Depth::Full => (rp.replicas / 4).clamp(16, 200),
         };
         // the main run, 7 interval candidates and one spare-count run
-        let total = rp.replicas + 8 * rec_replicas;
+        let recommend = self.options.recommend;
+        let total = rp.replicas + if recommend { 8 * rec_replicas } else { 0 };
         self.start(Stage::Reliability);
         let done = std::sync::atomic::AtomicU64::new(0);
         let tick = || {
@@ -475,16 +486,19 @@ impl Pipeline {
         };
         let results = sim::monte::results(p, rp.replicas, &tick);
         let mut summary = sim::monte::summarize(p, &results);
-        summary.recommendation = Some(sim::monte::recommend(
-            p,
-            &summary,
-            rec_replicas,
-            rp.target,
-            &tick,
-        ));
+        if recommend {
+            summary.recommendation = Some(sim::monte::recommend(
+                p,
+                &summary,
+                rec_replicas,
+                rp.target,
+                &tick,
+            ));
+        }
         Ok(Reliability {
             summary,
             ettr_per_replica: results.iter().map(|r| r.ettr).collect(),
+            replicas: results,
             step_source: rp.step_source,
         })
     }

@@ -201,7 +201,11 @@ fn input(
         code: bind::grid_code(&s.power.grid_code),
         mitigation: bind::mitigation(s, i),
         prices: bind::prices(s, i, pl.plan().tco_usd_per_gpu_hour),
-        climates: s.power.climates.iter().map(bind::climate).collect(),
+        climates: if pl.options().climates {
+            s.power.climates.iter().map(bind::climate).collect()
+        } else {
+            vec![]
+        },
     }
 }
 

@@ -248,6 +248,13 @@ pub enum Warning {
 }
 
 impl Plan {
+    /// What the whole cluster costs to own and run for `wall_s` seconds (D: TCO per year × the
+    /// share of a year): the dollars of a training run that holds the cluster for its wall-clock
+    /// time, spares and idle GPUs included.
+    pub fn usd_for_wall_time(&self, wall_s: f64) -> f64 {
+        self.tco_usd_per_year * wall_s / SECONDS_PER_YEAR
+    }
+
     /// The cost of owning and running one GPU for a second, energy left out: (TCO − energy
     /// cost) per GPU-second of the year.
     pub fn fixed_usd_per_gpu_s(&self) -> f64 {

@@ -21,5 +21,6 @@ pub use catalog::{
     ReliabilityPreset, ScaleUp, System,
 };
 pub use error::SpecError;
-pub use scenario::{load_scenario, parse_scenario, Scenario};
+pub use locate::span_of;
+pub use scenario::{load_scenario, parse_scenario, read_scenario, scenario_catalog, Scenario};
 pub use units::*;

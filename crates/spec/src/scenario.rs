@@ -237,11 +237,14 @@ impl Scenario {
 
 /// Read a scenario file (or the embedded default when `path` is `None`) and its extra catalogue files.
 pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Scenario, SpecError> {
-    let mut catalog = Catalog::embedded();
-    for p in extra_catalogs {
-        add_catalog_file(&mut catalog, p)?;
-    }
-    let (file, src) = match path {
+    let (file, src) = read_scenario(path)?;
+    let catalog = scenario_catalog(path, &file, &src, extra_catalogs)?;
+    parse_scenario(&file, &src, &catalog)
+}
+
+/// A scenario file's name and text (the embedded default when `path` is `None`).
+pub fn read_scenario(path: Option<&Path>) -> Result<(String, String), SpecError> {
+    match path {
         Some(p) => {
             let src = std::fs::read_to_string(p).map_err(|e| {
                 SpecError::new(
@@ -250,16 +253,30 @@ pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Sc
                     format!("cannot read scenario: {e}"),
                 )
             })?;
-            (p.display().to_string(), src)
+            Ok((p.display().to_string(), src))
         }
-        None => (
+        None => Ok((
             DEFAULT_SCENARIO_NAME.to_string(),
             DEFAULT_SCENARIO.to_string(),
-        ),
-    };
+        )),
+    }
+}
+
+/// The catalogue a scenario resolves against: the embedded one, the extra files, then the files
+/// the scenario's own `catalog = [...]` names (relative to the scenario's directory).
+pub fn scenario_catalog(
+    path: Option<&Path>,
+    file: &str,
+    src: &str,
+    extra_catalogs: &[&Path],
+) -> Result<Catalog, SpecError> {
+    let mut catalog = Catalog::embedded();
+    for p in extra_catalogs {
+        add_catalog_file(&mut catalog, p)?;
+    }
     // Catalogue files named inside the scenario, relative to it.
     let dir = path.and_then(|p| p.parent()).unwrap_or(Path::new("."));
-    if let Ok(t) = toml::from_str::<toml::Table>(&src) {
+    if let Ok(t) = toml::from_str::<toml::Table>(src) {
         if let Some(toml::Value::Array(files)) = t.get("catalog") {
             for (i, f) in files.iter().enumerate() {
                 if let toml::Value::String(f) = f {
@@ -267,8 +284,8 @@ pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Sc
                     add_catalog_file(&mut catalog, &p).map_err(|e| {
                         if e.line.is_none() {
                             let ctx = Ctx {
-                                file: &file,
-                                src: &src,
+                                file,
+                                src,
                                 catalog: &catalog,
                             };
                             ctx.err(&format!("catalog[{i}]"), e.message)
@@ -280,7 +297,7 @@ pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Sc
             }
         }
     }
-    parse_scenario(&file, &src, &catalog)
+    Ok(catalog)
 }
 
 /// Add a user catalogue file.

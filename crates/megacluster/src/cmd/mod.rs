@@ -8,5 +8,6 @@ pub mod progress;
 pub mod run;
 pub mod search;
 pub mod simulate;
+pub mod sweep;
 pub mod train;
 pub mod validate;
