@@ -398,8 +398,22 @@ impl Sweep {
         progress: &(dyn Fn(Pass, u64, u64) + Sync),
         sink: &mut (dyn FnMut(Vec<Vec<Cell>>) -> Result<(), E> + Send),
     ) -> Result<Result<(), E>, SpecError> {
-        let work = |sink: &mut (dyn FnMut(Vec<Vec<Cell>>) -> Result<(), E> + Send)| {
+        self.in_pool(o, || {
             self.validate(shard, progress)?;
+            self.evaluate_with(o, shard, progress, sink)
+        })
+    }
+
+    /// Evaluate every point of `shard` (checked with [`Sweep::validate`] first: a point that does
+    /// not resolve gets its error in the `error` column), chunk by chunk into `sink`.
+    pub fn evaluate_with<E: Send>(
+        &self,
+        o: &RunOptions,
+        shard: Shard,
+        progress: &(dyn Fn(Pass, u64, u64) + Sync),
+        sink: &mut (dyn FnMut(Vec<Vec<Cell>>) -> Result<(), E> + Send),
+    ) -> Result<Result<(), E>, SpecError> {
+        let mut work = || {
             let pts: Vec<u64> = shard.points(self.points).collect();
             let total = pts.len() as u64;
             let done = AtomicU64::new(0);
@@ -413,23 +427,30 @@ impl Sweep {
                         r
                     })
                     .collect();
-                if let Err(e) = sink(rows) {
-                    return Ok(Err(e));
-                }
+                sink(rows)?;
             }
-            Ok(Ok(()))
+            Ok(())
         };
+        self.in_pool(o, || Ok(work()))
+    }
+
+    /// Run `f` on a pool of `o.threads` threads (rayon's global pool when `None`).
+    fn in_pool<T: Send>(
+        &self,
+        o: &RunOptions,
+        f: impl FnOnce() -> Result<T, SpecError> + Send,
+    ) -> Result<T, SpecError> {
         match o.threads {
-            Some(n) => {
+            Some(n) if rayon::current_num_threads() != n.max(1) => {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(n.max(1))
                     .build()
                     .map_err(|e| {
                         SpecError::new("", "", format!("cannot start {n} threads: {e}"))
                     })?;
-                pool.install(|| work(sink))
+                pool.install(f)
             }
-            None => work(sink),
+            _ => f(),
         }
     }
 

@@ -17,6 +17,8 @@ enum Op {
 #[derive(Clone, Debug, PartialEq)]
 enum Rhs {
     Num(f64),
+    /// Another column of the same row.
+    Column(usize),
     Text(String),
 }
 
@@ -50,7 +52,8 @@ pub fn column(name: &str, columns: &[ColumnSpec]) -> Result<usize, String> {
 
 impl Filter {
     /// Parse `a <= 1 and b == x` (also `&&` or `,` between comparisons; operators `< <= > >= ==
-    /// !=`; a right side that is not a number compares as text: `multisite_strategy == diloco`).
+    /// !=`). The right side is a number, another column (`facility_power_w <= supply_w`), or text
+    /// compared with == or != (`multisite_strategy == diloco`).
     pub fn parse(expr: &str, columns: &[ColumnSpec]) -> Result<Filter, String> {
         let mut conds = vec![];
         let norm = expr.replace("&&", ",").replace(" and ", ",");
@@ -81,7 +84,10 @@ impl Filter {
             let column = column(name, columns)?;
             let rhs = match rhs.replace('_', "").parse::<f64>() {
                 Ok(x) => Rhs::Num(x),
-                Err(_) => Rhs::Text(rhs.to_string()),
+                Err(_) => match columns.iter().position(|c| c.name == rhs) {
+                    Some(i) => Rhs::Column(i),
+                    None => Rhs::Text(rhs.to_string()),
+                },
             };
             if matches!(rhs, Rhs::Text(_)) && !matches!(op, Op::Eq | Op::Ne) {
                 return Err(format!(
@@ -100,17 +106,23 @@ impl Filter {
     pub fn keeps(&self, row: &[Cell]) -> bool {
         self.conds.iter().all(|c| {
             let cell = &row[c.column];
+            let num = match &c.rhs {
+                Rhs::Num(x) => Some(*x),
+                Rhs::Column(i) => row[*i].as_f64(),
+                Rhs::Text(_) => None,
+            };
             match &c.rhs {
-                Rhs::Num(x) => match cell.as_f64() {
-                    Some(v) => match c.op {
-                        Op::Lt => v < *x,
-                        Op::Le => v <= *x,
-                        Op::Gt => v > *x,
-                        Op::Ge => v >= *x,
-                        Op::Eq => v == *x,
-                        Op::Ne => v != *x,
+                Rhs::Column(_) if num.is_none() => false,
+                Rhs::Num(_) | Rhs::Column(_) => match (cell.as_f64(), num) {
+                    (Some(v), Some(x)) => match c.op {
+                        Op::Lt => v < x,
+                        Op::Le => v <= x,
+                        Op::Gt => v > x,
+                        Op::Ge => v >= x,
+                        Op::Eq => v == x,
+                        Op::Ne => v != x,
                     },
-                    None => false,
+                    _ => false,
                 },
                 Rhs::Text(t) => {
                     if matches!(cell, Cell::Null) {
@@ -179,6 +191,10 @@ mod tests {
     fn filters() {
         let c = cols(&["days_to_train", "usd_per_run", "multisite_strategy"]);
         let f = Filter::parse("days_to_train <= 90 and multisite_strategy == dp", &c).unwrap();
+        let g = Filter::parse("days_to_train < usd_per_run", &c).unwrap();
+        assert!(g.keeps(&[Cell::Float(0.5), Cell::Float(1.0), Cell::Null]));
+        assert!(!g.keeps(&[Cell::Float(1.5), Cell::Float(1.0), Cell::Null]));
+        assert!(!g.keeps(&[Cell::Float(0.5), Cell::Null, Cell::Null]));
         let row = |d: f64, s: &str| vec![Cell::Float(d), Cell::Float(1.0), Cell::Str(s.into())];
         assert!(f.keeps(&row(90.0, "dp")));
         assert!(!f.keeps(&row(90.5, "dp")));

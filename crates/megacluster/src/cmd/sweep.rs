@@ -131,10 +131,13 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
             bar.set_position(done);
         }
     };
-    if args.check {
-        let n = sw.validate(shard, &progress);
+    // every point is checked before any output is opened or any work starts
+    let n = sw.validate(shard, &progress);
+    if args.check || n.is_err() {
         bar.finish_and_clear();
-        let n = n.map_err(CliError::input)?;
+    }
+    let n = n.map_err(CliError::input)?;
+    if args.check {
         return Ok(format!("{n} points of {} ok\n", sw.len()));
     }
     let mut sink = match &args.out {
@@ -162,7 +165,7 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
             .map_err(CliError::internal)?;
     }
     let kept: Mutex<Vec<Vec<Cell>>> = Mutex::new(vec![]);
-    let r = sw.run_with::<String>(&opts, shard, &progress, &mut |rows| {
+    let r = sw.evaluate_with::<String>(&opts, shard, &progress, &mut |rows| {
         match &mut sink {
             Sink::Csv(w) => {
                 for r in &rows {
