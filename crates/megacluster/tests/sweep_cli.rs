@@ -200,3 +200,16 @@ fn a_bad_point_is_a_located_error_before_any_work() {
     ]);
     assert_eq!(out, "12 points of 12 ok\n");
 }
+
+#[test]
+fn the_readme_grid_checks() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let (out, _) = run(&[
+        "sweep",
+        &format!("{root}/examples/five-regions.toml"),
+        "--grid",
+        &format!("{root}/examples/sweep/five-regions-grid.toml"),
+        "--check",
+    ]);
+    assert_eq!(out, "48 points of 48 ok\n");
+}

@@ -45,7 +45,7 @@ pub fn cell(name: &str, c: &Cell) -> String {
     } else if x.abs() >= 1000.0 {
         thousands(x)
     } else {
-        format!("{}", sweep::grid::fmt_num(x))
+        sweep::grid::fmt_num(x)
     }
 }
 

@@ -62,7 +62,7 @@ fn read(p: &Path) -> Result<String, CliError> {
 
 /// Where the rows go as they come.
 enum Sink {
-    Csv(csv::Writer<Box<dyn Write + Send>>),
+    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
     Parquet(sweep::parquet::ParquetWriter<std::io::BufWriter<std::fs::File>>),
     None,
 }
@@ -148,9 +148,9 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
             )
             .map_err(|e| CliError::input(format!("cannot write {}: {e}", p.display())))?,
         ),
-        Some(p) if p.extension().is_some_and(|e| e == "csv") => Sink::Csv(
+        Some(p) if p.extension().is_some_and(|e| e == "csv") => Sink::Csv(Box::new(
             csv::Writer::from_writer(Box::new(std::io::BufWriter::new(create(p)?))),
-        ),
+        )),
         Some(p) => {
             return Err(CliError::input(format!(
                 "--out {}: write .csv or .parquet",
@@ -158,7 +158,9 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
             )))
         }
         None if selecting => Sink::None,
-        None => Sink::Csv(csv::Writer::from_writer(Box::new(std::io::stdout()))),
+        None => Sink::Csv(Box::new(csv::Writer::from_writer(Box::new(
+            std::io::stdout(),
+        )))),
     };
     if let Sink::Csv(w) = &mut sink {
         w.write_record(columns.iter().map(|c| c.name.as_str()))
