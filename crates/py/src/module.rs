@@ -120,6 +120,7 @@ impl Scenario {
 
     /// A section's JSON as the CLI prints it (`megacluster <section> --json`).
     #[pyo3(signature = (section, top=10, by="tokens", replicas=None, target=None, solve=false))]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments of every section
     fn json(
         &self,
         py: Python<'_>,
@@ -240,6 +241,9 @@ fn column<'py>(
     })
 }
 
+/// Each column's name and kind (`float`, `int`, `uint`, `bool`, `str`).
+type Columns = Vec<(String, String)>;
+
 /// Run a sweep (the `sweep` crate, as `megacluster sweep`): returns (columns as (name, kind),
 /// {name: values}). `shard` = (index, count).
 #[pyfunction(name = "sweep")]
@@ -259,7 +263,7 @@ fn run_sweep<'py>(
     shard: (u64, u64),
     threads: Option<usize>,
     catalogs: Option<Vec<String>>,
-) -> PyResult<(Vec<(String, String)>, Bound<'py, PyDict>)> {
+) -> PyResult<(Columns, Bound<'py, PyDict>)> {
     let sections = ::sweep::Sections::parse(sections).map_err(PyValueError::new_err)?;
     if replicas == 0 {
         return Err(PyValueError::new_err("replicas must be at least 1"));

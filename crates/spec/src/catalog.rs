@@ -483,6 +483,40 @@ pub struct RawEntry {
 pub struct Catalog {
     entries: BTreeMap<String, BTreeMap<String, RawEntry>>,
     sources: BTreeMap<String, String>,
+    /// Entries already typed, by kind and name (a scenario that names an entry without overrides
+    /// gets the same value every time; a sweep resolves millions of scenarios). Shared by clones,
+    /// replaced whenever entries change.
+    typed: TypedCache,
+}
+
+type Typed = std::collections::HashMap<
+    (&'static str, String),
+    std::sync::Arc<dyn std::any::Any + Send + Sync>,
+>;
+
+#[derive(Clone, Default)]
+struct TypedCache(std::sync::Arc<std::sync::RwLock<Typed>>);
+
+impl std::fmt::Debug for TypedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TypedCache")
+    }
+}
+
+impl Catalog {
+    /// A typed entry resolved before, by name (no overrides).
+    pub(crate) fn cached<T: Entry + Clone + Send + Sync + 'static>(&self, name: &str) -> Option<T> {
+        let m = self.typed.0.read().ok()?;
+        m.get(&(T::KIND, name.to_string()))
+            .and_then(|v| v.downcast_ref::<T>())
+            .cloned()
+    }
+
+    pub(crate) fn remember<T: Entry + Clone + Send + Sync + 'static>(&self, name: &str, v: &T) {
+        if let Ok(mut m) = self.typed.0.write() {
+            m.insert((T::KIND, name.to_string()), std::sync::Arc::new(v.clone()));
+        }
+    }
 }
 
 /// Types that are catalogue entries.
@@ -526,6 +560,9 @@ impl Catalog {
 
     /// Add a catalogue file (entries with the same kind and name replace earlier ones).
     pub fn add_file(&mut self, file: &str, src: &str) -> Result<(), SpecError> {
+        // entries may change: typed values resolved before no longer hold (a fresh cache, so
+        // clones made before keep theirs)
+        self.typed = TypedCache::default();
         let doc: toml::Table = toml::from_str(src).map_err(|e| {
             SpecError::new(file, "", format!("malformed TOML: {}", e.message()))
                 .at_span(src, e.span())

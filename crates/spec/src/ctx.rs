@@ -69,7 +69,23 @@ impl Ctx<'_> {
     }
 
     /// Resolve a catalogue reference (a name, or an inline table with an optional `from`).
-    pub fn resolve<T: Entry>(&self, path: &str, r: &CatalogRef) -> Result<T, SpecError> {
+    pub fn resolve<T: Entry + Clone + Send + Sync + 'static>(
+        &self,
+        path: &str,
+        r: &CatalogRef,
+    ) -> Result<T, SpecError> {
+        if let CatalogRef::Name(n) = r {
+            if let Some(v) = self.catalog.cached::<T>(n) {
+                return Ok(v);
+            }
+            let v = self.resolve_uncached::<T>(path, r)?;
+            self.catalog.remember(n, &v);
+            return Ok(v);
+        }
+        self.resolve_uncached(path, r)
+    }
+
+    fn resolve_uncached<T: Entry>(&self, path: &str, r: &CatalogRef) -> Result<T, SpecError> {
         let (name, table) = match r {
             CatalogRef::Name(n) => {
                 let t = self.catalog.raw(T::KIND, n).map_err(|m| {
