@@ -105,7 +105,7 @@ class Scenario:
     # Tables: pandas DataFrames.
     def phases(self) -> "Any":
         """The step's phases: name, duration_s, share, activity."""
-        return _pd().DataFrame(self.train()["phases"])
+        return _pd().DataFrame(self.train()["phases"], columns=["name", "duration_s", "share", "activity"])
 
     def layouts(self, top: int = 10, by: str = "tokens") -> "Any":
         """The best layouts, one row each, the layout's degrees as columns."""
@@ -218,9 +218,7 @@ def _frame(columns, data) -> "Any":
 def _sweep_columns(base, grid, *, sections, replicas, solve, common_seed, shard, threads, catalogs):
     bfile, bsrc, bpath, bcats = _base(base, catalogs)
     gfile, gsrc = _grid(grid)
-    if isinstance(sections, str):
-        sections = sections
-    else:
+    if not isinstance(sections, str):
         sections = ",".join(sections)
     return _core.sweep(
         bfile,
