@@ -98,6 +98,134 @@ pub struct StorageRun {
     pub saturated_s: f64,
 }
 
+/// The storage controller's settings over one trace, each computed once from a [`Storage`], the
+/// trace's sample step and the ramp limits the upstream target keeps (see [`run_storage`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Controller {
+    pub dt_s: f64,
+    /// Square root of the round-trip efficiency (each way).
+    pub eta_half: f64,
+    /// State-of-charge bounds, J.
+    pub soc_lo_j: f64,
+    pub soc_hi_j: f64,
+    /// The state of charge the controller restores toward, J.
+    pub soc_mid_j: f64,
+    pub soc_tau_s: f64,
+    pub power_w: f64,
+    /// Weight of each new sample in the moving average: `1 - exp(-dt / tau)`.
+    pub alpha: f64,
+    /// Largest rise and fall of the upstream target per sample, W (infinite: no limit).
+    pub up_w: f64,
+    pub down_w: f64,
+    /// Whether the storage can do anything (energy and power above zero).
+    pub active: bool,
+}
+
+/// What the controller carries from one sample to the next.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ControllerState {
+    /// Moving average of the load, W.
+    pub ema_w: f64,
+    pub soc_j: f64,
+    /// Last upstream power, W.
+    pub prev_w: f64,
+    pub discharged_j: f64,
+    pub charged_j: f64,
+    pub saturated_s: f64,
+}
+
+/// One sample of the controller, with what a search over storage sizes needs to know of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepOut {
+    /// Upstream power, W.
+    pub upstream_w: f64,
+    /// What the controller asked of the storage before its power and state-of-charge limits, W.
+    pub request_w: f64,
+    /// Storage power after the limits (positive: discharge), W.
+    pub storage_w: f64,
+}
+
+impl Controller {
+    pub fn new(
+        s: &Storage,
+        dt_s: f64,
+        ramp_up_w_per_s: Option<f64>,
+        ramp_down_w_per_s: Option<f64>,
+    ) -> Controller {
+        Controller {
+            dt_s,
+            eta_half: s.efficiency.clamp(1e-9, 1.0).sqrt(),
+            soc_lo_j: s.soc_min_fraction * s.energy_j,
+            soc_hi_j: s.soc_max_fraction * s.energy_j,
+            soc_mid_j: s.soc_mid_j(),
+            soc_tau_s: s.soc_tau_s.max(1e-12),
+            power_w: s.power_w,
+            alpha: 1.0 - (-dt_s / s.tau_s.max(1e-12)).exp(),
+            up_w: ramp_up_w_per_s.map(|r| r * dt_s).unwrap_or(f64::INFINITY),
+            down_w: ramp_down_w_per_s.map(|r| r * dt_s).unwrap_or(f64::INFINITY),
+            active: s.energy_j > 0.0 && s.power_w > 0.0,
+        }
+    }
+
+    /// The state before the first sample of `load`: half full (within its bounds), and the
+    /// controller running before the window, so its average starts at the load's mean over the
+    /// first `tau_s` (at least one sample).
+    pub fn start(&self, s: &Storage, load: &[f64]) -> ControllerState {
+        let n = load.len();
+        let soc = self.soc_mid_j.clamp(self.soc_lo_j, self.soc_hi_j);
+        let m0 = ((s.tau_s / self.dt_s).ceil() as usize).clamp(1, n.max(1));
+        let ema = if n == 0 {
+            0.0
+        } else {
+            load[..m0].iter().sum::<f64>() / m0 as f64
+        };
+        ControllerState {
+            ema_w: ema,
+            soc_j: soc,
+            prev_w: ema,
+            ..Default::default()
+        }
+    }
+
+    /// One sample of load `l_w` (the law of [`run_storage`]).
+    #[inline(always)]
+    pub fn step(&self, st: &mut ControllerState, l_w: f64) -> StepOut {
+        let dt = self.dt_s;
+        st.ema_w += self.alpha * (l_w - st.ema_w);
+        let mut b = 0.0;
+        let mut req = 0.0;
+        if self.active {
+            let want = st.ema_w - (st.soc_j - self.soc_mid_j) / self.soc_tau_s;
+            let target = want.clamp(st.prev_w - self.down_w, st.prev_w + self.up_w);
+            req = l_w - target;
+            b = req.clamp(-self.power_w, self.power_w);
+            if b > 0.0 {
+                b = b.min(((st.soc_j - self.soc_lo_j).max(0.0)) * self.eta_half / dt);
+            } else if b < 0.0 {
+                b = b.max(-((self.soc_hi_j - st.soc_j).max(0.0)) / (self.eta_half * dt));
+            }
+            if (b - req).abs() > 1e-9 * (1.0 + req.abs()) {
+                st.saturated_s += dt;
+            }
+            if b > 0.0 {
+                st.soc_j -= b * dt / self.eta_half;
+                st.discharged_j += b * dt;
+            } else {
+                st.soc_j += -b * dt * self.eta_half;
+                st.charged_j += -b * dt;
+            }
+            st.soc_j = st.soc_j.clamp(self.soc_lo_j, self.soc_hi_j);
+        }
+        let g = l_w - b;
+        st.prev_w = g;
+        StepOut {
+            upstream_w: g,
+            request_w: req,
+            storage_w: b,
+        }
+    }
+}
+
 /// Run the storage controller over `load`:
 ///
 /// 1. target = exponential moving average of the load over `tau_s`, minus
@@ -114,11 +242,9 @@ pub fn run_storage(
 ) -> StorageRun {
     let n = load.w.len();
     let dt = load.dt_s;
-    let eta_half = s.efficiency.clamp(1e-9, 1.0).sqrt();
-    let lo = s.soc_min_fraction * s.energy_j;
-    let hi = s.soc_max_fraction * s.energy_j;
-    let mut soc = s.soc_mid_j().clamp(lo, hi);
-    let soc_start = soc;
+    let c = Controller::new(s, dt, ramp_up_w_per_s, ramp_down_w_per_s);
+    let mut st = c.start(s, &load.w);
+    let soc_start = st.soc_j;
     let mut out = StorageRun {
         upstream: Trace {
             t0_s: load.t0_s,
@@ -126,58 +252,113 @@ pub fn run_storage(
             w: Vec::with_capacity(n),
         },
         soc_j: Vec::with_capacity(n),
-        soc_start_j: soc,
-        soc_min_j: soc,
-        soc_max_j: soc,
+        soc_start_j: soc_start,
+        soc_min_j: soc_start,
+        soc_max_j: soc_start,
         ..Default::default()
     };
     if n == 0 {
-        out.soc_end_j = soc;
+        out.soc_end_j = soc_start;
         return out;
     }
-    // The controller has been running before the window: start from the load's mean over tau.
-    let m0 = ((s.tau_s / dt).ceil() as usize).clamp(1, n);
-    let mut ema = load.w[..m0].iter().sum::<f64>() / m0 as f64;
-    let alpha = 1.0 - (-dt / s.tau_s.max(1e-12)).exp();
-    let up = ramp_up_w_per_s.map(|r| r * dt).unwrap_or(f64::INFINITY);
-    let down = ramp_down_w_per_s.map(|r| r * dt).unwrap_or(f64::INFINITY);
-    let mut prev = ema;
-    let active = s.energy_j > 0.0 && s.power_w > 0.0;
     for &l in &load.w {
-        ema += alpha * (l - ema);
-        let mut b = 0.0;
-        if active {
-            let want = ema - (soc - s.soc_mid_j()) / s.soc_tau_s.max(1e-12);
-            let target = want.clamp(prev - down, prev + up);
-            let req = l - target;
-            b = req.clamp(-s.power_w, s.power_w);
-            if b > 0.0 {
-                b = b.min(((soc - lo).max(0.0)) * eta_half / dt);
-            } else if b < 0.0 {
-                b = b.max(-((hi - soc).max(0.0)) / (eta_half * dt));
-            }
-            if (b - req).abs() > 1e-9 * (1.0 + req.abs()) {
-                out.saturated_s += dt;
-            }
-            if b > 0.0 {
-                soc -= b * dt / eta_half;
-                out.discharged_j += b * dt;
-            } else {
-                soc += -b * dt * eta_half;
-                out.charged_j += -b * dt;
-            }
-            soc = soc.clamp(lo, hi);
-        }
-        let g = l - b;
-        prev = g;
+        let g = c.step(&mut st, l).upstream_w;
         out.upstream.w.push(g);
-        out.soc_j.push(soc);
-        out.soc_min_j = out.soc_min_j.min(soc);
-        out.soc_max_j = out.soc_max_j.max(soc);
+        out.soc_j.push(st.soc_j);
+        out.soc_min_j = out.soc_min_j.min(st.soc_j);
+        out.soc_max_j = out.soc_max_j.max(st.soc_j);
     }
-    out.soc_end_j = soc;
-    out.losses_j = out.charged_j - out.discharged_j - (soc - soc_start);
+    finish(&mut out, &st, soc_start);
     out
+}
+
+/// [`run_storage`] of each `(load, storage)` pair, four at a time side by side (each run is a chain
+/// of dependent samples; interleaved, they keep the processor busy): the same runs, bit for bit.
+pub fn run_storages(
+    runs: &[(&Trace, Storage)],
+    ramp_up_w_per_s: Option<f64>,
+    ramp_down_w_per_s: Option<f64>,
+) -> Vec<StorageRun> {
+    let mut out = Vec::with_capacity(runs.len());
+    for part in runs.chunks(4) {
+        let n = part[0].0.w.len();
+        if part.len() < 2 || part.iter().any(|(l, _)| l.w.len() != n) || n == 0 {
+            for (l, s) in part {
+                out.push(run_storage(l, s, ramp_up_w_per_s, ramp_down_w_per_s));
+            }
+            continue;
+        }
+        let k = part.len();
+        let ctl: Vec<Controller> = part
+            .iter()
+            .map(|(l, s)| Controller::new(s, l.dt_s, ramp_up_w_per_s, ramp_down_w_per_s))
+            .collect();
+        let mut st: Vec<ControllerState> = part
+            .iter()
+            .zip(&ctl)
+            .map(|((l, s), c)| c.start(s, &l.w))
+            .collect();
+        let mut res: Vec<StorageRun> = part
+            .iter()
+            .zip(&st)
+            .map(|((l, _), st)| StorageRun {
+                upstream: Trace {
+                    t0_s: l.t0_s,
+                    dt_s: l.dt_s,
+                    w: Vec::with_capacity(n),
+                },
+                soc_j: Vec::with_capacity(n),
+                soc_start_j: st.soc_j,
+                soc_min_j: st.soc_j,
+                soc_max_j: st.soc_j,
+                ..Default::default()
+            })
+            .collect();
+        let loads: Vec<&[f64]> = part.iter().map(|(l, _)| &l.w[..]).collect();
+        for i in 0..n {
+            for j in 0..k {
+                let g = ctl[j].step(&mut st[j], loads[j][i]).upstream_w;
+                let r = &mut res[j];
+                r.upstream.w.push(g);
+                r.soc_j.push(st[j].soc_j);
+                r.soc_min_j = r.soc_min_j.min(st[j].soc_j);
+                r.soc_max_j = r.soc_max_j.max(st[j].soc_j);
+            }
+        }
+        for (mut r, st) in res.into_iter().zip(&st) {
+            let soc_start = r.soc_start_j;
+            finish(&mut r, st, soc_start);
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// [`run_storage`]'s totals without its traces: what a search over storage sizes needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StorageTotals {
+    pub discharged_j: f64,
+    pub charged_j: f64,
+    pub losses_j: f64,
+}
+
+/// The totals of a run from its final state: the round-trip losses are what was charged and not
+/// discharged nor left in store.
+pub fn totals(st: &ControllerState, soc_start_j: f64) -> StorageTotals {
+    StorageTotals {
+        discharged_j: st.discharged_j,
+        charged_j: st.charged_j,
+        losses_j: st.charged_j - st.discharged_j - (st.soc_j - soc_start_j),
+    }
+}
+
+fn finish(out: &mut StorageRun, st: &ControllerState, soc_start_j: f64) {
+    let t = totals(st, soc_start_j);
+    out.soc_end_j = st.soc_j;
+    out.discharged_j = t.discharged_j;
+    out.charged_j = t.charged_j;
+    out.saturated_s = st.saturated_s;
+    out.losses_j = t.losses_j;
 }
 
 /// On-site generation with a ramp limit.

@@ -3,6 +3,7 @@
 
 use crate::draw::{Cluster, Group};
 use crate::profile::{RunInterval, RunState, StepShape};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// A uniformly sampled power trace: `w[i]` is the mean power over `[t0_s + i dt_s, t0_s + (i+1) dt_s)`.
@@ -52,29 +53,7 @@ impl Trace {
 
     /// Add a constant `value_w` over `[a, b)` (seconds), averaged into the bins it overlaps.
     pub fn add_segment(&mut self, a: f64, b: f64, value_w: f64) {
-        let n = self.w.len();
-        if n == 0 || !(b > a) || value_w == 0.0 {
-            return;
-        }
-        let end = self.t0_s + self.duration_s();
-        let a = a.max(self.t0_s);
-        let b = b.min(end);
-        if !(b > a) {
-            return;
-        }
-        let x0 = (a - self.t0_s) / self.dt_s;
-        let x1 = (b - self.t0_s) / self.dt_s;
-        let i0 = (x0.floor() as usize).min(n - 1);
-        let i1 = (x1.floor() as usize).min(n - 1);
-        if i0 == i1 {
-            self.w[i0] += value_w * (x1 - x0);
-            return;
-        }
-        self.w[i0] += value_w * ((i0 + 1) as f64 - x0);
-        for v in &mut self.w[i0 + 1..i1] {
-            *v += value_w;
-        }
-        self.w[i1] += value_w * (x1 - i1 as f64);
+        add_segment(self.t0_s, self.dt_s, &mut self.w, a, b, value_w);
     }
 
     /// Facility power: IT power plus the facility overhead (cooling, distribution) of
@@ -89,6 +68,34 @@ impl Trace {
             w: self.w.iter().map(|x| x + overhead).collect(),
         }
     }
+}
+
+/// [`Trace::add_segment`] on bins `w` of width `dt_s` from `t0_s`.
+fn add_segment(t0_s: f64, dt_s: f64, w: &mut [f64], a: f64, b: f64, value_w: f64) {
+    let n = w.len();
+    if n == 0 || !(b > a) || value_w == 0.0 {
+        return;
+    }
+    let end = t0_s + dt_s * n as f64;
+    let a = a.max(t0_s);
+    let b = b.min(end);
+    if !(b > a) {
+        return;
+    }
+    let x0 = (a - t0_s) / dt_s;
+    let x1 = (b - t0_s) / dt_s;
+    // (x0, x1 >= 0: truncation is the floor)
+    let i0 = (x0 as usize).min(n - 1);
+    let i1 = (x1 as usize).min(n - 1);
+    if i0 == i1 {
+        w[i0] += value_w * (x1 - x0);
+        return;
+    }
+    w[i0] += value_w * ((i0 + 1) as f64 - x0);
+    for v in &mut w[i0 + 1..i1] {
+        *v += value_w;
+    }
+    w[i1] += value_w * (x1 - i1 as f64);
 }
 
 /// GPU-level mitigations, applied per group before the groups are summed.
@@ -240,6 +247,45 @@ pub fn group_gpu_trace(
     n: usize,
     m: &GpuMitigation,
 ) -> Trace {
+    let mut w = vec![];
+    let pre = group_draw_into(g, step, run, t0_s, dt_s, n, m, &mut w);
+    w.drain(..pre);
+    Trace { t0_s, dt_s, w }
+}
+
+/// [`group_gpu_trace`] into `buf`, lead-in included: the window's samples are `buf[pre..]`, where
+/// `pre` (returned) is the number of samples of lead-in a ramp-limited GPU is built with.
+#[allow(clippy::too_many_arguments)]
+fn group_draw_into(
+    g: &Group,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+    buf: &mut Vec<f64>,
+) -> usize {
+    let (pre, limited) = group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, buf);
+    if limited {
+        ramp_limit_in_place(buf, dt_s, m.ramp_up_w_per_s, m.ramp_down_w_per_s);
+    }
+    pre
+}
+
+/// A group's draw as [`group_draw_into`] builds it, before the ramp limit is applied: the
+/// lead-in's length, and whether the limit applies.
+#[allow(clippy::too_many_arguments)]
+fn group_draw_unlimited(
+    g: &Group,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+    buf: &mut Vec<f64>,
+) -> (usize, bool) {
     // Spares hold their idle draw: nothing to limit.
     let limited = !g.spare && (m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some());
     // A ramp-limited GPU carries its state into the window: start the limiter early (within the
@@ -252,17 +298,157 @@ pub fn group_gpu_trace(
         0
     };
     let start = t0_s - pre as f64 * dt_s;
-    let mut tr = Trace::zeros(start, dt_s, n + pre);
+    buf.clear();
+    buf.resize(n + pre, 0.0);
     let end = t0_s + dt_s * n as f64;
     for_each_group_segment(g, step, run, start, end, m, |a, b, w| {
-        tr.add_segment(a, b, w)
+        add_segment(start, dt_s, buf, a, b, w)
     });
-    if limited {
-        ramp_limit_in_place(&mut tr.w, dt_s, m.ramp_up_w_per_s, m.ramp_down_w_per_s);
-        tr.w.drain(..pre);
-        tr.t0_s = t0_s;
+    (pre, limited)
+}
+
+/// Groups whose ramp-limited draws are followed side by side: each limiter is a chain of
+/// dependent samples, and independent chains interleaved keep the processor busy.
+const LANES: usize = 8;
+
+/// Each group's per-GPU draw with GPU mitigation `m` (ramp limits included) over `n` samples from
+/// `t0_s` (as [`group_gpu_trace`] builds it), and the energy per GPU the ramp limits defer and burn
+/// against the same draw without them ([`deferred_energy_j`], [`burned_energy_j`]; 0 where not
+/// asked, `(defer, burn)`): `sink(i, draw, deferred, burned)` for the `i`-th of `groups`, in order.
+#[allow(clippy::too_many_arguments)]
+fn group_draws(
+    groups: &[&Group],
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+    (defer, burn): (bool, bool),
+    mut sink: impl FnMut(usize, &[f64], f64, f64),
+) {
+    let free = GpuMitigation {
+        ramp_up_w_per_s: None,
+        ramp_down_w_per_s: None,
+        ..*m
+    };
+    BUFFERS.with(|cell| {
+        let mut bufs = cell.borrow_mut();
+        let (draws, demands) = &mut *bufs;
+        draws.resize_with(LANES, Vec::new);
+        demands.resize_with(LANES, Vec::new);
+        for (lane0, part) in groups.chunks(LANES).enumerate() {
+            let k = part.len();
+            let mut pres = [0usize; LANES];
+            let mut limited = [false; LANES];
+            for (j, g) in part.iter().enumerate() {
+                let (pre, lim) =
+                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, &mut draws[j]);
+                pres[j] = pre;
+                limited[j] = lim;
+            }
+            ramp_limit_lanes(
+                &mut draws[..k],
+                &limited[..k],
+                dt_s,
+                m.ramp_up_w_per_s,
+                m.ramp_down_w_per_s,
+            );
+            let mut sums = [(0.0, 0.0); LANES];
+            if defer || burn {
+                for (j, g) in part.iter().enumerate() {
+                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, &free, &mut demands[j]);
+                }
+                let views: Vec<(&[f64], &[f64])> = (0..k)
+                    .map(|j| (&demands[j][..], &draws[j][pres[j]..]))
+                    .collect();
+                deferred_and_burned_lanes(&views, dt_s, &mut sums[..k]);
+            }
+            for j in 0..k {
+                let (d, b) = sums[j];
+                sink(
+                    lane0 * LANES + j,
+                    &draws[j][pres[j]..],
+                    if defer { d } else { 0.0 },
+                    if burn { b } else { 0.0 },
+                );
+            }
+        }
+    })
+}
+
+thread_local! {
+    /// Draw and demand buffers of [`group_draws`], reused by each thread.
+    #[allow(clippy::type_complexity)]
+    static BUFFERS: std::cell::RefCell<(Vec<Vec<f64>>, Vec<Vec<f64>>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// [`ramp_limit_in_place`] on each of `lanes` that is `limited`, the lanes side by side.
+fn ramp_limit_lanes(
+    lanes: &mut [Vec<f64>],
+    limited: &[bool],
+    dt_s: f64,
+    up_w_per_s: Option<f64>,
+    down_w_per_s: Option<f64>,
+) {
+    let up = up_w_per_s.map(|r| r * dt_s).unwrap_or(f64::INFINITY);
+    let down = down_w_per_s.map(|r| r * dt_s).unwrap_or(f64::INFINITY);
+    let mut ws: Vec<&mut [f64]> = lanes
+        .iter_mut()
+        .zip(limited)
+        .filter(|(_, l)| **l)
+        .map(|(w, _)| &mut w[..])
+        .collect();
+    let Some(len) = ws.first().map(|w| w.len()) else {
+        return;
+    };
+    if ws.iter().any(|w| w.len() != len) {
+        for w in ws {
+            ramp_limit_in_place(w, dt_s, up_w_per_s, down_w_per_s);
+        }
+        return;
     }
-    tr
+    let mut prev = [0.0; LANES];
+    for (p, w) in prev.iter_mut().zip(&ws) {
+        *p = w.first().copied().unwrap_or(0.0);
+    }
+    for i in 1..len {
+        for (w, p) in ws.iter_mut().zip(prev.iter_mut()) {
+            let x = w[i].clamp(*p - down, *p + up);
+            w[i] = x;
+            *p = x;
+        }
+    }
+}
+
+/// [`deferred_energy_j`] and [`burned_energy_j`] of each `(demand, limited)` pair into `out`, the
+/// pairs side by side (each sum in the same order as alone).
+fn deferred_and_burned_lanes(pairs: &[(&[f64], &[f64])], dt_s: f64, out: &mut [(f64, f64)]) {
+    let k = pairs.len();
+    let len = pairs
+        .iter()
+        .map(|(d, l)| d.len().min(l.len()))
+        .min()
+        .unwrap_or(0);
+    // (a float sum starts from -0.0, as `Iterator::sum` does)
+    let mut acc = [(-0.0f64, -0.0f64); LANES];
+    for i in 0..len {
+        for j in 0..k {
+            let (x, y) = (pairs[j].0[i], pairs[j].1[i]);
+            acc[j].0 += (x - y).max(0.0);
+            acc[j].1 += (y - x).max(0.0);
+        }
+    }
+    for j in 0..k {
+        let (d, l) = pairs[j];
+        let (mut a, mut b) = acc[j];
+        for (x, y) in d[len..].iter().zip(&l[len..]) {
+            a += (x - y).max(0.0);
+            b += (y - x).max(0.0);
+        }
+        out[j] = (a * dt_s, b * dt_s);
+    }
 }
 
 /// Lead-in a ramp-limited GPU trace is built with before its window (less where the run starts
@@ -510,6 +696,35 @@ pub fn it_trace(
     n: usize,
     m: &GpuMitigation,
 ) -> ItTrace {
+    build_it_trace(cluster, step, run, t0_s, dt_s, n, m, true)
+}
+
+/// [`it_trace`]'s IT power alone: without the energy its ramp limits move in the window, which
+/// needs every group's draw without the limits too (the analysis prices ramp limits over the
+/// whole run, [`run_ramp_effect`]).
+pub fn it_power_trace(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+) -> Trace {
+    build_it_trace(cluster, step, run, t0_s, dt_s, n, m, false).it
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_it_trace(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+    moved: bool,
+) -> ItTrace {
     let limited = m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some();
     // The pipeline arrangement applies (a bubble to place): stage 0 then starts without a fill.
     let arranged = step.pipeline_stages > 1 && step.stage_shape(0).phases != step.phases;
@@ -520,24 +735,59 @@ pub fn it_trace(
             burned_j: 0.0,
         };
     }
+    let moved = moved && limited;
     let mut it = Trace::zeros(t0_s, dt_s, n);
     let (mut deferred_j, mut burned_j) = (0.0, 0.0);
-    for mg in merge_groups(cluster, step) {
-        let g = mg.group;
-        let gt = group_gpu_trace(g, step, run, t0_s, dt_s, n, m);
-        if limited {
-            let free = GpuMitigation {
-                ramp_up_w_per_s: None,
-                ramp_down_w_per_s: None,
-                ..*m
-            };
-            let demand = group_gpu_trace(g, step, run, t0_s, dt_s, n, &free);
-            deferred_j += mg.gpus * deferred_energy_j(&demand.w, &gt.w, dt_s);
-            burned_j += mg.gpus * burned_energy_j(&demand.w, &gt.w, dt_s);
-        }
-        let c = mg.constant_w;
-        for (o, x) in it.w.iter_mut().zip(&gt.w) {
-            *o += mg.gpus * x + c;
+    let groups = merge_groups(cluster, step);
+    // The groups' draws are independent: built side by side and in parallel, each as the group's
+    // share of the IT power (its GPUs' draw plus its constant load), then added in the groups'
+    // order, so the sum does not depend on the thread count.
+    let block = LANES * rayon::current_num_threads().max(1);
+    let pool = std::sync::Mutex::new(Vec::<Vec<f64>>::new());
+    let take = || {
+        pool.lock()
+            .map(|mut p| p.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    for part in groups.chunks(block) {
+        let shares: Vec<(Vec<f64>, f64, f64)> = part
+            .par_chunks(LANES)
+            .flat_map_iter(|lane| {
+                let gs: Vec<&Group> = lane.iter().map(|mg| mg.group).collect();
+                let mut out = Vec::with_capacity(gs.len());
+                group_draws(
+                    &gs,
+                    step,
+                    run,
+                    t0_s,
+                    dt_s,
+                    n,
+                    m,
+                    (moved, moved),
+                    |i, w, d, b| {
+                        let (gpus, c) = (lane[i].gpus, lane[i].constant_w);
+                        let mut share = take();
+                        share.clear();
+                        share.extend(w.iter().map(|x| gpus * x + c));
+                        out.push((share, d, b));
+                    },
+                );
+                out
+            })
+            .collect();
+        for (mg, (w, d, b)) in part.iter().zip(shares) {
+            if moved {
+                deferred_j += mg.gpus * d;
+                burned_j += mg.gpus * b;
+            }
+            for (o, x) in it.w.iter_mut().zip(&w) {
+                *o += x;
+            }
+            if let Ok(mut p) = pool.lock() {
+                p.push(w);
+            }
         }
     }
     ItTrace {
@@ -686,59 +936,68 @@ pub fn run_ramp_effect(
             .sum::<f64>();
     // the synthetic runs resolve the step in ~40 bins: recoveries last tens of seconds
     let dt = step_s / 40.0;
-    let free = GpuMitigation {
-        ramp_up_w_per_s: None,
-        ramp_down_w_per_s: None,
-        ..*m
-    };
     let interval = |start_s: f64, end_s: f64, state: RunState| RunInterval {
         start_s,
         end_s,
         state,
     };
-    let (mut deferred_j, mut burned_j) = (0.0, 0.0);
-    for mg in merge_groups(cluster, step) {
-        let g = mg.group;
-        if g.spare {
-            continue;
-        }
-        let lead = MAX_RAMP_PRE_ROLL_S + step_s;
-        // (deferred, burned) per GPU over [t0, t1) of a synthetic run
-        let both = |run: &[RunInterval], t0: f64, t1: f64| {
-            let n = ((t1 - t0) / dt).round().max(1.0) as usize;
-            let d = group_gpu_trace(g, step, run, t0, dt, n, &free);
-            let l = group_gpu_trace(g, step, run, t0, dt, n, m);
-            // only a ramp-up limit defers and only a ramp-down limit burns (exactly: the traces
-            // are otherwise equal up to the rounding of their bins)
-            (
-                if m.ramp_up_w_per_s.is_some() {
-                    deferred_energy_j(&d.w, &l.w, dt)
-                } else {
-                    0.0
-                },
-                if m.ramp_down_w_per_s.is_some() {
-                    burned_energy_j(&d.w, &l.w, dt)
-                } else {
-                    0.0
-                },
-            )
-        };
-        // steady stepping: 20 whole steps after the lead-in
-        let k = 20.0;
-        let steady = [interval(0.0, lead + k * step_s, RunState::Training)];
-        let (d0, b0) = both(&steady, lead, lead + k * step_s);
-        let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
-        let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
-        for &(state, count, mean_s) in &stopped {
-            // stepping, one interval of the state, then stepping long enough to climb back
-            let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
-            let end = lead + mean_s + back;
-            let r = [
+    let groups = merge_groups(cluster, step);
+    let (defer, burn) = (m.ramp_up_w_per_s.is_some(), m.ramp_down_w_per_s.is_some());
+    let jobs: Vec<&MergedGroup> = groups.iter().filter(|mg| !mg.group.spare).collect();
+    let gs: Vec<&Group> = jobs.iter().map(|mg| mg.group).collect();
+    let lead = MAX_RAMP_PRE_ROLL_S + step_s;
+    // steady stepping: 20 whole steps after the lead-in; then for each state that stops stepping:
+    // stepping, one interval of the state, then stepping long enough to climb back
+    let k = 20.0;
+    let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
+    let mut runs = vec![(
+        vec![interval(0.0, lead + k * step_s, RunState::Training)],
+        lead + k * step_s,
+    )];
+    for &(state, _, mean_s) in &stopped {
+        let end = lead + mean_s + back;
+        runs.push((
+            vec![
                 interval(0.0, lead, RunState::Training),
                 interval(lead, lead + mean_s, state),
                 interval(lead + mean_s, end, RunState::Training),
-            ];
-            let (d, b) = both(&r, lead, end);
+            ],
+            end,
+        ));
+    }
+    // (deferred, burned) per GPU of every job group over [lead, end) of each synthetic run; only a
+    // ramp-up limit defers and only a ramp-down limit burns (exactly: the traces are otherwise
+    // equal up to the rounding of their bins)
+    let per_run: Vec<Vec<(f64, f64)>> = runs
+        .iter()
+        .map(|(r, end)| {
+            let n = ((end - lead) / dt).round().max(1.0) as usize;
+            gs.par_chunks(LANES)
+                .flat_map_iter(|lane| {
+                    let mut v = Vec::with_capacity(lane.len());
+                    group_draws(
+                        lane,
+                        step,
+                        r,
+                        lead,
+                        dt,
+                        n,
+                        m,
+                        (defer, burn),
+                        |_, _, d, b| v.push((d, b)),
+                    );
+                    v
+                })
+                .collect()
+        })
+        .collect();
+    let (mut deferred_j, mut burned_j) = (0.0, 0.0);
+    for (j, mg) in jobs.iter().enumerate() {
+        let (d0, b0) = per_run[0][j];
+        let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
+        let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
+        for (i, &(_, count, _)) in stopped.iter().enumerate() {
+            let (d, b) = per_run[1 + i][j];
             d_gpu += count * (d - rate_d * back).max(0.0);
             b_gpu += count * (b - rate_b * back).max(0.0);
         }
