@@ -268,8 +268,22 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
     let raw_it = &raw.it;
     let raw_fac = &raw.facility;
 
-    // Mitigated: GPU level, then rack storage, facility overhead, site battery, turbines.
-    let itm = it_power_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu);
+    // Mitigated: GPU level, then rack storage, facility overhead, site battery, turbines. (No
+    // GPU-level mitigation: the raw IT trace, which is built the same way.)
+    let bits = |g: &GpuMitigation| {
+        let o = |x: Option<f64>| x.map(f64::to_bits);
+        (
+            g.floor_fraction.to_bits(),
+            o(g.ramp_up_w_per_s),
+            o(g.ramp_down_w_per_s),
+            o(g.filler_activity),
+        )
+    };
+    let itm = if bits(&mit.gpu) == bits(&GpuMitigation::none()) && raw_it.w.len() == n {
+        raw_it.clone()
+    } else {
+        it_power_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu)
+    };
     let rack_overhead = if raw_it.energy_j() > 0.0 {
         itm.energy_j() / raw_it.energy_j() - 1.0
     } else {
@@ -314,7 +328,20 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
             *g -= o;
         }
     }
-    let (m, sp) = grid::metrics(&fac, code);
+    // (the same trace as the raw one: the same figures)
+    let same = fac.t0_s.to_bits() == raw_fac.t0_s.to_bits()
+        && fac.dt_s.to_bits() == raw_fac.dt_s.to_bits()
+        && fac.w.len() == raw_fac.w.len()
+        && fac
+            .w
+            .iter()
+            .zip(&raw_fac.w)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+    let (m, sp) = if same {
+        (raw.metrics.clone(), raw.spectrum.clone())
+    } else {
+        grid::metrics(&fac, code)
+    };
     let (applies, checks) = grid::check(code, &m);
     let passes = checks.iter().all(|r| r.passes);
 

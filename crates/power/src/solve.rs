@@ -329,11 +329,82 @@ struct Outcome {
 }
 
 /// The grid import of a facility load: less the turbines' output when there are turbines.
-fn grid_of(fac: &Trace, m: &Mitigation) -> Trace {
+fn grid_of<'a>(fac: &'a Trace, m: &Mitigation) -> std::borrow::Cow<'a, Trace> {
     match &m.turbines {
-        Some(t) => battery::grid_of(fac, t),
-        None => fac.clone(),
+        Some(t) => std::borrow::Cow::Owned(battery::grid_of(fac, t)),
+        None => std::borrow::Cow::Borrowed(fac),
     }
+}
+
+/// Whether the IT power of GPU mitigation `g`, with ramp limits on every job GPU, surely passes
+/// the code straight to the grid (no storage, no turbines), by bounds that need no trace: each
+/// group's per-GPU draw stays within the least and most its phases and idle draw (bins average
+/// them, the limiter moves between them), so the facility power stays within
+/// `pue x [sum of least, sum of most]`; and each job GPU moves at most its ramp limit per sample
+/// while spares and constant loads hold still, so the facility moves at most `sum of job GPUs x
+/// limit` per second, which bounds its windowed ramps, its range within a metering window and,
+/// with the range, its band share (Parseval's bound as in
+/// [`crate::spectrum::band_fraction_bound`]). Margins cover rounding (1e-9 of the peak per sample,
+/// 1e-6 relative, and the meter's running sums).
+fn ramp_limited_surely_passes(base: &Inputs, g: &GpuMitigation, n: usize, dt: f64) -> bool {
+    let (Some(up), Some(down)) = (g.ramp_up_w_per_s, g.ramp_down_w_per_s) else {
+        return false;
+    };
+    let rate = up.max(down);
+    let c = &base.cluster;
+    let code = &base.code;
+    if !(rate.is_finite() && rate >= 0.0 && n > 0 && dt > 0.0 && c.pue.is_finite()) {
+        return false;
+    }
+    let (mut lo, mut hi, mut moving) = (0.0, 0.0, 0.0);
+    for grp in &c.groups {
+        let (l, h) = if grp.spare {
+            (grp.gpu.idle_w, grp.gpu.idle_w)
+        } else {
+            let shape = base.step.for_stage(grp.stage);
+            let idle = crate::trace::mitigated_gpu_w(grp, 0.0, false, g);
+            shape
+                .phases
+                .iter()
+                .map(|ph| crate::trace::mitigated_gpu_w(grp, ph.activity, true, g))
+                .fold((idle, idle), |(l, h), w| (l.min(w), h.max(w)))
+        };
+        lo += grp.gpus * l + grp.constant_w();
+        hi += grp.gpus * h + grp.constant_w();
+        if !grp.spare {
+            moving += grp.gpus * rate;
+        }
+    }
+    let k = 1.0 + (c.pue - 1.0).max(0.0);
+    let (fac_lo, fac_hi) = (k * lo * (1.0 - 1e-9), k * hi * (1.0 + 1e-9));
+    if !(fac_lo > 0.0 && fac_hi.is_finite()) {
+        return false;
+    }
+    if fac_hi < code.large_load_w {
+        return true;
+    }
+    if fac_lo < code.large_load_w {
+        // (whether the code applies is not settled)
+        return false;
+    }
+    let m = crate::grid::window_samples(code, dt).min(n).max(1);
+    let win = m as f64 * dt;
+    // largest move per sample, and the meter's rounding (its running sums reach n x peak)
+    let step_w = (moving * dt) * (1.0 + 1e-6) + 1e-9 * fac_hi;
+    let ramp = step_w / dt + 16.0 * f64::EPSILON * n as f64 * fac_hi / win;
+    let range = step_w * m as f64;
+    let spread = fac_hi - fac_lo;
+    let band = (spread * spread / 4.0 * (1.0 + 1e-6) + 1e-9 * spread * spread)
+        / (fac_lo * fac_lo * (1.0 - 1e-9));
+    let within = |v: f64, lim: Option<f64>| lim.map_or(true, |l| crate::grid::within(true, v, l));
+    let (band_lo, _) = code.band_hz();
+    within(ramp, code.ramp_up_w_per_s)
+        && within(ramp, code.ramp_down_w_per_s)
+        && within(fac_hi, code.load_loss_w)
+        && within(range, code.dynamic_range_fraction.map(|f| f * fac_lo))
+        && code.band_energy_limit_fraction.map_or(true, |l| {
+            band_lo > 0.0 && crate::grid::within(true, band, l)
+        })
 }
 
 /// [`solve`], calling `progress(done, CANDIDATES)` as candidates are settled.
@@ -372,14 +443,25 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
     let gpu: Vec<GpuMitigation> = plan.iter().map(|m| m.gpu).collect();
     let gpu_first = firsts(&gpu, |a, b| a == b);
     let distinct: Vec<usize> = (0..gpu.len()).filter(|&i| gpu_first[i] == i).collect();
+    // A ramp-limited draw whose verdict its bounds settle (alone: no rack storage or turbines)
+    // is not built; it stands as an empty trace.
+    let settled = |i: usize| {
+        let alone = plan
+            .iter()
+            .filter(|m| m.gpu == gpu[i])
+            .all(|m| m.rack_storage_j_per_gpu == 0.0 && m.turbines.is_none());
+        alone && ramp_limited_surely_passes(base, &gpu[i], n, dt)
+    };
     let built: Vec<(Trace, RunRampEffect)> = distinct
         .par_iter()
         .map(|&i| {
             let g = &gpu[i];
-            (
-                it_power_trace(c, &base.step, &base.run, win.t0_s, dt, n, g),
-                run_ramp_effect(c, &base.step, &base.run, g),
-            )
+            let trace = if settled(i) {
+                Trace::zeros(win.t0_s, dt, 0)
+            } else {
+                it_power_trace(c, &base.step, &base.run, win.t0_s, dt, n, g)
+            };
+            (trace, run_ramp_effect(c, &base.step, &base.run, g))
         })
         .collect();
     let slot = |i: usize| {
@@ -432,12 +514,13 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
             let m = &plan[i];
             let it = &built[trace_first[slot(i)]].0;
             let rack = rack_of.lock().ok().and_then(|mut r| r[i].take());
-            let (load, rack_losses_j) = match rack {
-                Some(r) => (r.upstream, Some(r.losses_j)),
-                None => (it.clone(), None),
+            let (facility, rack_losses_j) = match rack {
+                Some(r) => (r.upstream.facility(c.pue), Some(r.losses_j)),
+                None => (it.facility(c.pue), None),
             };
-            let facility = load.facility(c.pue);
-            let passes = crate::grid::passes(&grid_of(&facility, m), code);
+            // (an empty trace: a draw its bounds settle)
+            let passes = (n > 0 && facility.w.is_empty())
+                || crate::grid::passes(&grid_of(&facility, m), code);
             let battery = if passes {
                 None
             } else {

@@ -316,8 +316,8 @@ pub fn run_storages(
             .collect();
         let loads: Vec<&[f64]> = part.iter().map(|(l, _)| &l.w[..]).collect();
         for i in 0..n {
-            for j in 0..k {
-                let g = ctl[j].step(&mut st[j], loads[j][i]).upstream_w;
+            for (j, load) in loads.iter().enumerate().take(k) {
+                let g = ctl[j].step(&mut st[j], load[i]).upstream_w;
                 let r = &mut res[j];
                 r.upstream.w.push(g);
                 r.soc_j.push(st[j].soc_j);

@@ -47,6 +47,22 @@ fn binade(x: f64) -> Option<(i32, f64)> {
     Some((e, 2f64.powi(e - 52)))
 }
 
+/// The largest of `x` (-infinity for none; values that are not numbers left out, as
+/// [`f64::max`] leaves them), four running maxima at a time.
+fn max4(x: &[f64]) -> f64 {
+    let mut h = [f64::NEG_INFINITY; 4];
+    let mut chunks = x.chunks_exact(4);
+    for c in &mut chunks {
+        for q in 0..4 {
+            h[q] = h[q].max(c[q]);
+        }
+    }
+    for &v in chunks.remainder() {
+        h[0] = h[0].max(v);
+    }
+    h[0].max(h[1]).max(h[2].max(h[3]))
+}
+
 /// Whether a double's significand is odd.
 fn odd(x: f64) -> bool {
     x.to_bits() & 1 == 1
@@ -92,6 +108,12 @@ struct Unlimited {
     figures: Vec<Figures>,
     /// The metering window (samples, seconds) and whether the ramps are measured at all.
     window: (usize, f64, bool),
+    /// The smallest of the code's ramp limits (infinite without one), W/s, and the largest
+    /// |running sum| measured so far, J/s.
+    ramp_floor_w_per_s: f64,
+    prefix_abs_max: f64,
+    /// Per checkpoint interval: up to which sample, and the largest and smallest upstream power.
+    extremes: Vec<(usize, f64, f64)>,
     ramps: (f64, f64),
     peak_w: f64,
     measured: usize,
@@ -108,6 +130,7 @@ impl Unlimited {
         start: ControllerState,
         n: usize,
         m: usize,
+        ramp_floor_w_per_s: f64,
         mut bufs: Buffers,
     ) -> Unlimited {
         let floor_j = 2f64.powi(e);
@@ -142,6 +165,9 @@ impl Unlimited {
             prefix: bufs.prefix,
             figures: bufs.figures,
             window: RampMeter::new(n, like.dt_s, m).window(),
+            ramp_floor_w_per_s,
+            prefix_abs_max: 0.0,
+            extremes: bufs.extremes,
             ramps: (0.0, 0.0),
             peak_w: 0.0,
             measured: 0,
@@ -197,30 +223,95 @@ impl Unlimited {
         }
         let (m, win, on) = self.window;
         let mut acc = self.prefix[self.measured];
+        let mut big = self.prefix_abs_max;
         for &g in &self.g[self.measured..to] {
             acc += g;
             self.prefix.push(acc);
+            big = big.max(acc.abs());
         }
+        self.prefix_abs_max = big;
         let (mut up, mut down) = self.ramps;
         let mut peak = self.peak_w;
-        for i in self.measured..to {
+        let mut i = self.measured;
+        while i < to {
+            let end = ((i / CHECKPOINT + 1) * CHECKPOINT).min(to);
             if i % CHECKPOINT == 0 {
                 self.figures.push(Figures {
                     ramps: (up, down),
                     peak_w: peak,
                 });
             }
-            let p = &self.prefix;
-            if on && i + 1 >= 2 * m {
-                let r = window_ramp(p[i + 1], p[i + 1 - m], p[i + 1 - 2 * m], m, win);
-                up = up.max(r);
-                down = down.max(-r);
+            peak = peak.max(max4(&self.g[i..end]));
+            if on && !self.quiet(i / CHECKPOINT) {
+                let p = &self.prefix;
+                let from = i.max((2 * m).saturating_sub(1));
+                // (four running extremes, so that the comparisons need not wait on one another)
+                let (mut u4, mut d4) = ([up; 4], [down; 4]);
+                for k in from..end {
+                    let r = window_ramp(p[k + 1], p[k + 1 - m], p[k + 1 - 2 * m], m, win);
+                    u4[k % 4] = u4[k % 4].max(r);
+                    d4[k % 4] = d4[k % 4].max(-r);
+                }
+                up = max4(&u4);
+                down = max4(&d4);
             }
-            peak = peak.max(self.g[i]);
+            i = end;
         }
         self.ramps = (up, down);
         self.peak_w = peak;
         self.measured = to;
+    }
+
+    /// Whether every windowed ramp ending in checkpoint interval `b` is surely below the code's
+    /// ramp limits, so that it need not be measured (the running ramps are then what the verdict
+    /// needs, not the meter's exact figures): the difference of two window means is at most the
+    /// range of the samples under them, and the running sums' rounding moves a ramp by at most
+    /// `8 eps max|running sum| / window`.
+    fn quiet(&mut self, b: usize) -> bool {
+        let (m, win, _) = self.window;
+        // the samples under the windows ending in interval b, by whole intervals
+        let first = (b * CHECKPOINT + 1).saturating_sub(2 * m) / CHECKPOINT;
+        let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
+        for j in first..=b {
+            let (h, l) = self.block_extremes(j);
+            hi = hi.max(h);
+            lo = lo.min(l);
+        }
+        let err = 8.0 * f64::EPSILON * self.prefix_abs_max / win;
+        let bound = (hi - lo) / win * (1.0 + 1e-9) + err;
+        bound.is_finite() && bound < self.ramp_floor_w_per_s * (1.0 - 1e-6)
+    }
+
+    /// The largest and smallest upstream power in checkpoint interval `j` (as far as run).
+    fn block_extremes(&mut self, j: usize) -> (f64, f64) {
+        let from = j * CHECKPOINT;
+        let to = ((j + 1) * CHECKPOINT).min(self.len);
+        if let Some(&(k, h, l)) = self.extremes.get(j) {
+            if k == to {
+                return (h, l);
+            }
+        }
+        let span = self.g.get(from..to).unwrap_or(&[]);
+        // four running extremes, so that the comparisons need not wait on one another
+        let (mut h, mut l) = ([f64::NEG_INFINITY; 4], [f64::INFINITY; 4]);
+        let mut chunks = span.chunks_exact(4);
+        for c in &mut chunks {
+            for q in 0..4 {
+                h[q] = h[q].max(c[q]);
+                l[q] = l[q].min(c[q]);
+            }
+        }
+        for &x in chunks.remainder() {
+            h[0] = h[0].max(x);
+            l[0] = l[0].min(x);
+        }
+        let hi = h.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lo = l.iter().copied().fold(f64::INFINITY, f64::min);
+        if self.extremes.len() <= j {
+            self.extremes.resize(j + 1, (usize::MAX, 0.0, 0.0));
+        }
+        self.extremes[j] = (to, hi, lo);
+        (hi, lo)
     }
 
     fn into_buffers(self) -> Buffers {
@@ -230,6 +321,7 @@ impl Unlimited {
             states: self.states,
             prefix: self.prefix,
             figures: self.figures,
+            extremes: self.extremes,
         }
     }
 }
@@ -382,6 +474,7 @@ struct Buffers {
     states: Vec<ControllerState>,
     prefix: Vec<f64>,
     figures: Vec<Figures>,
+    extremes: Vec<(usize, f64, f64)>,
 }
 
 impl Buffers {
@@ -391,6 +484,7 @@ impl Buffers {
         self.states.clear();
         self.prefix.clear();
         self.figures.clear();
+        self.extremes.clear();
     }
 }
 
@@ -406,8 +500,9 @@ pub struct Search<'a> {
     /// Samples in the code's metering window.
     m: usize,
     runs: Vec<Unlimited>,
-    /// Scratch for a probe's own upstream trace.
+    /// Scratch for a probe's own upstream trace, and for the whole of it.
     tail: Vec<f64>,
+    whole_trace: Vec<f64>,
 }
 
 impl Drop for Search<'_> {
@@ -433,6 +528,7 @@ impl<'a> Search<'a> {
             m: grid::window_samples(code, load.dt_s),
             runs: vec![],
             tail: Vec::with_capacity(load.w.len()),
+            whole_trace: vec![],
         }
     }
 
@@ -491,6 +587,11 @@ impl<'a> Search<'a> {
                 let have: Vec<i32> = self.runs.iter().map(|u| u.e).collect();
                 let first = self.runs.len();
                 let group = self.runs.last().map_or(0, |u| u.group + 1);
+                let floor = [self.code.ramp_up_w_per_s, self.code.ramp_down_w_per_s]
+                    .into_iter()
+                    .flatten()
+                    .fold(f64::INFINITY, f64::min);
+                let bounds = floor;
                 POOL.with(|p| {
                     let mut p = p.borrow_mut();
                     for j in 0..LANES as i32 {
@@ -500,7 +601,7 @@ impl<'a> Search<'a> {
                         }
                         let bufs = p.pop().unwrap_or_default();
                         self.runs
-                            .push(Unlimited::new(ej, group, ctl, *start, n, m, bufs));
+                            .push(Unlimited::new(ej, group, ctl, *start, n, m, bounds, bufs));
                     }
                 });
                 first
@@ -671,10 +772,12 @@ impl<'a> Search<'a> {
             }
         }
         let losses_j = totals(&st, soc_start_j).losses_j;
-        let mut g = Vec::with_capacity(n);
+        let mut g = std::mem::take(&mut self.whole_trace);
+        g.clear();
         g.extend_from_slice(head);
         g.extend_from_slice(&self.tail);
         let passes = self.verdict(&g, peak, ramp.ramps_w_per_s());
+        self.whole_trace = g;
         (passes, losses_j)
     }
 }
