@@ -186,27 +186,50 @@ impl RampMeter {
     }
 
     /// The meter after the first `k` samples of a trace whose running sums are `prefix`
-    /// (`prefix[j]` the sum of the first `j` samples, `j = 0 ..= k`), with the largest rise and
-    /// fall over them `up`, `down` (as [`RampMeter::ramps_w_per_s`] gave then).
+    /// (`prefix[j - offset]` the sum of the first `j` samples, for `j` from `k - 2m` (or `offset`)
+    /// to `k`), with the largest rise and fall over them `up`, `down` (as
+    /// [`RampMeter::ramps_w_per_s`] gave then).
     pub fn resume(
         n: usize,
         dt_s: f64,
         m: usize,
-        prefix: &[f64],
+        (prefix, offset): (&[f64], usize),
         k: usize,
         (up, down): (f64, f64),
     ) -> RampMeter {
         let mut r = RampMeter::new(n, dt_s, m);
         if r.on {
-            let from = k.saturating_sub(2 * r.m);
-            for (j, &p) in prefix.iter().enumerate().take(k + 1).skip(from) {
-                r.ring[j & r.mask] = p;
+            let from = k.saturating_sub(2 * r.m).max(offset);
+            for j in from..=k {
+                r.ring[j & r.mask] = prefix[j - offset];
             }
         }
         r.k = k;
         r.up = up;
         r.down = down;
         r
+    }
+
+    /// [`RampMeter::push`] keeping the running sum only: for samples whose ramps are known to
+    /// stay below what matters (the largest rise and fall so far are then not the meter's).
+    #[inline(always)]
+    pub fn push_sum(&mut self, x: f64) {
+        if !self.on {
+            return;
+        }
+        let mask = self.mask;
+        let acc = self.ring[self.k & mask] + x;
+        self.k += 1;
+        self.ring[self.k & mask] = acc;
+    }
+
+    /// The running sum of the samples so far (0 when the meter does not measure).
+    pub fn sum(&self) -> f64 {
+        if self.on {
+            self.ring[self.k & self.mask]
+        } else {
+            0.0
+        }
     }
 
     #[inline(always)]
@@ -442,11 +465,20 @@ pub fn passes(t: &Trace, code: &GridCode) -> bool {
     if peak.is_nan() || peak < code.large_load_w {
         return true;
     }
-    let ramps = windowed_ramps_w_per_s(&t.w, t.dt_s, m);
+    // The code applies: a ramp over its limit so far fails it (the figures only grow).
+    let over = |v: f64, lim: Option<f64>| lim.is_some_and(|l| !within(true, v, l));
+    let mut meter = RampMeter::new(t.w.len(), t.dt_s, m);
+    for &x in &t.w {
+        meter.push(x);
+        let (up, down) = meter.ramps_w_per_s();
+        if over(up, code.ramp_up_w_per_s) || over(down, code.ramp_down_w_per_s) {
+            return false;
+        }
+    }
     all_pass(
         code,
         peak,
-        ramps,
+        meter.ramps_w_per_s(),
         |limit| range_within(&t.w, m, limit),
         |limit| band_within(&t.w, t.dt_s, code, limit),
     )
@@ -505,4 +537,120 @@ pub fn check(code: &GridCode, m: &Metrics) -> (bool, Vec<RuleCheck>) {
     );
     rule("load_loss", m.peak_w, code.load_loss_w, "w");
     (applies, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random traces: steps, ramps and noise around a large level.
+    fn traces() -> Vec<Vec<f64>> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..6)
+            .map(|k| {
+                let n = 500 + 997 * k;
+                let mut level = 1e8;
+                (0..n)
+                    .map(|i| {
+                        if rnd() < 0.01 {
+                            level += (rnd() - 0.5) * 5e7;
+                        }
+                        level + (i as f64 * 0.37).sin() * 1e6 * k as f64 + rnd() * 1e3
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn meters_are_the_prefix_sum_and_window_definitions() {
+        for w in traces() {
+            for m in [1, 7, 100, w.len() / 2, w.len()] {
+                // windowed ramps from a prefix-sum array, as defined
+                let n = w.len();
+                let mm = m.clamp(1, (n / 2).max(1));
+                let mut prefix = vec![0.0];
+                for x in &w {
+                    prefix.push(prefix.last().unwrap() + x);
+                }
+                let (mut up, mut down) = (0.0f64, 0.0f64);
+                if n >= 2 * mm {
+                    let win = mm as f64 * 0.01;
+                    for i in (2 * mm - 1)..n {
+                        let a = (prefix[i + 1] - prefix[i + 1 - mm]) / mm as f64;
+                        let b = (prefix[i + 1 - mm] - prefix[i + 1 - 2 * mm]) / mm as f64;
+                        let r = (a - b) / win;
+                        up = up.max(r);
+                        down = down.max(-r);
+                    }
+                }
+                let (u, d) = windowed_ramps_w_per_s(&w, 0.01, m);
+                assert_eq!((u.to_bits(), d.to_bits()), (up.to_bits(), down.to_bits()));
+                // the largest range of any m consecutive samples (and of the first, shorter runs)
+                let best = (0..n)
+                    .map(|i| {
+                        let s = &w[i.saturating_sub(m - 1)..=i];
+                        let hi = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
+                        hi - lo
+                    })
+                    .fold(0.0, f64::max);
+                assert_eq!(max_window_range_w(&w, m).to_bits(), best.to_bits());
+                assert!(window_range_bound_w(&w, m) >= best);
+                // a meter resumed halfway goes on as the one that never stopped
+                let k = n / 2;
+                let mut first = RampMeter::new(n, 0.01, m);
+                for &x in &w[..k] {
+                    first.push(x);
+                }
+                let mut resumed =
+                    RampMeter::resume(n, 0.01, m, (&prefix, 0), k, first.ramps_w_per_s());
+                for &x in &w[k..] {
+                    resumed.push(x);
+                }
+                let r = resumed.ramps_w_per_s();
+                assert_eq!(
+                    (r.0.to_bits(), r.1.to_bits()),
+                    (up.to_bits(), down.to_bits())
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn passes_is_checks_verdict() {
+        for name in [
+            "ercot-large-load",
+            "strict-generator-following",
+            "utility-band-example",
+        ] {
+            let code = preset(name).expect("preset");
+            for w in traces() {
+                for scale in [0.5, 1.0, 3.0] {
+                    let t = Trace {
+                        t0_s: 0.0,
+                        dt_s: 0.01,
+                        w: w.iter().map(|x| x * scale).collect(),
+                    };
+                    let (m, sp) = metrics(&t, &code);
+                    let (_, checks) = check(&code, &m);
+                    assert_eq!(
+                        passes(&t, &code),
+                        checks.iter().all(|r| r.passes),
+                        "{name} {scale}"
+                    );
+                    let (lo, hi) = code.band_hz();
+                    if let Some(b) = crate::spectrum::band_fraction_bound(&t.w, t.dt_s, lo) {
+                        assert!(b >= sp.band_energy_fraction(lo, hi), "{name}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -104,24 +104,82 @@ fn top_battery_w(swing_w: f64) -> f64 {
 /// Bisection steps between no battery and [`top_battery_w`].
 const BISECTION_STEPS: usize = 12;
 
-/// The bisection of [`solve`]: the smallest battery power between 0 and `hi0` for which `passes`
-/// holds, assuming it holds at `hi0`; `None` when it does not hold even there. `passes(p)` may
-/// return what the answer needs of that battery (`Some`) or `None` for a fail. Returns the last
-/// passing power and its value.
-fn bisect<T>(hi0: f64, mut passes: impl FnMut(f64) -> Option<T>) -> Option<(f64, T)> {
-    let top = passes(hi0)?;
-    let (mut lo, mut hi, mut best) = (0.0, hi0, (hi0, top));
-    for _ in 0..BISECTION_STEPS {
-        let mid = 0.5 * (lo + hi);
-        match passes(mid) {
-            Some(v) => {
-                hi = mid;
-                best = (mid, v);
-            }
-            None => lo = mid,
+/// The bisection of [`solve`] as a sequence of probes: the smallest battery power between 0 and
+/// `hi0` that passes, assuming it passes at `hi0` (none when it does not even there), halving the
+/// bracket `BISECTION_STEPS` times. `probe()` is the next power to try, `record()` its result
+/// (`Some`: passes, with what the answer needs of it).
+#[derive(Clone, Debug)]
+pub(crate) struct Bisection<T> {
+    hi0: f64,
+    lo: f64,
+    hi: f64,
+    /// Probes recorded so far (the first is the top).
+    step: usize,
+    best: Option<(f64, T)>,
+    done: bool,
+}
+
+impl<T: Clone> Bisection<T> {
+    pub(crate) fn new(hi0: f64) -> Bisection<T> {
+        Bisection {
+            hi0,
+            lo: 0.0,
+            hi: hi0,
+            step: 0,
+            best: None,
+            done: false,
         }
     }
-    Some(best)
+
+    pub(crate) fn probe(&self) -> Option<f64> {
+        match (self.done, self.step) {
+            (true, _) => None,
+            (false, 0) => Some(self.hi0),
+            (false, _) => Some(0.5 * (self.lo + self.hi)),
+        }
+    }
+
+    pub(crate) fn record(&mut self, result: Option<T>) {
+        let Some(p) = self.probe() else {
+            return;
+        };
+        match (self.step, result) {
+            (0, Some(v)) => self.best = Some((p, v)),
+            (0, None) => self.done = true,
+            (_, Some(v)) => {
+                self.hi = p;
+                self.best = Some((p, v));
+            }
+            (_, None) => self.lo = p,
+        }
+        self.step += 1;
+        if self.step > BISECTION_STEPS {
+            self.done = true;
+        }
+    }
+
+    /// The powers every probe still to come lies between (inclusive; none when done).
+    pub(crate) fn bracket(&self) -> Option<(f64, f64)> {
+        match (self.done, self.step) {
+            (true, _) => None,
+            (false, 0) => Some((self.hi0, self.hi0)),
+            (false, _) => Some((self.lo, self.hi)),
+        }
+    }
+
+    /// The last passing power and its value, once done.
+    pub(crate) fn result(&self) -> Option<(f64, T)> {
+        self.best.clone()
+    }
+}
+
+/// [`Bisection`] run to its end on `passes`.
+fn bisect<T: Clone>(hi0: f64, mut passes: impl FnMut(f64) -> Option<T>) -> Option<(f64, T)> {
+    let mut b = Bisection::new(hi0);
+    while let Some(p) = b.probe() {
+        b.record(passes(p));
+    }
+    b.result()
 }
 
 /// Smallest battery power (energy at the minimum priced duration) that makes `m` pass, searched
@@ -417,7 +475,6 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
     let code = &base.code;
     let (plan, scenario_ramp) = plan(base);
     let total = plan.len() as u64;
-    let done = AtomicU64::new(0);
     let with = |m: Mitigation| Inputs {
         mitigation: m,
         ..base.clone()
@@ -508,34 +565,74 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
         rack_of[i] = r.take();
     }
     let rack_of = std::sync::Mutex::new(rack_of);
-    let outcomes: Vec<Outcome> = loads_at
-        .par_iter()
-        .map(|&i| {
-            let m = &plan[i];
-            let it = &built[trace_first[slot(i)]].0;
-            let rack = rack_of.lock().ok().and_then(|mut r| r[i].take());
-            let (facility, rack_losses_j) = match rack {
-                Some(r) => (r.upstream.facility(c.pue), Some(r.losses_j)),
-                None => (it.facility(c.pue), None),
-            };
-            // (an empty trace: a draw its bounds settle)
-            let passes = (n > 0 && facility.w.is_empty())
-                || crate::grid::passes(&grid_of(&facility, m), code);
-            let battery = if passes {
-                None
-            } else {
-                let mut search = battery::Search::new(&facility, code, m.turbines);
-                bisect(hi0, |p| search.losses_if_passes(&battery_of(base, p, eff)))
-            };
-            let covered = load_first.iter().filter(|&&f| f == i).count() as u64;
-            progress(done.fetch_add(covered, Ordering::Relaxed) + covered, total);
-            Outcome {
-                rack_losses_j,
-                passes,
-                battery,
+    drop(rack_out);
+    // Each load without a battery, then the battery searches of those that fail, together.
+    // Each load's facility power (the traces turned into it in place: each IT trace feeds one
+    // load without rack storage, after the rack storage that starts from it), then whether it
+    // passes without a battery.
+    drop(rack_runs);
+    let mut its: Vec<Option<Trace>> = vec![];
+    let mut ramps: Vec<RunRampEffect> = vec![];
+    for (t, r) in built {
+        its.push(Some(t));
+        ramps.push(r);
+    }
+    let mut rack_of = rack_of.into_inner().unwrap_or_default();
+    let facilities: Vec<(Trace, Option<f64>)> = loads_at
+        .iter()
+        .map(|&i| match rack_of[i].take() {
+            Some(r) => (r.upstream.into_facility(c.pue), Some(r.losses_j)),
+            None => {
+                let t = its[trace_first[slot(i)]].take().unwrap_or_default();
+                (t.into_facility(c.pue), None)
             }
         })
         .collect();
+    drop(its);
+    let passing: Vec<bool> = facilities
+        .par_iter()
+        .zip(&loads_at)
+        .map(|((facility, _), &i)| {
+            // (an empty trace: a draw its bounds settle)
+            (n > 0 && facility.w.is_empty())
+                || crate::grid::passes(&grid_of(facility, &plan[i]), code)
+        })
+        .collect();
+    // (only the loads that fail alone are needed on)
+    let alone: Vec<(Trace, Option<f64>, bool)> = facilities
+        .into_iter()
+        .zip(passing)
+        .map(|((f, r), p)| (if p { Trace::default() } else { f }, r, p))
+        .collect();
+    let failing: Vec<usize> = (0..loads_at.len()).filter(|&k| !alone[k].2).collect();
+    let settled = load_first
+        .iter()
+        .filter(|&&f| !failing.iter().any(|&k| loads_at[k] == f))
+        .count() as u64;
+    progress(settled, total);
+    let searched = battery::smallest_batteries(
+        &failing
+            .iter()
+            .map(|&k| (&alone[k].0, plan[loads_at[k]].turbines))
+            .collect::<Vec<_>>(),
+        code,
+        hi0,
+        &|p| battery_of(base, p, eff),
+    );
+    let mut batteries = vec![None; loads_at.len()];
+    for (&k, b) in failing.iter().zip(searched) {
+        batteries[k] = b;
+    }
+    let outcomes: Vec<Outcome> = alone
+        .iter()
+        .zip(batteries)
+        .map(|((_, rack_losses_j, passes), battery)| Outcome {
+            rack_losses_j: *rack_losses_j,
+            passes: *passes,
+            battery,
+        })
+        .collect();
+    progress(total, total);
 
     // The candidates in order, each priced as the full analysis prices it.
     let mut all = vec![];
@@ -545,7 +642,7 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
             .position(|&j| j == load_first[i])
             .unwrap_or(0);
         let o = &outcomes[k];
-        let ramp = &built[slot(i)].1;
+        let ramp = &ramps[slot(i)];
         let inp = with(*m);
         let run = run_energy(&inp);
         let cost = costs(&inp, &run, window_raw_j, None, o.rack_losses_j, ramp);

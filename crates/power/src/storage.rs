@@ -226,6 +226,37 @@ impl Controller {
     }
 }
 
+impl Controller {
+    /// [`Controller::step`] of a controller without power or state-of-charge limits
+    /// (`power_w` infinite, bounds at minus and plus infinity, active), with the limits that
+    /// cannot bind left out: for finite values, the same state and upstream power, bit for bit
+    /// (clamping to infinite bounds and the minimum with an infinite limit return the value
+    /// itself), except the saturated time, which it does not count.
+    #[inline(always)]
+    pub fn step_unlimited(&self, st: &mut ControllerState, l_w: f64) -> StepOut {
+        let dt = self.dt_s;
+        st.ema_w += self.alpha * (l_w - st.ema_w);
+        let want = st.ema_w - (st.soc_j - self.soc_mid_j) / self.soc_tau_s;
+        let target = want.clamp(st.prev_w - self.down_w, st.prev_w + self.up_w);
+        let req = l_w - target;
+        let b = req;
+        if b > 0.0 {
+            st.soc_j -= b * dt / self.eta_half;
+            st.discharged_j += b * dt;
+        } else {
+            st.soc_j += -b * dt * self.eta_half;
+            st.charged_j += -b * dt;
+        }
+        let g = l_w - b;
+        st.prev_w = g;
+        StepOut {
+            upstream_w: g,
+            request_w: req,
+            storage_w: b,
+        }
+    }
+}
+
 /// Run the storage controller over `load`:
 ///
 /// 1. target = exponential moving average of the load over `tau_s`, minus
@@ -273,7 +304,8 @@ pub fn run_storage(
 }
 
 /// [`run_storage`] of each `(load, storage)` pair, four at a time side by side (each run is a chain
-/// of dependent samples; interleaved, they keep the processor busy): the same runs, bit for bit.
+/// of dependent samples; interleaved, they keep the processor busy): the same runs, bit for bit,
+/// without the state-of-charge trace (`soc_j` empty; its bounds and ends are kept).
 pub fn run_storages(
     runs: &[(&Trace, Storage)],
     ramp_up_w_per_s: Option<f64>,
@@ -284,7 +316,9 @@ pub fn run_storages(
         let n = part[0].0.w.len();
         if part.len() < 2 || part.iter().any(|(l, _)| l.w.len() != n) || n == 0 {
             for (l, s) in part {
-                out.push(run_storage(l, s, ramp_up_w_per_s, ramp_down_w_per_s));
+                let mut r = run_storage(l, s, ramp_up_w_per_s, ramp_down_w_per_s);
+                r.soc_j = vec![];
+                out.push(r);
             }
             continue;
         }
@@ -307,7 +341,6 @@ pub fn run_storages(
                     dt_s: l.dt_s,
                     w: Vec::with_capacity(n),
                 },
-                soc_j: Vec::with_capacity(n),
                 soc_start_j: st.soc_j,
                 soc_min_j: st.soc_j,
                 soc_max_j: st.soc_j,
@@ -320,7 +353,6 @@ pub fn run_storages(
                 let g = ctl[j].step(&mut st[j], load[i]).upstream_w;
                 let r = &mut res[j];
                 r.upstream.w.push(g);
-                r.soc_j.push(st[j].soc_j);
                 r.soc_min_j = r.soc_min_j.min(st[j].soc_j);
                 r.soc_max_j = r.soc_max_j.max(st[j].soc_j);
             }
@@ -387,5 +419,85 @@ pub fn dispatch_turbines(load: &Trace, t: &Turbines) -> Trace {
         t0_s: load.t0_s,
         dt_s: load.dt_s,
         w,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A swinging load with a drop and a climb, at 10 ms.
+    fn load() -> Trace {
+        let w = (0..30_000)
+            .map(|i| {
+                let t = i as f64 * 0.01;
+                let base = if (100.0..160.0).contains(&t) {
+                    80e6
+                } else {
+                    120e6
+                };
+                base + 20e6 * ((t * 0.8).fract() < 0.7) as u8 as f64
+            })
+            .collect();
+        Trace {
+            t0_s: 0.0,
+            dt_s: 0.01,
+            w,
+        }
+    }
+
+    #[test]
+    fn unlimited_step_is_the_step_with_no_limits_that_bind() {
+        let l = load();
+        let s = Storage::site_battery(1e12, 1e16, 0.85);
+        let mut c = Controller::new(&s, l.dt_s, Some(833e3), Some(833e3));
+        c.power_w = f64::INFINITY;
+        c.soc_lo_j = f64::NEG_INFINITY;
+        c.soc_hi_j = f64::INFINITY;
+        let (mut a, mut b) = (c.start(&s, &l.w), c.start(&s, &l.w));
+        for &x in &l.w {
+            let (p, q) = (c.step(&mut a, x), c.step_unlimited(&mut b, x));
+            assert_eq!(p.upstream_w.to_bits(), q.upstream_w.to_bits());
+            assert_eq!(p.request_w.to_bits(), q.request_w.to_bits());
+            for (u, v) in [
+                (a.ema_w, b.ema_w),
+                (a.soc_j, b.soc_j),
+                (a.prev_w, b.prev_w),
+                (a.charged_j, b.charged_j),
+                (a.discharged_j, b.discharged_j),
+            ] {
+                assert_eq!(u.to_bits(), v.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn runs_side_by_side_are_the_runs_alone() {
+        let l = load();
+        let mut l2 = l.clone();
+        for x in &mut l2.w {
+            *x *= 0.7;
+        }
+        let runs = [
+            (&l, Storage::site_battery(30e6, 60e9, 0.85)),
+            (&l2, Storage::site_battery(10e6, 1e9, 0.9)),
+            (&l, Storage::rack(65.0, 1e5, 140e6)),
+        ];
+        let got = run_storages(&runs, Some(833e3), Some(833e3));
+        for ((ld, s), g) in runs.iter().zip(&got) {
+            let r = run_storage(ld, s, Some(833e3), Some(833e3));
+            let bits = |w: &[f64]| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&g.upstream.w), bits(&r.upstream.w));
+            for (u, v) in [
+                (g.losses_j, r.losses_j),
+                (g.soc_min_j, r.soc_min_j),
+                (g.soc_max_j, r.soc_max_j),
+                (g.soc_end_j, r.soc_end_j),
+                (g.saturated_s, r.saturated_s),
+            ] {
+                assert_eq!(u.to_bits(), v.to_bits());
+            }
+            assert!(g.soc_j.is_empty());
+        }
     }
 }

@@ -68,6 +68,15 @@ impl Trace {
             w: self.w.iter().map(|x| x + overhead).collect(),
         }
     }
+
+    /// [`Trace::facility`] in place of the IT trace (the same arithmetic).
+    pub fn into_facility(mut self, pue: f64) -> Trace {
+        let overhead = (pue - 1.0).max(0.0) * self.mean_w();
+        for x in &mut self.w {
+            *x += overhead;
+        }
+        self
+    }
 }
 
 /// [`Trace::add_segment`] on bins `w` of width `dt_s` from `t0_s`.
@@ -266,7 +275,7 @@ fn group_draw_into(
     m: &GpuMitigation,
     buf: &mut Vec<f64>,
 ) -> usize {
-    let (pre, limited) = group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, buf);
+    let (pre, limited) = group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, 0, buf);
     if limited {
         ramp_limit_in_place(buf, dt_s, m.ramp_up_w_per_s, m.ramp_down_w_per_s);
     }
@@ -284,6 +293,7 @@ fn group_draw_unlimited(
     dt_s: f64,
     n: usize,
     m: &GpuMitigation,
+    from: usize,
     buf: &mut Vec<f64>,
 ) -> (usize, bool) {
     // Spares hold their idle draw: nothing to limit.
@@ -291,9 +301,7 @@ fn group_draw_unlimited(
     // A ramp-limited GPU carries its state into the window: start the limiter early (within the
     // run) so that it enters the window in its steady state.
     let pre = if limited {
-        let run_start = run.iter().map(|iv| iv.start_s).fold(t0_s, f64::min);
-        let pre_s = MAX_RAMP_PRE_ROLL_S.min(t0_s - run_start).max(0.0);
-        (pre_s / dt_s).ceil() as usize
+        lead_in_samples(run, t0_s, dt_s)
     } else {
         0
     };
@@ -301,8 +309,16 @@ fn group_draw_unlimited(
     buf.clear();
     buf.resize(n + pre, 0.0);
     let end = t0_s + dt_s * n as f64;
+    // (segments that end two bins before `from` touch no bin from `from - 1` on)
+    let skip = if from >= 2 {
+        start + (from - 2) as f64 * dt_s
+    } else {
+        f64::NEG_INFINITY
+    };
     for_each_group_segment(g, step, run, start, end, m, |a, b, w| {
-        add_segment(start, dt_s, buf, a, b, w)
+        if b > skip {
+            add_segment(start, dt_s, buf, a, b, w)
+        }
     });
     (pre, limited)
 }
@@ -325,6 +341,8 @@ fn group_draws(
     n: usize,
     m: &GpuMitigation,
     (defer, burn): (bool, bool),
+    scratch: &Scratch,
+    lead: LeadIn,
     mut sink: impl FnMut(usize, &[f64], f64, f64),
 ) {
     let free = GpuMitigation {
@@ -332,32 +350,55 @@ fn group_draws(
         ramp_down_w_per_s: None,
         ..*m
     };
-    BUFFERS.with(|cell| {
-        let mut bufs = cell.borrow_mut();
-        let (draws, demands) = &mut *bufs;
-        draws.resize_with(LANES, Vec::new);
-        demands.resize_with(LANES, Vec::new);
+    {
+        let take = || {
+            scratch
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop())
+                .unwrap_or_default()
+        };
+        let mut draws: Vec<Vec<f64>> = (0..LANES).map(|_| take()).collect();
+        let mut demands: Vec<Vec<f64>> = (0..LANES).map(|_| take()).collect();
         for (lane0, part) in groups.chunks(LANES).enumerate() {
             let k = part.len();
             let mut pres = [0usize; LANES];
             let mut limited = [false; LANES];
+            // (with a shared lead-in, the bins before it are not built: their segments are left
+            // out, and the limiter starts from the shared value)
+            let from = match &lead {
+                LeadIn::From(at, _) => *at,
+                _ => 0,
+            };
             for (j, g) in part.iter().enumerate() {
                 let (pre, lim) =
-                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, &mut draws[j]);
+                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, from, &mut draws[j]);
                 pres[j] = pre;
                 limited[j] = lim;
+                if let LeadIn::From(at, values) = &lead {
+                    if lim {
+                        draws[j][at - 1] = values[lane0 * LANES + j];
+                    }
+                }
             }
             ramp_limit_lanes(
                 &mut draws[..k],
                 &limited[..k],
+                from,
                 dt_s,
                 m.ramp_up_w_per_s,
                 m.ramp_down_w_per_s,
             );
+            if let LeadIn::Keep(at, values) = &lead {
+                let mut v = values.lock().unwrap_or_else(|e| e.into_inner());
+                for j in 0..k {
+                    v[lane0 * LANES + j] = draws[j].get(at - 1).copied().unwrap_or(f64::NAN);
+                }
+            }
             let mut sums = [(0.0, 0.0); LANES];
             if defer || burn {
                 for (j, g) in part.iter().enumerate() {
-                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, &free, &mut demands[j]);
+                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, &free, 0, &mut demands[j]);
                 }
                 let views: Vec<(&[f64], &[f64])> = (0..k)
                     .map(|j| (&demands[j][..], &draws[j][pres[j]..]))
@@ -374,20 +415,30 @@ fn group_draws(
                 );
             }
         }
-    })
+        if let Ok(mut s) = scratch.lock() {
+            s.extend(draws);
+            s.extend(demands);
+        }
+    }
 }
 
-thread_local! {
-    /// Draw and demand buffers of [`group_draws`], reused by each thread.
-    #[allow(clippy::type_complexity)]
-    static BUFFERS: std::cell::RefCell<(Vec<Vec<f64>>, Vec<Vec<f64>>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+/// A lead-in that several of [`group_draws`]'s synthetic runs share (their bins are the same
+/// before it): `Keep(at, values)` stores each group's limited draw at bin `at - 1`,
+/// `From(at, values)` starts from those (the groups indexed as in the call).
+enum LeadIn<'a> {
+    None,
+    Keep(usize, &'a std::sync::Mutex<Vec<f64>>),
+    From(usize, &'a [f64]),
 }
+
+/// Spare trace buffers for [`group_draws`], shared by the threads of one call.
+type Scratch = std::sync::Mutex<Vec<Vec<f64>>>;
 
 /// [`ramp_limit_in_place`] on each of `lanes` that is `limited`, the lanes side by side.
 fn ramp_limit_lanes(
     lanes: &mut [Vec<f64>],
     limited: &[bool],
+    from: usize,
     dt_s: f64,
     up_w_per_s: Option<f64>,
     down_w_per_s: Option<f64>,
@@ -403,17 +454,23 @@ fn ramp_limit_lanes(
     let Some(len) = ws.first().map(|w| w.len()) else {
         return;
     };
-    if ws.iter().any(|w| w.len() != len) {
+    if ws.iter().any(|w| w.len() != len) || from >= len {
         for w in ws {
-            ramp_limit_in_place(w, dt_s, up_w_per_s, down_w_per_s);
+            ramp_limit_in_place(
+                &mut w[from.saturating_sub(1).min(len)..],
+                dt_s,
+                up_w_per_s,
+                down_w_per_s,
+            );
         }
         return;
     }
+    let first = from.max(1);
     let mut prev = [0.0; LANES];
     for (p, w) in prev.iter_mut().zip(&ws) {
-        *p = w.first().copied().unwrap_or(0.0);
+        *p = w[first - 1];
     }
-    for i in 1..len {
+    for i in first..len {
         for (w, p) in ws.iter_mut().zip(prev.iter_mut()) {
             let x = w[i].clamp(*p - down, *p + up);
             w[i] = x;
@@ -449,6 +506,14 @@ fn deferred_and_burned_lanes(pairs: &[(&[f64], &[f64])], dt_s: f64, out: &mut [(
         }
         out[j] = (a * dt_s, b * dt_s);
     }
+}
+
+/// Samples of lead-in a ramp-limited GPU's trace from `t0_s` is built with (up to
+/// [`MAX_RAMP_PRE_ROLL_S`], within the run).
+fn lead_in_samples(run: &[RunInterval], t0_s: f64, dt_s: f64) -> usize {
+    let run_start = run.iter().map(|iv| iv.start_s).fold(t0_s, f64::min);
+    let pre_s = MAX_RAMP_PRE_ROLL_S.min(t0_s - run_start).max(0.0);
+    (pre_s / dt_s).ceil() as usize
 }
 
 /// Lead-in a ramp-limited GPU trace is built with before its window (less where the run starts
@@ -744,6 +809,7 @@ fn build_it_trace(
     // order, so the sum does not depend on the thread count.
     let block = LANES * rayon::current_num_threads().max(1);
     let pool = std::sync::Mutex::new(Vec::<Vec<f64>>::new());
+    let scratch: Scratch = std::sync::Mutex::new(vec![]);
     let take = || {
         pool.lock()
             .map(|mut p| p.pop())
@@ -766,6 +832,8 @@ fn build_it_trace(
                     n,
                     m,
                     (moved, moved),
+                    &scratch,
+                    LeadIn::None,
                     |i, w, d, b| {
                         let (gpus, c) = (lane[i].gpus, lane[i].constant_w);
                         let mut share = take();
@@ -968,28 +1036,49 @@ pub fn run_ramp_effect(
     // (deferred, burned) per GPU of every job group over [lead, end) of each synthetic run; only a
     // ramp-up limit defers and only a ramp-down limit burns (exactly: the traces are otherwise
     // equal up to the rounding of their bins)
-    let per_run: Vec<Vec<(f64, f64)>> = runs
-        .iter()
-        .map(|(r, end)| {
-            let n = ((end - lead) / dt).round().max(1.0) as usize;
-            gs.par_chunks(LANES)
-                .flat_map_iter(|lane| {
-                    let mut v = Vec::with_capacity(lane.len());
-                    group_draws(
-                        lane,
-                        step,
-                        r,
-                        lead,
-                        dt,
-                        n,
-                        m,
-                        (defer, burn),
-                        |_, _, d, b| v.push((d, b)),
-                    );
-                    v
-                })
-                .collect()
+    let scratch: Scratch = std::sync::Mutex::new(vec![]);
+    // Every synthetic run starts with the same stepping from 0 and the same lead-in before its
+    // window: the bins before a step's worth (and a few bins) ahead of the window, where their
+    // first intervals part, are the same, and so is the limiter there. The first run keeps the
+    // limited draw where that shared part ends; the others start from it.
+    let pre = lead_in_samples(&runs[0].0, lead, dt);
+    let safe = pre.saturating_sub((step_s / dt).ceil() as usize + 3);
+    let share = safe >= 2 && runs.len() > 1;
+    let per_lane: Vec<Vec<Vec<(f64, f64)>>> = gs
+        .par_chunks(LANES)
+        .map(|lane| {
+            let kept = std::sync::Mutex::new(vec![f64::NAN; lane.len()]);
+            let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(lane.len()); runs.len()];
+            for (i, (r, end)) in runs.iter().enumerate() {
+                let n = ((end - lead) / dt).round().max(1.0) as usize;
+                let values = kept.lock().map(|v| v.clone()).unwrap_or_default();
+                let shared = if !share || lead_in_samples(r, lead, dt) != pre {
+                    LeadIn::None
+                } else if i == 0 {
+                    LeadIn::Keep(safe, &kept)
+                } else {
+                    LeadIn::From(safe, &values)
+                };
+                let o = &mut out[i];
+                group_draws(
+                    lane,
+                    step,
+                    r,
+                    lead,
+                    dt,
+                    n,
+                    m,
+                    (defer, burn),
+                    &scratch,
+                    shared,
+                    |_, _, d, b| o.push((d, b)),
+                );
+            }
+            out
         })
+        .collect();
+    let per_run: Vec<Vec<(f64, f64)>> = (0..runs.len())
+        .map(|i| per_lane.iter().flat_map(|l| l[i].iter().copied()).collect())
         .collect();
     let (mut deferred_j, mut burned_j) = (0.0, 0.0);
     for (j, mg) in jobs.iter().enumerate() {
@@ -1011,5 +1100,207 @@ pub fn run_ramp_effect(
             0.0
         },
         burned_j,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The side-by-side, shared-lead-in and parallel computations give what the plain one group
+    //! at a time computation gives, bit for bit.
+    use super::*;
+    use crate::draw::GpuDraw;
+    use crate::profile::PhaseDraw;
+
+    /// Ten pipeline stage groups (more than one set of lanes), spares, a restart, checkpoint
+    /// writes and maintenance.
+    fn job() -> (Cluster, StepShape, Vec<RunInterval>) {
+        let gpu = GpuDraw::from_tdp(700.0, 0.2, 0.9);
+        let p = 10;
+        let mut groups: Vec<Group> = (0..p)
+            .map(|s| Group {
+                name: format!("stage {s}"),
+                gpus: 1000.0,
+                gpu,
+                host_w_per_gpu: 420.0,
+                other_it_w_per_gpu: 127.5,
+                offset_s: 0.0,
+                spare: false,
+                stage: s,
+            })
+            .collect();
+        groups.push(Group {
+            name: "spares".into(),
+            gpus: 300.0,
+            spare: true,
+            stage: 0,
+            ..groups[0].clone()
+        });
+        let ph = |name: &str, s: f64, a: f64| PhaseDraw {
+            name: name.into(),
+            duration_s: s,
+            activity: a,
+        };
+        let step = StepShape {
+            phases: vec![
+                ph("pipeline_fill", 0.11, 0.1),
+                ph("forward", 0.31, 1.0),
+                ph("backward", 0.57, 1.0),
+                ph("tp_comm", 0.02, 0.2),
+                ph("pipeline_drain", 0.11, 0.1),
+                ph("dp_comm", 0.13, 0.2),
+                ph("optimizer", 0.01, 0.5),
+            ],
+            pipeline_stages: p,
+        };
+        let iv = |a: f64, b: f64, state| RunInterval {
+            start_s: a,
+            end_s: b,
+            state,
+        };
+        let run = vec![
+            iv(0.0, 700.0, RunState::Training),
+            iv(700.0, 703.5, RunState::CheckpointWrite),
+            iv(703.5, 900.0, RunState::Training),
+            iv(900.0, 1150.0, RunState::Restart),
+            iv(1150.0, 1400.0, RunState::Training),
+            iv(1400.0, 1520.0, RunState::PlannedMaintenance),
+            iv(1520.0, 2000.0, RunState::Training),
+        ];
+        (Cluster { groups, pue: 1.2 }, step, run)
+    }
+
+    fn limits(r: f64) -> GpuMitigation {
+        GpuMitigation {
+            ramp_up_w_per_s: Some(r),
+            ramp_down_w_per_s: Some(r),
+            ..GpuMitigation::none()
+        }
+    }
+
+    #[test]
+    fn ramp_limited_it_trace_is_the_groups_draws_added_in_order() {
+        let (c, step, run) = job();
+        let m = limits(9.0);
+        let (t0, dt, n) = (850.0, 0.01, 20_000);
+        let got = it_trace(&c, &step, &run, t0, dt, n, &m);
+        let free = GpuMitigation {
+            ramp_up_w_per_s: None,
+            ramp_down_w_per_s: None,
+            ..m
+        };
+        let mut it = Trace::zeros(t0, dt, n);
+        let (mut deferred, mut burned) = (0.0, 0.0);
+        for mg in merge_groups(&c, &step) {
+            let g = mg.group;
+            let gt = group_gpu_trace(g, &step, &run, t0, dt, n, &m);
+            let demand = group_gpu_trace(g, &step, &run, t0, dt, n, &free);
+            deferred += mg.gpus * deferred_energy_j(&demand.w, &gt.w, dt);
+            burned += mg.gpus * burned_energy_j(&demand.w, &gt.w, dt);
+            for (o, x) in it.w.iter_mut().zip(&gt.w) {
+                *o += mg.gpus * x + mg.constant_w;
+            }
+        }
+        let bits = |w: &[f64]| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got.it.w), bits(&it.w));
+        assert_eq!(got.deferred_j.to_bits(), deferred.to_bits());
+        assert_eq!(got.burned_j.to_bits(), burned.to_bits());
+        let lean = it_power_trace(&c, &step, &run, t0, dt, n, &m);
+        assert_eq!(bits(&lean.w), bits(&it.w));
+    }
+
+    #[test]
+    fn run_ramp_effect_is_the_groups_synthetic_runs_summed_in_order() {
+        let (c, step, run) = job();
+        for m in [
+            limits(7.0),
+            GpuMitigation {
+                ramp_down_w_per_s: None,
+                ..limits(20.0)
+            },
+        ] {
+            let got = run_ramp_effect(&c, &step, &run, &m);
+            // the same synthetic runs, each group's traces built alone
+            let step_s = step.step_s();
+            let dt = step_s / 40.0;
+            let free = GpuMitigation {
+                ramp_up_w_per_s: None,
+                ramp_down_w_per_s: None,
+                ..m
+            };
+            let mut stopped: Vec<(RunState, f64, f64)> = vec![];
+            for s in RunState::ALL.iter().filter(|s| !s.steps()) {
+                let iv: Vec<&RunInterval> = run.iter().filter(|iv| iv.state == *s).collect();
+                let t: f64 = iv.iter().map(|iv| (iv.end_s - iv.start_s).max(0.0)).sum();
+                if !iv.is_empty() && t > 0.0 {
+                    stopped.push((*s, iv.len() as f64, t / iv.len() as f64));
+                }
+            }
+            let stepping: f64 = run
+                .iter()
+                .filter(|iv| iv.state.steps())
+                .map(|iv| (iv.end_s - iv.start_s).max(0.0))
+                .sum();
+            let iv = |a: f64, b: f64, state| RunInterval {
+                start_s: a,
+                end_s: b,
+                state,
+            };
+            let (mut deferred_j, mut burned_j) = (0.0, 0.0);
+            for mg in merge_groups(&c, &step) {
+                let g = mg.group;
+                if g.spare {
+                    continue;
+                }
+                let lead = MAX_RAMP_PRE_ROLL_S + step_s;
+                let both = |r: &[RunInterval], t0: f64, t1: f64| {
+                    let n = ((t1 - t0) / dt).round().max(1.0) as usize;
+                    let d = group_gpu_trace(g, &step, r, t0, dt, n, &free);
+                    let l = group_gpu_trace(g, &step, r, t0, dt, n, &m);
+                    (
+                        if m.ramp_up_w_per_s.is_some() {
+                            deferred_energy_j(&d.w, &l.w, dt)
+                        } else {
+                            0.0
+                        },
+                        if m.ramp_down_w_per_s.is_some() {
+                            burned_energy_j(&d.w, &l.w, dt)
+                        } else {
+                            0.0
+                        },
+                    )
+                };
+                let k = 20.0;
+                let steady = [iv(0.0, lead + k * step_s, RunState::Training)];
+                let (d0, b0) = both(&steady, lead, lead + k * step_s);
+                let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
+                let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
+                for &(state, count, mean_s) in &stopped {
+                    let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
+                    let end = lead + mean_s + back;
+                    let r = [
+                        iv(0.0, lead, RunState::Training),
+                        iv(lead, lead + mean_s, state),
+                        iv(lead + mean_s, end, RunState::Training),
+                    ];
+                    let (d, b) = both(&r, lead, end);
+                    d_gpu += count * (d - rate_d * back).max(0.0);
+                    b_gpu += count * (b - rate_b * back).max(0.0);
+                }
+                deferred_j += mg.gpus * d_gpu;
+                burned_j += mg.gpus * b_gpu;
+            }
+            assert_eq!(got.burned_j.to_bits(), burned_j.to_bits(), "{m:?}");
+            let work_j: f64 = stepping
+                * step.mean_activity()
+                * c.groups
+                    .iter()
+                    .filter(|g| !g.spare)
+                    .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
+                    .sum::<f64>();
+            let frac = (deferred_j / work_j).clamp(0.0, 1.0);
+            assert_eq!(got.deferred_fraction.to_bits(), frac.to_bits(), "{m:?}");
+            assert!(got.burned_j > 0.0 || m.ramp_down_w_per_s.is_none());
+            assert!(got.deferred_fraction > 0.0);
+        }
     }
 }
