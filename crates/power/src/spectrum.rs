@@ -203,6 +203,34 @@ pub fn band_fraction_bound(w: &[f64], dt_s: f64, low_hz: f64) -> Option<f64> {
         ac += (x - mean) * (x - mean);
         seen += (x - reference) * (x - reference);
     }
+    band_bound(dc, ac, seen)
+}
+
+/// [`band_fraction_bound`] from running sums of a trace's `n` samples (`sum`, as
+/// [`spectrum`]'s), and of their deviations from the first sample, `s1 = sum (w - w0)` and
+/// `s2 = sum (w - w0)^2`: the oscillating energy is then `s2 - s1^2 / n`, whose round-off
+/// (`3 n eps s2`, at most) the margin of 1e-9 of `s2` covers for traces of up to 10^6 samples.
+pub fn band_fraction_bound_from_sums(
+    n: usize,
+    dt_s: f64,
+    low_hz: f64,
+    (sum, s1, s2): (f64, f64, f64),
+) -> Option<f64> {
+    if n < 2 || dt_s.is_nan() || dt_s <= 0.0 {
+        return Some(0.0);
+    }
+    if low_hz.is_nan() || low_hz <= 0.0 || n > 1_000_000 {
+        return None;
+    }
+    let nf = n as f64;
+    let dc = sum * sum / nf;
+    if dc.is_nan() || dc <= 0.0 || dc.is_infinite() {
+        return None;
+    }
+    band_bound(dc, (s2 - s1 * s1 / nf).max(0.0), s2)
+}
+
+fn band_bound(dc: f64, ac: f64, seen: f64) -> Option<f64> {
     let bound = (ac * (1.0 + 1e-6) + 1e-9 * seen) / dc;
     bound.is_finite().then_some(bound.clamp(0.0, 1.0))
 }

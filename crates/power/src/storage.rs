@@ -257,6 +257,49 @@ impl Controller {
     }
 }
 
+impl Controller {
+    /// [`Controller::step`] when the state-of-charge limits cannot bind (the state of charge
+    /// provably stays well inside its bounds): the same state and upstream power, bit for bit,
+    /// except the saturated time, which it does not count. The power limit applies.
+    #[inline(always)]
+    pub fn step_within_charge(&self, st: &mut ControllerState, l_w: f64) -> StepOut {
+        let dt = self.dt_s;
+        st.ema_w += self.alpha * (l_w - st.ema_w);
+        let want = st.ema_w - (st.soc_j - self.soc_mid_j) / self.soc_tau_s;
+        let target = want.clamp(st.prev_w - self.down_w, st.prev_w + self.up_w);
+        let req = l_w - target;
+        let b = req.clamp(-self.power_w, self.power_w);
+        if b > 0.0 {
+            st.soc_j -= b * dt / self.eta_half;
+            st.discharged_j += b * dt;
+        } else {
+            st.soc_j += -b * dt * self.eta_half;
+            st.charged_j += -b * dt;
+        }
+        let g = l_w - b;
+        st.prev_w = g;
+        StepOut {
+            upstream_w: g,
+            request_w: req,
+            storage_w: b,
+        }
+    }
+
+    /// Whether the state-of-charge limits cannot bind over the next `samples` samples from
+    /// `soc_j` (at most the power each sample, through the efficiency, with margins): then
+    /// [`Controller::step_within_charge`] is [`Controller::step`].
+    pub fn charge_stays_inside(&self, soc_j: f64, samples: usize) -> bool {
+        let drift = samples as f64 * self.power_w * self.dt_s / self.eta_half * (1.0 + 1e-9);
+        let (lo, hi) = (soc_j - drift, soc_j + drift);
+        self.active
+            && self.power_w.is_finite()
+            && lo > self.soc_lo_j
+            && hi < self.soc_hi_j
+            && (lo - self.soc_lo_j) * self.eta_half / self.dt_s * (1.0 - 1e-9) > self.power_w
+            && (self.soc_hi_j - hi) / (self.eta_half * self.dt_s) * (1.0 - 1e-9) > self.power_w
+    }
+}
+
 /// Run the storage controller over `load`:
 ///
 /// 1. target = exponential moving average of the load over `tau_s`, minus
@@ -469,6 +512,37 @@ mod tests {
                 assert_eq!(u.to_bits(), v.to_bits());
             }
         }
+    }
+
+    #[test]
+    fn step_within_charge_is_the_step_while_the_charge_stays_inside() {
+        let l = load();
+        // a battery that saturates in power (30 MW against swings of 40 MW) with room to spare
+        // in energy
+        let s = Storage::site_battery(30e6, 30e6 * 7200.0, 0.85);
+        let c = Controller::new(&s, l.dt_s, Some(833e3), Some(833e3));
+        let (mut a, mut b) = (c.start(&s, &l.w), c.start(&s, &l.w));
+        assert!(c.charge_stays_inside(a.soc_j, l.w.len()));
+        let mut saturated = 0;
+        for &x in &l.w {
+            let (p, q) = (c.step(&mut a, x), c.step_within_charge(&mut b, x));
+            saturated += (p.storage_w != p.request_w) as usize;
+            assert_eq!(p.upstream_w.to_bits(), q.upstream_w.to_bits());
+            for (u, v) in [
+                (a.ema_w, b.ema_w),
+                (a.soc_j, b.soc_j),
+                (a.prev_w, b.prev_w),
+                (a.charged_j, b.charged_j),
+                (a.discharged_j, b.discharged_j),
+            ] {
+                assert_eq!(u.to_bits(), v.to_bits());
+            }
+        }
+        assert!(saturated > 100, "{saturated}");
+        // a small store is not inside for long
+        let tiny = Storage::site_battery(30e6, 1e6, 0.85);
+        let ct = Controller::new(&tiny, l.dt_s, None, None);
+        assert!(!ct.charge_stays_inside(ct.start(&tiny, &l.w).soc_j, 1000));
     }
 
     #[test]

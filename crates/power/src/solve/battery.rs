@@ -32,7 +32,7 @@ use rayon::prelude::*;
 use std::sync::Mutex;
 
 /// Samples between checkpoints of an unlimited run: a battery's own run restarts from the last
-/// one before it saturates.
+/// one before it saturates. The grid figures are tallied an interval at a time.
 const CHECKPOINT: usize = 128;
 
 /// Samples an unlimited run is extended by at a time.
@@ -41,8 +41,8 @@ const CHUNK: usize = 16384;
 /// Runs made side by side.
 const LANES: usize = 4;
 
-/// Searches under way at once (their runs' memory is held until they end).
-const WAVE: usize = 4;
+/// Searches under way at once.
+const WAVE: usize = 14;
 
 /// The binade `[2^e, 2^(e+1))` of a positive normal `x`: `e`, and the spacing of its doubles.
 fn binade(x: f64) -> Option<(i32, f64)> {
@@ -89,23 +89,173 @@ fn min4(x: &[f64]) -> f64 {
     l[0].min(l[1]).min(l[2].min(l[3]))
 }
 
-/// The grid figures of an unlimited run before a checkpoint: the largest windowed rise and fall
-/// (those that could matter: see [`Unlimited::quiet`]), the peak, and the running sum of the
-/// upstream power (the dynamic range and band share are decided on the whole trace).
+/// What the verdict on an upstream trace needs, tallied a checkpoint interval at a time as the
+/// trace is made (so that the trace itself need not be kept): the windowed ramps as
+/// [`RampMeter`] measures them (leaving out those of an interval whose samples bound them below
+/// the code's limits: the running ramps are then what the verdict needs, not the meter's
+/// figures), the peak, the extremes of each interval (for a bound on the dynamic range) and the
+/// sums of the deviations from the first sample and of their squares (for a bound on the band
+/// share).
+#[derive(Clone, Debug)]
+struct Tally {
+    meter: RampMeter,
+    peak_w: f64,
+    first_w: f64,
+    dev_sum: f64,
+    dev_sq_sum: f64,
+    /// The largest |running sum| so far, and the smallest of the code's ramp limits (infinite
+    /// without one).
+    sum_abs_max: f64,
+    ramp_floor_w_per_s: f64,
+    extremes: Vec<(f64, f64)>,
+    /// Samples tallied.
+    len: usize,
+}
+
+/// A tally's running figures before a checkpoint (its extremes are the intervals before).
 #[derive(Clone, Copy, Debug)]
-struct Figures {
+struct Snapshot {
     ramps: (f64, f64),
     peak_w: f64,
     sum: f64,
+    dev_sum: f64,
+    dev_sq_sum: f64,
+    sum_abs_max: f64,
 }
 
-/// The arrays of an unlimited run, kept for the next run of the same searches.
+impl Tally {
+    fn new(n: usize, dt_s: f64, m: usize, code: &GridCode, extremes: Vec<(f64, f64)>) -> Tally {
+        let mut extremes = extremes;
+        extremes.clear();
+        Tally {
+            meter: RampMeter::new(n, dt_s, m),
+            peak_w: 0.0,
+            first_w: f64::NAN,
+            dev_sum: 0.0,
+            dev_sq_sum: 0.0,
+            sum_abs_max: 0.0,
+            ramp_floor_w_per_s: [code.ramp_up_w_per_s, code.ramp_down_w_per_s]
+                .into_iter()
+                .flatten()
+                .fold(f64::INFINITY, f64::min),
+            extremes,
+            len: 0,
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            ramps: self.meter.ramps_w_per_s(),
+            peak_w: self.peak_w,
+            sum: self.meter.sum(),
+            dev_sum: self.dev_sum,
+            dev_sq_sum: self.dev_sq_sum,
+            sum_abs_max: self.sum_abs_max,
+        }
+    }
+
+    /// The next samples, from a checkpoint (a whole interval, or the last, shorter one).
+    fn push_block(&mut self, block: &[f64]) {
+        if block.is_empty() {
+            return;
+        }
+        let (hi, lo) = (max4(block), min4(block));
+        self.extremes.push((hi, lo));
+        self.peak_w = self.peak_w.max(hi);
+        if self.len == 0 {
+            self.first_w = block[0];
+        }
+        let g0 = self.first_w;
+        for &x in block {
+            self.dev_sum += x - g0;
+            self.dev_sq_sum += (x - g0) * (x - g0);
+        }
+        if self.quiet(block.len()) {
+            for &x in block {
+                self.meter.push_sum(x);
+            }
+        } else {
+            for &x in block {
+                self.meter.push(x);
+            }
+        }
+        self.sum_abs_max = self.sum_abs_max.max(self.meter.sum().abs());
+        self.len += block.len();
+    }
+
+    /// Whether every windowed ramp ending in the interval just added (of `len` samples) is
+    /// surely below the code's ramp limits: the difference of two window means is at most the
+    /// range of the samples under them, and the running sums' rounding moves a ramp by at most
+    /// `8 eps max|running sum| / window` (the largest so far, plus the samples under the windows'
+    /// worth).
+    fn quiet(&self, len: usize) -> bool {
+        let (m, win, _) = self.meter.window();
+        let b = self.extremes.len() - 1;
+        let start = b * CHECKPOINT;
+        let first = (start + 1).saturating_sub(2 * m) / CHECKPOINT;
+        let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
+        for &(h, l) in &self.extremes[first..=b] {
+            hi = hi.max(h);
+            lo = lo.min(l);
+        }
+        let samples = (start + len - first * CHECKPOINT) as f64;
+        let sums = self.sum_abs_max + samples * hi.abs().max(lo.abs());
+        let err = 8.0 * f64::EPSILON * sums / win;
+        let bound = (hi - lo) / win * (1.0 + 1e-9) + err;
+        bound.is_finite() && bound < self.ramp_floor_w_per_s * (1.0 - 1e-6)
+    }
+
+    /// An upper bound on [`grid::max_window_range_w`] over windows of `m` samples: every window
+    /// lies within a few adjacent intervals.
+    fn range_bound_w(&self, m: usize) -> f64 {
+        let span = (m.max(1) - 1) / CHECKPOINT + 2;
+        let x = &self.extremes;
+        let mut best = 0.0f64;
+        for i in 0..x.len() {
+            let w = &x[i..(i + span).min(x.len())];
+            let hi = w.iter().map(|e| e.0).fold(f64::NEG_INFINITY, f64::max);
+            let lo = w.iter().map(|e| e.1).fold(f64::INFINITY, f64::min);
+            best = best.max(hi - lo);
+        }
+        best
+    }
+
+    /// The verdict on the tallied trace (all `n` samples), straight to the grid: by the running
+    /// ramps and peak, and the dynamic range and band share by their bounds, or, where those do
+    /// not settle them, on the trace itself (`trace()` makes it again).
+    fn verdict(
+        &self,
+        code: &GridCode,
+        dt_s: f64,
+        m: usize,
+        trace_fn: impl Fn() -> Vec<f64>,
+    ) -> bool {
+        let n = self.len;
+        let trace = std::cell::OnceCell::<Vec<f64>>::new();
+        all_pass(
+            code,
+            self.peak_w,
+            self.meter.ramps_w_per_s(),
+            |limit| {
+                within(true, self.range_bound_w(m), limit)
+                    || range_within(trace.get_or_init(&trace_fn), m, limit)
+            },
+            |limit| {
+                let sums = (self.meter.sum(), self.dev_sum, self.dev_sq_sum);
+                crate::spectrum::band_fraction_bound_from_sums(n, dt_s, code.band_hz().0, sums)
+                    .is_some_and(|b| within(true, b, limit))
+                    || band_within(trace.get_or_init(&trace_fn), dt_s, code, limit)
+            },
+        )
+    }
+}
+
+/// The arrays of an unlimited run, kept for the next run.
 #[derive(Default)]
 struct Buffers {
-    g: Vec<f64>,
     states: Vec<ControllerState>,
     request_max: Vec<f64>,
-    figures: Vec<Figures>,
+    snapshots: Vec<Snapshot>,
     extremes: Vec<(f64, f64)>,
 }
 
@@ -121,42 +271,32 @@ struct Unlimited {
     state: ControllerState,
     /// Samples run so far.
     len: usize,
-    /// Upstream power per sample.
-    g: Vec<f64>,
-    /// The controller's state before each checkpoint, and the running maximum of |request| up
-    /// to the end of each checkpoint interval.
+    /// The controller's state and the tally before each checkpoint, and the running maximum of
+    /// |request| to the end of each checkpoint interval.
     states: Vec<ControllerState>,
+    snapshots: Vec<Snapshot>,
     request_max: Vec<f64>,
     request_max_w: f64,
+    tally: Tally,
     /// First sample whose update of the state of charge was an exact tie.
     tie: Option<usize>,
     /// First sample the run does not stand for any battery (its own state left the binade, or a
     /// value is not a number).
     broken: Option<usize>,
-    /// Its grid figures, measured on demand: before each checkpoint, and after `measured`
-    /// samples (the meter).
-    figures: Vec<Figures>,
-    meter: RampMeter,
-    peak_w: f64,
-    measured: usize,
-    /// The smallest of the code's ramp limits (infinite without one), W/s, and the largest
-    /// |running sum| so far.
-    ramp_floor_w_per_s: f64,
-    sum_abs_max: f64,
-    /// Largest and smallest upstream power of each checkpoint interval run so far.
-    extremes: Vec<(f64, f64)>,
     /// Its verdict and losses over the whole load, once asked.
     whole: Option<(bool, f64)>,
 }
 
 impl Unlimited {
+    #[allow(clippy::too_many_arguments)]
     fn new(
         e: i32,
         like: &Controller,
         start: ControllerState,
-        (n, m): (usize, usize),
-        ramp_floor_w_per_s: f64,
-        mut bufs: Buffers,
+        n: usize,
+        m: usize,
+        code: &GridCode,
+        bufs: Buffers,
     ) -> Unlimited {
         let floor_j = 2f64.powi(e);
         let mid_j = 1.5 * floor_j;
@@ -170,13 +310,15 @@ impl Unlimited {
         };
         let mut state = start;
         state.soc_j = mid_j;
-        bufs.g.clear();
-        // (the whole run's worth at once: extended a chunk at a time, it would grow by doubling)
-        bufs.g.reserve_exact(n);
-        bufs.states.clear();
-        bufs.request_max.clear();
-        bufs.figures.clear();
-        bufs.extremes.clear();
+        let Buffers {
+            mut states,
+            mut request_max,
+            mut snapshots,
+            extremes,
+        } = bufs;
+        states.clear();
+        request_max.clear();
+        snapshots.clear();
         Unlimited {
             e,
             floor_j,
@@ -185,30 +327,23 @@ impl Unlimited {
             ctl,
             state,
             len: 0,
-            g: bufs.g,
-            states: bufs.states,
-            request_max: bufs.request_max,
+            states,
+            snapshots,
+            request_max,
             request_max_w: 0.0,
+            tally: Tally::new(n, like.dt_s, m, code, extremes),
             tie: None,
             broken: None,
-            figures: bufs.figures,
-            meter: RampMeter::new(n, like.dt_s, m),
-            peak_w: 0.0,
-            measured: 0,
-            ramp_floor_w_per_s,
-            sum_abs_max: 0.0,
-            extremes: bufs.extremes,
             whole: None,
         }
     }
 
     fn into_buffers(self) -> Buffers {
         Buffers {
-            g: self.g,
             states: self.states,
             request_max: self.request_max,
-            figures: self.figures,
-            extremes: self.extremes,
+            snapshots: self.snapshots,
+            extremes: self.tally.extremes,
         }
     }
 
@@ -268,140 +403,94 @@ impl Unlimited {
         to
     }
 
-    /// Measure the grid figures on to sample `to` (at most the samples run), as [`RampMeter`]
-    /// measures them, an interval at a time: the ramps of an interval whose samples bound them
-    /// below the code's limits are left out ([`Unlimited::quiet`]), so the running ramps are what
-    /// a verdict needs, not the meter's figures.
-    fn measure(&mut self, to: usize) {
-        let to = to.min(self.len);
-        while self.measured < to {
-            let i = self.measured;
-            let end = ((i / CHECKPOINT + 1) * CHECKPOINT).min(to);
-            if i % CHECKPOINT == 0 {
-                self.figures.push(Figures {
-                    ramps: self.meter.ramps_w_per_s(),
-                    peak_w: self.peak_w,
-                    sum: self.meter.sum(),
-                });
-            }
-            let block = &self.g[i..end];
-            self.peak_w = self.peak_w.max(max4(block));
-            if self.quiet(i / CHECKPOINT) {
-                for &x in block {
-                    self.meter.push_sum(x);
-                }
-            } else {
-                for &x in block {
-                    self.meter.push(x);
-                }
-            }
-            self.sum_abs_max = self.sum_abs_max.max(self.meter.sum().abs());
-            self.measured = end;
-        }
+    /// Its upstream power from checkpoint `j` to sample `to`, made again (the same law from the
+    /// same state).
+    fn trace(&self, load: &[f64], j: usize, to: usize) -> Vec<f64> {
+        let mut st = self.states[j];
+        load[j * CHECKPOINT..to]
+            .iter()
+            .map(|&l| self.ctl.step_unlimited(&mut st, l).upstream_w)
+            .collect()
     }
+}
 
-    /// Whether every windowed ramp ending in checkpoint interval `b` is surely below the code's
-    /// ramp limits: the difference of two window means is at most the range of the samples under
-    /// them, and the running sums' rounding moves a ramp by at most `8 eps max|running sum| /
-    /// window` (the largest running sum so far, or the interval's whole samples' worth more).
-    fn quiet(&self, b: usize) -> bool {
-        let (m, win, _) = self.meter.window();
-        let first = (b * CHECKPOINT + 1).saturating_sub(2 * m) / CHECKPOINT;
-        let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
-        for &(h, l) in &self.extremes[first.min(b)..=b.min(self.extremes.len() - 1)] {
-            hi = hi.max(h);
-            lo = lo.min(l);
-        }
-        let to = ((b + 1) * CHECKPOINT).min(self.len);
-        let sums = self.sum_abs_max + (to - b * CHECKPOINT) as f64 * hi.abs().max(lo.abs());
-        let err = 8.0 * f64::EPSILON * sums / win;
-        let bound = (hi - lo) / win * (1.0 + 1e-9) + err;
-        bound.is_finite() && bound < self.ramp_floor_w_per_s * (1.0 - 1e-6)
-    }
+/// Runs per group when `k` are to be made: spread over the threads, up to [`LANES`] side by side.
+fn group_size(k: usize) -> usize {
+    k.div_ceil(rayon::current_num_threads().max(1))
+        .clamp(1, LANES)
 }
 
 /// A run with its load and how far it is to go.
 type Lane<'a, 'b> = (&'b mut Unlimited, &'a [f64], usize);
 
-/// Extend each unlimited run to its target sample (or where it breaks), four runs side by side,
-/// the groups of four in parallel.
+/// Extend each unlimited run to its target sample (or where it breaks), runs side by side, the
+/// groups in parallel.
 fn extend_all(reqs: &mut [Lane]) {
-    reqs.par_chunks_mut(LANES).for_each(|part| loop {
-        let mut live: Vec<Lane> = part
-            .iter_mut()
-            .filter(|(u, l, to)| u.broken.is_none() && u.len < (*to).min(l.len()))
-            .map(|(u, l, to)| (&mut **u, *l, (*to).min(l.len())))
-            .collect();
-        if live.is_empty() {
-            return;
-        }
-        // (every run stands at a checkpoint: they go together by whole intervals, as far as the
-        // nearest target; a run in its last, partial interval goes alone)
-        let rem = live.iter().map(|(u, _, to)| to - u.len).min().unwrap_or(0);
-        let len = if rem >= CHECKPOINT {
-            rem / CHECKPOINT * CHECKPOINT
-        } else {
-            let j = live
-                .iter()
-                .position(|(u, _, to)| to - u.len == rem)
-                .unwrap_or(0);
-            live.swap(0, j);
-            live.truncate(1);
-            rem
-        };
-        let (mut runs, blocks): (Vec<&mut Unlimited>, Vec<&[f64]>) = live
-            .into_iter()
-            .map(|(u, l, _)| {
-                let from = u.len;
-                (u, &l[from..from + len])
-            })
-            .unzip();
-        match runs.len() {
-            4 => run_block::<4>(&mut runs, &blocks),
-            3 => run_block::<3>(&mut runs, &blocks),
-            2 => run_block::<2>(&mut runs, &blocks),
-            _ => run_block::<1>(&mut runs, &blocks),
-        }
-    });
+    reqs.par_chunks_mut(group_size(reqs.len()))
+        .for_each(|part| loop {
+            let mut live: Vec<Lane> = part
+                .iter_mut()
+                .filter(|(u, l, to)| u.broken.is_none() && u.len < (*to).min(l.len()))
+                .map(|(u, l, to)| (&mut **u, *l, (*to).min(l.len())))
+                .collect();
+            if live.is_empty() {
+                return;
+            }
+            // (every run stands at a checkpoint: they go together by whole intervals, as far as the
+            // nearest target; a run in its last, partial interval goes alone)
+            let rem = live.iter().map(|(u, _, to)| to - u.len).min().unwrap_or(0);
+            let len = if rem >= CHECKPOINT {
+                rem / CHECKPOINT * CHECKPOINT
+            } else {
+                let j = live
+                    .iter()
+                    .position(|(u, _, to)| to - u.len == rem)
+                    .unwrap_or(0);
+                live.swap(0, j);
+                live.truncate(1);
+                rem
+            };
+            let (mut runs, blocks): (Vec<&mut Unlimited>, Vec<&[f64]>) = live
+                .into_iter()
+                .map(|(u, l, _)| {
+                    let from = u.len;
+                    (u, &l[from..from + len])
+                })
+                .unzip();
+            match runs.len() {
+                4 => run_block::<4>(&mut runs, &blocks),
+                3 => run_block::<3>(&mut runs, &blocks),
+                2 => run_block::<2>(&mut runs, &blocks),
+                _ => run_block::<1>(&mut runs, &blocks),
+            }
+        });
 }
 
-/// `N` runs over their next samples (`blocks[j]` for run `j`, all of one length; every run at a
-/// checkpoint, or one run alone), side by side, a checkpoint interval at a time; a run that
-/// stops standing for its binade is cut back to the start of the interval where it did, and all
-/// stop there. Each run's samples are the controller's law as [`crate::storage::run_storage`]
-/// applies it, recorded with what the search needs: upstream power, the running maximum of
-/// |request| and the extremes of the upstream power by interval, and the first exact tie of its
-/// rounding.
-fn run_block<const N: usize>(runs: &mut [&mut Unlimited], blocks: &[&[f64]]) {
+/// `N` runs over their next samples (`loads[j]` for run `j`, all of one length, every run at a
+/// checkpoint), side by side, a checkpoint interval at a time; a run that stops standing for its
+/// binade is cut back to the start of the interval where it did, and all stop there. Each run's
+/// samples are the controller's law as [`crate::storage::run_storage`] applies it, recorded with
+/// what the search needs: the running maximum of |request| and the first exact tie of its
+/// rounding, the state and tally at each checkpoint, the upstream power tallied.
+fn run_block<const N: usize>(runs: &mut [&mut Unlimited], loads: &[&[f64]]) {
     let ctl: [Controller; N] = std::array::from_fn(|j| runs[j].ctl);
     let mut st: [ControllerState; N] = std::array::from_fn(|j| runs[j].state);
     let half_ulp: [f64; N] = std::array::from_fn(|j| 0.5 * runs[j].ulp_j);
     let mut request_max: [f64; N] = std::array::from_fn(|j| runs[j].request_max_w);
     let mut tie: [Option<usize>; N] = std::array::from_fn(|j| runs[j].tie);
     let start: [usize; N] = std::array::from_fn(|j| runs[j].len);
-    let len = blocks.iter().map(|b| b.len()).min().unwrap_or(0);
-    let mut g: [Vec<f64>; N] = std::array::from_fn(|j| {
-        let mut g = std::mem::take(&mut runs[j].g);
-        g.resize(start[j] + len, 0.0);
-        g
-    });
+    let len = loads.iter().map(|b| b.len()).min().unwrap_or(0);
+    let mut g = [[0.0f64; CHECKPOINT]; N];
     let mut done = 0;
-    let mut sound = [true; N];
     while done < len {
-        let at = start[0] + done;
-        let end = ((at / CHECKPOINT + 1) * CHECKPOINT - start[0]).min(len);
+        let end = (done + CHECKPOINT).min(len);
         let first: [ControllerState; N] = st;
-        for j in 0..N {
-            if (start[j] + done) % CHECKPOINT == 0 {
-                runs[j].states.push(st[j]);
-            }
-        }
         // (each lane written out, so that its state stays in registers)
         macro_rules! lane {
             ($j:expr, $k:expr) => {{
                 let j = $j;
                 let soc0 = st[j].soc_j;
-                let out = ctl[j].step_unlimited(&mut st[j], blocks[j][$k]);
+                let out = ctl[j].step_unlimited(&mut st[j], loads[j][$k]);
                 let soc1 = st[j].soc_j;
                 let b = out.storage_w;
                 // The addend of the update as the controller computed it, and the update's exact
@@ -418,7 +507,7 @@ fn run_block<const N: usize>(runs: &mut [&mut Unlimited], blocks: &[&[f64]]) {
                     tie[j] = Some(start[j] + $k);
                 }
                 request_max[j] = request_max[j].max(out.request_w.abs());
-                g[j][start[j] + $k] = out.upstream_w;
+                g[j][$k - done] = out.upstream_w;
             }};
         }
         for k in done..end {
@@ -433,39 +522,30 @@ fn run_block<const N: usize>(runs: &mut [&mut Unlimited], blocks: &[&[f64]]) {
                 lane!(3, k);
             }
         }
-        for j in 0..N {
-            sound[j] = runs[j].sound_until(&first[j], &st[j], request_max[j]);
-        }
+        let sound: [bool; N] =
+            std::array::from_fn(|j| runs[j].sound_until(&first[j], &st[j], request_max[j]));
         if sound.iter().any(|s| !s) {
-            // (cut back to this interval's start)
+            // (all stop at this interval's start; the unsound ones for good)
             for j in 0..N {
-                let k = start[j] + done;
-                g[j].truncate(k);
                 let u = &mut *runs[j];
-                u.states.truncate(k.div_ceil(CHECKPOINT));
-                u.state = first[j];
                 if !sound[j] {
-                    u.broken = Some(k);
+                    u.broken = Some(u.len);
                 }
             }
             break;
         }
         for j in 0..N {
             let u = &mut *runs[j];
-            let ib = &g[j][start[j] + done..start[j] + end];
+            u.states.push(first[j]);
+            u.snapshots.push(u.tally.snapshot());
+            u.tally.push_block(&g[j][..end - done]);
             u.request_max.push(request_max[j]);
-            u.extremes.push((max4(ib), min4(ib)));
             u.request_max_w = request_max[j];
             u.state = st[j];
             u.len = start[j] + end;
+            u.tie = tie[j];
         }
         done = end;
-    }
-    for (j, gj) in g.into_iter().enumerate() {
-        let u = &mut *runs[j];
-        u.g = gj;
-        u.g.truncate(u.len);
-        u.tie = tie[j].filter(|&t| t < u.len);
     }
 }
 
@@ -476,16 +556,40 @@ struct Own {
     key: (u64, u64),
     ctl: Controller,
     st: ControllerState,
-    meter: RampMeter,
-    peak_w: f64,
+    /// Its state where it starts (to make its upstream power again, if ever needed).
+    begin: ControllerState,
+    tally: Tally,
     /// The unlimited run and checkpoint it starts from (the samples before are that run's).
     head: Option<(usize, usize)>,
-    /// Its next sample, and its upstream power from its start.
+    /// Its next sample.
     at: usize,
-    tail: Vec<f64>,
     soc_start_j: f64,
+    /// Whether its state of charge stays well inside its bounds to the end (its steps then
+    /// leave out those limits: [`Controller::step_within_charge`]).
+    inside: bool,
     /// Sure to fail (the code applies and a ramp or the peak exceeds its limit).
     failed: bool,
+}
+
+impl Own {
+    #[inline(always)]
+    fn step(ctl: &Controller, inside: bool, st: &mut ControllerState, l: f64) -> f64 {
+        if inside {
+            ctl.step_within_charge(st, l).upstream_w
+        } else {
+            ctl.step(st, l).upstream_w
+        }
+    }
+
+    /// Its upstream power from where it starts to `load`'s end, made again.
+    fn trace(&self, load: &[f64]) -> Vec<f64> {
+        let mut st = self.begin;
+        let from = self.head.map_or(0, |(_, c)| c);
+        load[from..]
+            .iter()
+            .map(|&l| Own::step(&self.ctl, self.inside, &mut st, l))
+            .collect()
+    }
 }
 
 fn key_of(s: &Storage) -> (u64, u64) {
@@ -495,51 +599,50 @@ fn key_of(s: &Storage) -> (u64, u64) {
 /// An own run with its load, its code and whether it may stop early (no turbines downstream).
 type OwnLane<'a, 'b> = (&'b mut Own, &'a [f64], &'a GridCode, bool);
 
-/// Step every own run to its load's end or until it is sure to fail, four runs side by side,
-/// the groups of four in parallel, a checkpoint interval at a time: the controllers, then each
-/// run's figures over the interval (the ramps left out where the interval's samples bound them
-/// below the code's limits, as [`Unlimited::measure`] does), then whether it is sure to fail.
+/// Step every own run to its load's end or until it is sure to fail, runs side by side, the
+/// groups in parallel, a checkpoint interval at a time: the controllers, then each run's tally,
+/// then whether it is sure to fail (the code applies and a ramp or the peak so far exceeds its
+/// limit: the figures only grow).
 fn run_owns(tasks: &mut [OwnLane]) {
-    tasks.par_chunks_mut(LANES).for_each(|part| loop {
-        let mut live: Vec<&mut OwnLane> = part
-            .iter_mut()
-            .filter(|(o, l, _, _)| !o.failed && o.at < l.len())
-            .collect();
-        if live.is_empty() {
-            return;
-        }
-        let len = live
-            .iter()
-            .map(|(o, l, _, _)| l.len() - o.at)
-            .min()
-            .unwrap_or(0)
-            .min(CHECKPOINT);
-        match live.len() {
-            4 => own_steps::<4>(&mut live, len),
-            3 => own_steps::<3>(&mut live, len),
-            2 => own_steps::<2>(&mut live, len),
-            _ => own_steps::<1>(&mut live, len),
-        }
-        for t in live.iter_mut() {
-            own_figures(t, len);
-        }
-    });
+    tasks
+        .par_chunks_mut(group_size(tasks.len()))
+        .for_each(|part| loop {
+            let mut live: Vec<&mut OwnLane> = part
+                .iter_mut()
+                .filter(|(o, l, _, _)| !o.failed && o.at < l.len())
+                .collect();
+            if live.is_empty() {
+                return;
+            }
+            let len = live
+                .iter()
+                .map(|(o, l, _, _)| l.len() - o.at)
+                .min()
+                .unwrap_or(0)
+                .min(CHECKPOINT);
+            match live.len() {
+                4 => own_steps::<4>(&mut live, len),
+                3 => own_steps::<3>(&mut live, len),
+                2 => own_steps::<2>(&mut live, len),
+                _ => own_steps::<1>(&mut live, len),
+            }
+        });
 }
 
-/// `N` own runs' controllers over their next `len` samples, side by side (the upstream power
-/// onto their tails).
+/// `N` own runs over their next `len` samples (at most an interval), side by side, then their
+/// tallies and early stops.
 fn own_steps<const N: usize>(live: &mut [&mut OwnLane], len: usize) {
     let ctl: [Controller; N] = std::array::from_fn(|j| live[j].0.ctl);
+    let inside: [bool; N] = std::array::from_fn(|j| live[j].0.inside);
     let mut st: [ControllerState; N] = std::array::from_fn(|j| live[j].0.st);
     let at: [usize; N] = std::array::from_fn(|j| live[j].0.at);
     let loads: [&[f64]; N] = std::array::from_fn(|j| &live[j].1[at[j]..at[j] + len]);
-    let mut tails: [Vec<f64>; N] = std::array::from_fn(|j| std::mem::take(&mut live[j].0.tail));
+    let mut g = [[0.0f64; CHECKPOINT]; N];
     #[allow(clippy::needless_range_loop)]
     for k in 0..len {
         macro_rules! lane {
             ($j:expr) => {{
-                let g = ctl[$j].step(&mut st[$j], loads[$j][k]).upstream_w;
-                tails[$j].push(g);
+                g[$j][k] = Own::step(&ctl[$j], inside[$j], &mut st[$j], loads[$j][k]);
             }};
         }
         lane!(0);
@@ -553,52 +656,20 @@ fn own_steps<const N: usize>(live: &mut [&mut OwnLane], len: usize) {
             lane!(3);
         }
     }
-    for (j, tail) in tails.into_iter().enumerate() {
-        live[j].0.st = st[j];
-        live[j].0.tail = tail;
-    }
-}
-
-/// An own run's figures over the last `len` samples of its tail, and whether it is now sure to
-/// fail (the code applies and a ramp or the peak so far exceeds its limit: the figures only
-/// grow).
-fn own_figures(t: &mut OwnLane, len: usize) {
-    let (o, _, code, early) = t;
-    let from = o.tail.len() - len;
-    let chunk = &o.tail[from..];
-    o.peak_w = o.peak_w.max(max4(chunk));
-    let (m, win, _) = o.meter.window();
-    let floor = [code.ramp_up_w_per_s, code.ramp_down_w_per_s]
-        .into_iter()
-        .flatten()
-        .fold(f64::INFINITY, f64::min);
-    // (the windows ending in the interval lie within the tail)
-    let quiet = (from + 1 >= 2 * m) && {
-        let span = &o.tail[from + 1 - 2 * m..];
-        let (hi, lo) = (max4(span), min4(span));
-        let sums = o.meter.sum().abs() + span.len() as f64 * hi.abs().max(lo.abs());
-        let err = 8.0 * f64::EPSILON * sums / win;
-        let bound = (hi - lo) / win * (1.0 + 1e-9) + err;
-        bound.is_finite() && bound < floor * (1.0 - 1e-6)
-    };
-    if quiet {
-        for &x in chunk {
-            o.meter.push_sum(x);
-        }
-    } else {
-        for &x in chunk {
-            o.meter.push(x);
-        }
-    }
-    o.at += len;
     let over = |v: f64, lim: Option<f64>| lim.is_some_and(|l| !within(true, v, l));
-    if *early && o.peak_w >= code.large_load_w {
-        let (up, down) = o.meter.ramps_w_per_s();
-        if over(up, code.ramp_up_w_per_s)
-            || over(down, code.ramp_down_w_per_s)
-            || over(o.peak_w, code.load_loss_w)
-        {
-            o.failed = true;
+    for j in 0..N {
+        let (o, _, code, early) = &mut *live[j];
+        o.st = st[j];
+        o.tally.push_block(&g[j][..len]);
+        o.at += len;
+        if *early && o.tally.peak_w >= code.large_load_w {
+            let (up, down) = o.tally.meter.ramps_w_per_s();
+            if over(up, code.ramp_up_w_per_s)
+                || over(down, code.ramp_down_w_per_s)
+                || over(o.tally.peak_w, code.load_loss_w)
+            {
+                o.failed = true;
+            }
         }
     }
 }
@@ -625,8 +696,6 @@ struct Search<'a> {
     own: Option<Own>,
     /// Spare arrays, shared by the searches.
     pool: &'a Mutex<Vec<Buffers>>,
-    /// Scratch for a probe's upstream trace.
-    spare: Vec<f64>,
 }
 
 impl Drop for Search<'_> {
@@ -655,7 +724,6 @@ impl<'a> Search<'a> {
             runs: vec![],
             own: None,
             pool,
-            spare: vec![],
         }
     }
 
@@ -671,7 +739,12 @@ impl<'a> Search<'a> {
                         return Poll::Own;
                     }
                 };
-                self.spare = o.tail;
+                if let Ok(mut p) = self.pool.lock() {
+                    p.push(Buffers {
+                        extremes: o.tally.extremes,
+                        ..Default::default()
+                    });
+                }
                 return Poll::Ready(r.0, r.1);
             }
         }
@@ -692,14 +765,18 @@ impl<'a> Search<'a> {
             }
             Ok(from) => from,
         };
-        self.own = Some(self.own_run(&ctl, s, start.soc_j, from));
+        self.own = Some(self.own_run(&ctl, s, start, from));
         Poll::Own
     }
 
-    /// The unlimited run battery `ctl` provably follows for its first `k` samples (`Some((at,
-    /// k))`: `k` samples into the run at index `at`), `None` when none can be used, or the
-    /// extension of a run it needs first (`Err((at, to))`).
-    #[allow(clippy::type_complexity)]
+    fn spare(&self) -> Buffers {
+        self.pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.pop())
+            .unwrap_or_default()
+    }
+
     fn shared_prefix(
         &mut self,
         ctl: &Controller,
@@ -727,17 +804,8 @@ impl<'a> Search<'a> {
         let at = match self.runs.iter().position(|u| u.e == e) {
             Some(i) => i,
             None => {
-                let floor = [self.code.ramp_up_w_per_s, self.code.ramp_down_w_per_s]
-                    .into_iter()
-                    .flatten()
-                    .fold(f64::INFINITY, f64::min);
-                let bufs = self
-                    .pool
-                    .lock()
-                    .ok()
-                    .and_then(|mut p| p.pop())
-                    .unwrap_or_default();
-                let run = Unlimited::new(e, ctl, *start, (n, self.m), floor, bufs);
+                let bufs = self.spare();
+                let run = Unlimited::new(e, ctl, *start, n, self.m, self.code, bufs);
                 self.runs.push(run);
                 self.runs.len() - 1
             }
@@ -788,8 +856,7 @@ impl<'a> Search<'a> {
     /// Give back the arrays of the unlimited runs of binades `gone` says no probe will need
     /// (not while an own run starts from one).
     fn release(&mut self, gone: impl Fn(i32) -> bool) {
-        let busy = self.own.as_ref().and_then(|o| o.head.map(|(at, _)| at));
-        if busy.is_some() {
+        if self.own.is_some() {
             return;
         }
         let mut keep = vec![];
@@ -807,128 +874,119 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// The verdict and losses of the unlimited run `at` over the whole load (it stands for every
-    /// battery that never saturates).
-    fn whole(&mut self, at: usize) -> (bool, f64) {
-        if let Some(w) = self.runs[at].whole {
-            return w;
-        }
-        let n = self.load.w.len();
-        self.runs[at].measure(n);
-        let u = &self.runs[at];
-        let losses_j = totals(&u.state, u.mid_j).losses_j;
-        let passes = self.verdict(&u.g, u.peak_w, u.meter.ramps_w_per_s());
-        self.runs[at].whole = Some((passes, losses_j));
-        (passes, losses_j)
-    }
-
-    /// The verdict on upstream trace `g` with its peak and ramps already measured.
-    fn verdict(&self, g: &[f64], peak_w: f64, ramps: (f64, f64)) -> bool {
+    /// The verdict on an upstream trace tallied in `tally` (`trace()` makes the trace again).
+    fn verdict(&self, tally: &Tally, trace: impl Fn() -> Vec<f64>) -> bool {
         let dt = self.load.dt_s;
         match self.turbines {
             Some(t) => {
                 let up = Trace {
                     t0_s: self.load.t0_s,
                     dt_s: dt,
-                    w: g.to_vec(),
+                    w: trace(),
                 };
                 grid::passes(&grid_of(&up, &t), self.code)
             }
-            None => all_pass(
-                self.code,
-                peak_w,
-                ramps,
-                |limit| range_within(g, self.m, limit),
-                |limit| band_within(g, dt, self.code, limit),
-            ),
+            None => tally.verdict(self.code, dt, self.m, trace),
         }
     }
 
+    /// The verdict and losses of the unlimited run `at` over the whole load (it stands for every
+    /// battery that never saturates).
+    fn whole(&mut self, at: usize) -> (bool, f64) {
+        if let Some(w) = self.runs[at].whole {
+            return w;
+        }
+        let u = &self.runs[at];
+        let losses_j = totals(&u.state, u.mid_j).losses_j;
+        let load = &self.load.w;
+        let passes = self.verdict(&u.tally, || u.trace(load, 0, load.len()));
+        self.runs[at].whole = Some((passes, losses_j));
+        (passes, losses_j)
+    }
+
     /// Battery `ctl`'s own run, from the last checkpoint of unlimited run `from.0` before sample
-    /// `from.1` when given (the samples before it are that run's), else from the start.
+    /// `from.1` when given (the samples before it are that run's), else from `start`.
     fn own_run(
         &mut self,
         ctl: &Controller,
         s: &Storage,
-        soc_start_j: f64,
+        start: ControllerState,
         from: Option<(usize, usize)>,
     ) -> Own {
-        let n = self.load.w.len();
+        let load = &self.load.w;
+        let n = load.len();
         let dt = self.load.dt_s;
         let m = self.m;
-        let mut tail = std::mem::take(&mut self.spare);
-        tail.clear();
-        tail.reserve_exact(n);
-        let (head, st, meter, peak_w) = match from {
+        let extremes = self.spare().extremes;
+        let (head, st, tally) = match from {
             Some((at, k)) => {
-                let u = &mut self.runs[at];
+                let u = &self.runs[at];
                 let j = (k / CHECKPOINT).min(u.states.len() - 1);
                 let c = j * CHECKPOINT;
-                // the figures up to the checkpoint, and the running sums over the two windows
-                // before it (from an earlier checkpoint's)
-                u.measure(c + 1);
-                let (window, _, _) = u.meter.window();
+                let snap = u.snapshots[j];
+                // the running sums over the two windows before the checkpoint, made again from an
+                // earlier checkpoint's
+                let (window, _, _) = u.tally.meter.window();
                 let j0 = c.saturating_sub(2 * window) / CHECKPOINT;
                 let mut sums = Vec::with_capacity(c - j0 * CHECKPOINT + 1);
-                let mut acc = u.figures[j0].sum;
+                let mut acc = u.snapshots[j0].sum;
                 sums.push(acc);
-                for &x in &u.g[j0 * CHECKPOINT..c] {
+                for x in u.trace(load, j0, c) {
                     acc += x;
                     sums.push(acc);
                 }
-                let (cs, f) = (u.states[j], u.figures[j]);
-                let mut st = cs;
+                let mut tally = Tally::new(n, dt, m, self.code, extremes);
+                tally.meter = RampMeter::resume(n, dt, m, (&sums, j0 * CHECKPOINT), c, snap.ramps);
+                tally.peak_w = snap.peak_w;
+                tally.first_w = u.tally.first_w;
+                tally.dev_sum = snap.dev_sum;
+                tally.dev_sq_sum = snap.dev_sq_sum;
+                tally.sum_abs_max = snap.sum_abs_max;
+                tally.extremes.extend_from_slice(&u.tally.extremes[..j]);
+                tally.len = c;
+                let mut st = u.states[j];
                 // the same deviation about this battery's middle (exact: both in the binade)
-                st.soc_j = ctl.soc_mid_j + (cs.soc_j - u.mid_j);
-                (
-                    Some((at, c)),
-                    st,
-                    RampMeter::resume(n, dt, m, (&sums, j0 * CHECKPOINT), c, f.ramps),
-                    f.peak_w,
-                )
+                st.soc_j = ctl.soc_mid_j + (st.soc_j - u.mid_j);
+                (Some((at, c)), st, tally)
             }
-            None => (
-                None,
-                ctl.start(s, &self.load.w),
-                RampMeter::new(n, dt, m),
-                0.0,
-            ),
+            None => (None, start, Tally::new(n, dt, m, self.code, extremes)),
         };
+        let at = head.map_or(0, |(_, c)| c);
         Own {
             key: key_of(s),
             ctl: *ctl,
             st,
-            meter,
-            peak_w,
-            at: head.map_or(0, |(_, c)| c),
+            begin: st,
+            tally,
             head,
-            tail,
-            soc_start_j,
+            at,
+            soc_start_j: start.soc_j,
+            inside: ctl.charge_stays_inside(st.soc_j, n - at),
             failed: false,
         }
     }
 
     /// The verdict and losses of an own run that reached the load's end.
-    fn finish(&mut self, o: &Own) -> (bool, f64) {
+    fn finish(&self, o: &Own) -> (bool, f64) {
         let losses_j = totals(&o.st, o.soc_start_j).losses_j;
-        let head: &[f64] = match o.head {
-            Some((at, c)) => &self.runs[at].g[..c],
-            None => &[],
-        };
-        let mut g = Vec::with_capacity(head.len() + o.tail.len());
-        g.extend_from_slice(head);
-        g.extend_from_slice(&o.tail);
-        let passes = self.verdict(&g, o.peak_w, o.meter.ramps_w_per_s());
+        let load = &self.load.w;
+        let passes = self.verdict(&o.tally, || {
+            let mut g = match o.head {
+                Some((at, c)) => self.runs[at].trace(load, 0, c),
+                None => vec![],
+            };
+            g.extend(o.trace(load));
+            g
+        });
         (passes, losses_j)
     }
 }
 
 /// The smallest passing battery of each load by the bisection of [`super::solve`] (between 0 and
 /// `hi0`, the battery of power `p` being `battery(p)`): its power and round-trip losses, if any.
-/// The searches advance together, a few at a time: each decides its probes alone as far as it
-/// can (in parallel), and the runs they wait on are made four at a time side by side, the groups
-/// in parallel; each search's probes and verdicts are its own, whatever the others or the thread
-/// count.
+/// The searches advance together: each decides its probes alone as far as it can (in parallel),
+/// and the runs they wait on are made side by side, the groups in parallel; each search's
+/// probes and verdicts are its own, whatever the others or the thread count.
 pub fn smallest_batteries(
     loads: &[(&Trace, Option<Turbines>)],
     code: &GridCode,
@@ -987,10 +1045,8 @@ pub fn smallest_batteries(
                 let s = battery(p);
                 Controller::new(&s, search.load.dt_s, None, None).soc_mid_j
             };
-            let (Some((e_lo, _)), Some((e_hi, _))) = (
-                binade(mid_of(lo)).or(Some((i32::MIN, 0.0))),
-                binade(mid_of(hi)),
-            ) else {
+            let e_lo = binade(mid_of(lo)).map_or(i32::MIN, |b| b.0);
+            let Some((e_hi, _)) = binade(mid_of(hi)) else {
                 continue;
             };
             search.release(|e| e < e_lo || e > e_hi);
