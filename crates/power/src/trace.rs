@@ -19,7 +19,7 @@ impl Trace {
         Trace {
             t0_s,
             dt_s,
-            w: vec![0.0; n],
+            w: zeroed(n),
         }
     }
     pub fn duration_s(&self) -> f64 {
@@ -77,6 +77,15 @@ impl Trace {
         }
         self
     }
+}
+
+/// `n` zeros, written (not the zero pages of a fresh allocation: a trace's bins are read before
+/// they are written, and a written zero page is copied, which in a multi-threaded process
+/// flushes every processor's address cache, a page at a time).
+fn zeroed(n: usize) -> Vec<f64> {
+    let mut w = Vec::with_capacity(n);
+    w.resize(n, 0.0);
+    w
 }
 
 /// [`Trace::add_segment`] on bins `w` of width `dt_s` from `t0_s`.
@@ -535,7 +544,7 @@ impl SegmentSum {
     fn new(t0_s: f64, dt_s: f64, n: usize) -> SegmentSum {
         SegmentSum {
             tr: Trace::zeros(t0_s, dt_s, n),
-            diff: vec![0.0; n + 1],
+            diff: zeroed(n + 1),
         }
     }
 

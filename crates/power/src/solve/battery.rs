@@ -36,7 +36,7 @@ use std::sync::Mutex;
 const CHECKPOINT: usize = 128;
 
 /// Samples an unlimited run is extended by at a time.
-const CHUNK: usize = 16384;
+const CHUNK: usize = 65536;
 
 /// Runs made side by side.
 const LANES: usize = 4;
