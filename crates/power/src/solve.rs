@@ -509,16 +509,31 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
             .all(|m| m.rack_storage_j_per_gpu == 0.0 && m.turbines.is_none());
         alone && ramp_limited_surely_passes(base, &gpu[i], n, dt)
     };
+    // (the draws to build, built together where they can be: see `it_power_traces`)
+    let to_build: Vec<usize> = distinct.iter().copied().filter(|&i| !settled(i)).collect();
+    let (traces, effects) = rayon::join(
+        || {
+            let ms: Vec<GpuMitigation> = to_build.iter().map(|&i| gpu[i]).collect();
+            crate::trace::it_power_traces(c, &base.step, &base.run, win.t0_s, dt, n, &ms)
+        },
+        || {
+            distinct
+                .par_iter()
+                .map(|&i| run_ramp_effect(c, &base.step, &base.run, &gpu[i]))
+                .collect::<Vec<_>>()
+        },
+    );
+    let mut traces = traces.into_iter();
     let built: Vec<(Trace, RunRampEffect)> = distinct
-        .par_iter()
-        .map(|&i| {
-            let g = &gpu[i];
-            let trace = if settled(i) {
-                Trace::zeros(win.t0_s, dt, 0)
+        .iter()
+        .zip(effects)
+        .map(|(&i, e)| {
+            let t = if to_build.contains(&i) {
+                traces.next().unwrap_or_default()
             } else {
-                it_power_trace(c, &base.step, &base.run, win.t0_s, dt, n, g)
+                Trace::zeros(win.t0_s, dt, 0)
             };
-            (trace, run_ramp_effect(c, &base.step, &base.run, g))
+            (t, e)
         })
         .collect();
     let slot = |i: usize| {

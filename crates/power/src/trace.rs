@@ -548,24 +548,33 @@ impl SegmentSum {
         }
     }
 
-    fn add(&mut self, a: f64, b: f64, value_w: f64) {
-        let tr = &mut self.tr;
+    /// Where `[a, b)` falls in the bins: first and last bin and positions (`None`: nowhere).
+    fn place(&self, a: f64, b: f64) -> Option<(usize, usize, f64, f64)> {
+        let tr = &self.tr;
         let n = tr.w.len();
         // (an empty or NaN interval adds nothing)
         let nonempty = |a: f64, b: f64| b.partial_cmp(&a) == Some(std::cmp::Ordering::Greater);
-        if n == 0 || !nonempty(a, b) || value_w == 0.0 {
-            return;
+        if n == 0 || !nonempty(a, b) {
+            return None;
         }
         let a = a.max(tr.t0_s);
         let b = b.min(tr.t0_s + tr.duration_s());
         if !nonempty(a, b) {
-            return;
+            return None;
         }
         // a >= t0: truncation is the floor
         let x0 = (a - tr.t0_s) / tr.dt_s;
         let x1 = (b - tr.t0_s) / tr.dt_s;
-        let i0 = (x0 as usize).min(n - 1);
-        let i1 = (x1 as usize).min(n - 1);
+        Some(((x0 as usize).min(n - 1), (x1 as usize).min(n - 1), x0, x1))
+    }
+
+    /// Add `value_w` over a placed interval.
+    #[inline(always)]
+    fn apply(&mut self, &(i0, i1, x0, x1): &(usize, usize, f64, f64), value_w: f64) {
+        if value_w == 0.0 {
+            return;
+        }
+        let tr = &mut self.tr;
         if i0 == i1 {
             tr.w[i0] += value_w * (x1 - x0);
             return;
@@ -674,6 +683,7 @@ fn merge_groups<'a>(cluster: &'a Cluster, step: &StepShape) -> Vec<MergedGroup<'
 /// step profile (watts summed between consecutive phase edges of any stage), which is then laid
 /// over the run like one group's step, each piece summed in O(1) ([`SegmentSum`]). The stages
 /// multiply the pieces of one step, not the work per step or per bin.
+#[allow(clippy::too_many_arguments)]
 fn pipelined_it_trace(
     cluster: &Cluster,
     step: &StepShape,
@@ -683,12 +693,75 @@ fn pipelined_it_trace(
     n: usize,
     m: &GpuMitigation,
 ) -> Trace {
-    let end = t0_s + dt_s * n as f64;
-    let groups = merge_groups(cluster, step);
+    pipelined_it_traces(cluster, step, run, t0_s, dt_s, n, &[*m])
+        .pop()
+        .unwrap_or_default()
+}
+
+/// An offset class's step profile: its pieces (duration, watts) and its idle draw.
+type ClassProfile = (Vec<(f64, f64)>, f64);
+
+/// The watts of one offset class's step profile under mitigation `m`: its pieces (duration,
+/// watts) between consecutive phase edges of any of its stages (equal neighbours merged), and
+/// its idle draw.
+fn class_pieces(class: &[&MergedGroup], step: &StepShape, m: &GpuMitigation) -> ClassProfile {
     let step_s = step.step_s();
     // Edges of different stages closer than this are one edge (the stages' step lengths and
     // aligned tails agree to rounding).
     let eps = 1e-12 * step_s;
+    // Watt steps at each stage's phase edges, within one step.
+    let mut edges: Vec<(f64, f64)> = vec![];
+    let mut idle_w = 0.0;
+    for mg in class {
+        idle_w += mg.gpus * mitigated_gpu_w(mg.group, 0.0, false, m);
+        let shape = step.for_stage(mg.group.stage);
+        let mut t = 0.0_f64;
+        for ph in &shape.phases {
+            let d = ph.duration_s.max(0.0);
+            if d > 0.0 {
+                let w = mg.gpus * mitigated_gpu_w(mg.group, ph.activity, true, m);
+                edges.push((t.min(step_s), w));
+                edges.push(((t + d).min(step_s), -w));
+            }
+            t += d;
+        }
+    }
+    edges.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut pieces: Vec<(f64, f64)> = vec![];
+    let (mut level, mut at) = (0.0, 0.0);
+    let close =
+        |from: f64, to: f64, level: f64, pieces: &mut Vec<(f64, f64)>| match pieces.last_mut() {
+            Some(last) if last.1 == level => last.0 += to - from,
+            _ => pieces.push((to - from, level)),
+        };
+    for &(t, dw) in &edges {
+        if t > at + eps {
+            close(at, t, level, &mut pieces);
+            at = t;
+        }
+        level += dw;
+    }
+    if step_s > at {
+        close(at, step_s, level, &mut pieces);
+    }
+    (pieces, idle_w)
+}
+
+/// [`pipelined_it_trace`] under each of `ms`. Mitigations whose step profiles have the same
+/// pieces (in time: their watts differ) are laid over the run together: each segment's place in
+/// the bins is found once and each trace takes its own watts there, the same sums as alone.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pipelined_it_traces(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    ms: &[GpuMitigation],
+) -> Vec<Trace> {
+    let end = t0_s + dt_s * n as f64;
+    let groups = merge_groups(cluster, step);
     let mut constant_w = 0.0;
     let mut offsets: Vec<f64> = vec![];
     for mg in &groups {
@@ -699,65 +772,82 @@ fn pipelined_it_trace(
             offsets.push(mg.group.offset_s);
         }
     }
-    let mut sum = SegmentSum::new(t0_s, dt_s, n);
-    for &offset_s in &offsets {
-        let class: Vec<&MergedGroup> = groups
+    let classes: Vec<Vec<&MergedGroup>> = offsets
+        .iter()
+        .map(|&o| {
+            groups
+                .iter()
+                .filter(|mg| !mg.group.spare && mg.group.offset_s == o)
+                .collect()
+        })
+        .collect();
+    // per mitigation, per class: pieces and idle draw
+    let profiles: Vec<Vec<ClassProfile>> = ms
+        .iter()
+        .map(|m| classes.iter().map(|c| class_pieces(c, step, m)).collect())
+        .collect();
+    let timing = |k: usize| -> Vec<Vec<u64>> {
+        profiles[k]
             .iter()
-            .filter(|mg| !mg.group.spare && mg.group.offset_s == offset_s)
+            .map(|(p, _)| p.iter().map(|x| x.0.to_bits()).collect())
+            .collect()
+    };
+    let mut sums: Vec<SegmentSum> = ms.iter().map(|_| SegmentSum::new(t0_s, dt_s, n)).collect();
+    let mut done = vec![false; ms.len()];
+    for k in 0..ms.len() {
+        if done[k] {
+            continue;
+        }
+        let together: Vec<usize> = (k..ms.len())
+            .filter(|&j| !done[j] && timing(j) == timing(k))
             .collect();
-        // Watt steps at each stage's phase edges, within one step.
-        let mut edges: Vec<(f64, f64)> = vec![];
-        let mut idle_w = 0.0;
-        for mg in &class {
-            idle_w += mg.gpus * mitigated_gpu_w(mg.group, 0.0, false, m);
-            let shape = step.for_stage(mg.group.stage);
-            let mut t = 0.0_f64;
-            for ph in &shape.phases {
-                let d = ph.duration_s.max(0.0);
-                if d > 0.0 {
-                    let w = mg.gpus * mitigated_gpu_w(mg.group, ph.activity, true, m);
-                    edges.push((t.min(step_s), w));
-                    edges.push(((t + d).min(step_s), -w));
-                }
-                t += d;
-            }
+        for &j in &together {
+            done[j] = true;
         }
-        edges.sort_by(|x, y| x.0.total_cmp(&y.0));
-        let mut pieces: Vec<(f64, f64)> = vec![];
-        let (mut level, mut at) = (0.0, 0.0);
-        let close = |from: f64, to: f64, level: f64, pieces: &mut Vec<(f64, f64)>| match pieces
-            .last_mut()
-        {
-            Some(last) if last.1 == level => last.0 += to - from,
-            _ => pieces.push((to - from, level)),
-        };
-        for &(t, dw) in &edges {
-            if t > at + eps {
-                close(at, t, level, &mut pieces);
-                at = t;
-            }
-            level += dw;
+        for (ci, &offset_s) in offsets.iter().enumerate() {
+            let (pieces, _) = &profiles[k][ci];
+            // the pieces by index (the idle draw after them), each trace's watts looked up
+            let indexed: Vec<(f64, f64)> = pieces
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.0, i as f64))
+                .collect();
+            let idle = pieces.len();
+            let period: f64 = pieces.iter().map(|p| p.0).sum();
+            let watts: Vec<Vec<f64>> = together
+                .iter()
+                .map(|&j| {
+                    let (p, idle_w) = &profiles[j][ci];
+                    p.iter().map(|x| x.1).chain([*idle_w]).collect()
+                })
+                .collect();
+            periodic_segments(
+                &indexed,
+                period,
+                idle as f64,
+                offset_s,
+                run,
+                t0_s,
+                end,
+                |a, b, i| {
+                    if let Some(at) = sums[together[0]].place(a, b) {
+                        for (w, &j) in watts.iter().zip(&together) {
+                            sums[j].apply(&at, w[i as usize]);
+                        }
+                    }
+                },
+            );
         }
-        if step_s > at {
-            close(at, step_s, level, &mut pieces);
-        }
-        let period: f64 = pieces.iter().map(|p| p.0).sum();
-        periodic_segments(
-            &pieces,
-            period,
-            idle_w,
-            offset_s,
-            run,
-            t0_s,
-            end,
-            |a, b, w| sum.add(a, b, w),
-        );
     }
-    let mut it = sum.finish();
-    for w in &mut it.w {
-        *w += constant_w;
-    }
-    it
+    sums.into_iter()
+        .map(|sum| {
+            let mut it = sum.finish();
+            for w in &mut it.w {
+                *w += constant_w;
+            }
+            it
+        })
+        .collect()
 }
 
 /// Build the IT trace of a window `[t0_s, t0_s + n dt_s)`.
@@ -788,6 +878,41 @@ pub fn it_power_trace(
     build_it_trace(cluster, step, run, t0_s, dt_s, n, m, false).it
 }
 
+/// [`it_power_trace`] under each of `ms` (the pipelined ones without ramp limits built together,
+/// see [`pipelined_it_traces`]).
+pub fn it_power_traces(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    ms: &[GpuMitigation],
+) -> Vec<Trace> {
+    let arranged = step.pipeline_stages > 1 && step.stage_shape(0).phases != step.phases;
+    let free = |m: &GpuMitigation| m.ramp_up_w_per_s.is_none() && m.ramp_down_w_per_s.is_none();
+    let batch: Vec<GpuMitigation> = ms.iter().filter(|m| arranged && free(m)).copied().collect();
+    let (batched, alone) = rayon::join(
+        || pipelined_it_traces(cluster, step, run, t0_s, dt_s, n, &batch),
+        || {
+            ms.par_iter()
+                .filter(|m| !(arranged && free(m)))
+                .map(|m| it_power_trace(cluster, step, run, t0_s, dt_s, n, m))
+                .collect::<Vec<_>>()
+        },
+    );
+    let (mut batched, mut alone) = (batched.into_iter(), alone.into_iter());
+    ms.iter()
+        .map(|m| {
+            if arranged && free(m) {
+                batched.next().unwrap_or_default()
+            } else {
+                alone.next().unwrap_or_default()
+            }
+        })
+        .collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build_it_trace(
     cluster: &Cluster,
@@ -813,6 +938,21 @@ fn build_it_trace(
     let mut it = Trace::zeros(t0_s, dt_s, n);
     let (mut deferred_j, mut burned_j) = (0.0, 0.0);
     let groups = merge_groups(cluster, step);
+    if !limited {
+        // (no limiter to interleave: each group's draw added in turn)
+        let mut w = vec![];
+        for mg in &groups {
+            let pre = group_draw_into(mg.group, step, run, t0_s, dt_s, n, m, &mut w);
+            for (o, x) in it.w.iter_mut().zip(&w[pre..]) {
+                *o += mg.gpus * x + mg.constant_w;
+            }
+        }
+        return ItTrace {
+            it,
+            deferred_j,
+            burned_j,
+        };
+    }
     // The groups' draws are independent: built side by side and in parallel, each as the group's
     // share of the IT power (its GPUs' draw plus its constant load), then added in the groups'
     // order, so the sum does not depend on the thread count.
@@ -1215,6 +1355,29 @@ mod tests {
         assert_eq!(got.burned_j.to_bits(), burned.to_bits());
         let lean = it_power_trace(&c, &step, &run, t0, dt, n, &m);
         assert_eq!(bits(&lean.w), bits(&it.w));
+    }
+
+    #[test]
+    fn pipelined_traces_built_together_are_the_traces_built_alone() {
+        let (c, step, run) = job();
+        let (t0, dt, n) = (850.0, 0.01, 30_000);
+        let ms: Vec<GpuMitigation> = [0.0, 0.5, 0.7, 0.8, 0.9]
+            .iter()
+            .flat_map(|&f| {
+                [None, Some(0.8)].map(|filler| GpuMitigation {
+                    floor_fraction: f,
+                    filler_activity: filler,
+                    ..GpuMitigation::none()
+                })
+            })
+            .chain([limits(9.0)])
+            .collect();
+        let together = it_power_traces(&c, &step, &run, t0, dt, n, &ms);
+        for (m, t) in ms.iter().zip(&together) {
+            let alone = it_power_trace(&c, &step, &run, t0, dt, n, m);
+            let bits = |w: &[f64]| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&t.w), bits(&alone.w), "{m:?}");
+        }
     }
 
     #[test]
