@@ -475,10 +475,6 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
     let code = &base.code;
     let (plan, scenario_ramp) = plan(base);
     let total = plan.len() as u64;
-    let with = |m: Mitigation| Inputs {
-        mitigation: m,
-        ..base.clone()
-    };
 
     // The raw facility trace (as `raw_part` builds it): its energy prices the storage losses, its
     // swing bounds the battery search.
@@ -579,9 +575,7 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
     for (&i, r) in racked.iter().zip(rack_out.iter_mut()) {
         rack_of[i] = r.take();
     }
-    let rack_of = std::sync::Mutex::new(rack_of);
     drop(rack_out);
-    // Each load without a battery, then the battery searches of those that fail, together.
     // Each load's facility power (the traces turned into it in place: each IT trace feeds one
     // load without rack storage, after the rack storage that starts from it), then whether it
     // passes without a battery.
@@ -592,7 +586,6 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
         its.push(Some(t));
         ramps.push(r);
     }
-    let mut rack_of = rack_of.into_inner().unwrap_or_default();
     let facilities: Vec<(Trace, Option<f64>)> = loads_at
         .iter()
         .map(|&i| match rack_of[i].take() {
@@ -619,12 +612,13 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
         .zip(passing)
         .map(|((f, r), p)| (if p { Trace::default() } else { f }, r, p))
         .collect();
+    // Then the battery searches of the loads that fail alone, together.
     let failing: Vec<usize> = (0..loads_at.len()).filter(|&k| !alone[k].2).collect();
-    let settled = load_first
+    let decided = load_first
         .iter()
         .filter(|&&f| !failing.iter().any(|&k| loads_at[k] == f))
         .count() as u64;
-    progress(settled, total);
+    progress(decided, total);
     let searched = battery::smallest_batteries(
         &failing
             .iter()
@@ -650,6 +644,7 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
     progress(total, total);
 
     // The candidates in order, each priced as the full analysis prices it.
+    let mut inp = base.clone();
     let mut all = vec![];
     for (i, m) in plan.iter().enumerate() {
         let k = loads_at
@@ -658,14 +653,14 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
             .unwrap_or(0);
         let o = &outcomes[k];
         let ramp = &ramps[slot(i)];
-        let inp = with(*m);
+        inp.mitigation = *m;
         let run = run_energy(&inp);
         let cost = costs(&inp, &run, window_raw_j, None, o.rack_losses_j, ramp);
         all.push((candidate(m, o.passes, &cost), *m));
         if let Some((p, losses_j)) = o.battery {
             let mut mb = *m;
             mb.battery = Some(battery_of(base, p, eff));
-            let inp = with(mb);
+            inp.mitigation = mb;
             let cost = costs(
                 &inp,
                 &run,
