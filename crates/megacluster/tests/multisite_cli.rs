@@ -185,6 +185,19 @@ fn disconnected_site_graph() {
     );
 }
 
+/// Two sites and no link: one scenario is one cluster, so `validate` refuses it (and so does
+/// every command, `plan` included), naming the unreached site.
+#[test]
+fn sites_without_links() {
+    let body = format!("name = \"x\"\n{}{}{JOB}", site("a", 64), site("b", 64));
+    rejects_with(
+        &["validate", "plan", "power", "run"],
+        "no-links.toml",
+        &body,
+        &["site[1].name", "disconnected", "`b`", "has none"],
+    );
+}
+
 #[test]
 fn zero_capacity() {
     let body = format!(

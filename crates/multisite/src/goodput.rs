@@ -22,8 +22,8 @@ pub struct Goodput {
     pub whole_job: f64,
     /// ETTR of a job on one site's GPUs, per site.
     pub per_site: Vec<f64>,
-    /// How the figures were obtained, for the report.
-    pub model: String,
+    /// The reliability preset the closed form was evaluated with.
+    pub preset: String,
 }
 
 impl Goodput {
@@ -64,7 +64,7 @@ mod tests {
         let gd = Goodput {
             whole_job: 0.6,
             per_site: vec![0.9, 0.9, 0.8, 0.8],
-            model: String::new(),
+            preset: String::new(),
         };
         assert_eq!(gd.of(Strategy::Dp, &g), 0.6);
         assert!((gd.of(Strategy::Diloco, &g) - 0.85).abs() < 1e-12);

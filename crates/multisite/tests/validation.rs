@@ -196,7 +196,8 @@ parallelism = {{ tp = 8, pp = 12, dp = 64 }}
     };
     let cat = spec::Catalog::embedded();
     let s = spec::parse_scenario("nemotron.toml", &src("12.8 Tbps"), &cat).unwrap();
-    let p = multisite::prepare(&s).unwrap();
+    let pl = pipeline::Pipeline::new(s);
+    let p = pl.multisite_basis().unwrap();
     let o = strategy::evaluate(&p.graph, &p.basis, &p.sync, Strategy::Dp);
     assert!(o.efficiency >= 0.94, "sync DP efficiency {}", o.efficiency);
     let need =
@@ -300,7 +301,7 @@ fn diloco_goodput_is_per_site() {
     let gd = multisite::Goodput {
         whole_job: 0.58,
         per_site: vec![0.88; 8],
-        model: String::new(),
+        preset: String::new(),
     };
     assert_eq!(gd.of(Strategy::Dp, &g), 0.58);
     assert!((gd.of(Strategy::Diloco, &g) - 0.88).abs() < 1e-12);

@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use power::analysis::{analyse, Inputs, Mitigation, Prices, Window};
 use power::draw::{Cluster, GpuDraw, Group};
-use power::grid::{self, preset};
+use power::grid;
 use power::profile::{steady_run, PhaseDraw, RunInterval, RunState, StepShape};
 use power::storage::{Storage, Turbines};
 use power::trace::{it_trace, GpuMitigation};
@@ -16,6 +16,7 @@ use std::hint::black_box;
 
 #[path = "../tests/support/scenario.rs"]
 mod scenario;
+use scenario::preset;
 
 /// ~1 GW of facility power: 700 k H100 at 1,050 W rack draw + 127.5 W other IT, PUE 1.14
 /// → 700e3 x (630 + 420 + 127.5) x 1.14 = 0.94 GW at the compute peak.

@@ -454,15 +454,15 @@ fn ramp_limited_surely_passes(base: &Inputs, g: &GpuMitigation, n: usize, dt: f6
     let spread = fac_hi - fac_lo;
     let band = (spread * spread / 4.0 * (1.0 + 1e-6) + 1e-9 * spread * spread)
         / (fac_lo * fac_lo * (1.0 - 1e-9));
-    let within = |v: f64, lim: Option<f64>| lim.map_or(true, |l| crate::grid::within(true, v, l));
+    let within = |v: f64, lim: Option<f64>| lim.is_none_or(|l| crate::grid::within(true, v, l));
     let (band_lo, _) = code.band_hz();
     within(ramp, code.ramp_up_w_per_s)
         && within(ramp, code.ramp_down_w_per_s)
         && within(fac_hi, code.load_loss_w)
         && within(range, code.dynamic_range_fraction.map(|f| f * fac_lo))
-        && code.band_energy_limit_fraction.map_or(true, |l| {
-            band_lo > 0.0 && crate::grid::within(true, band, l)
-        })
+        && code
+            .band_energy_limit_fraction
+            .is_none_or(|l| band_lo > 0.0 && crate::grid::within(true, band, l))
 }
 
 /// [`solve`], calling `progress(done, CANDIDATES)` as candidates are settled.

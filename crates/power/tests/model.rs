@@ -1,14 +1,17 @@
 //! Power model: energy conservation, storage balance, grid-code pass/fail, mitigation costs,
 //! turbines, spectrum, cooling.
 
+#[path = "support/scenario.rs"]
+mod scenario;
 use power::analysis::{analyse, Inputs, Mitigation, Prices, Window};
 use power::draw::{Cluster, GpuDraw, Group};
-use power::grid::{self, preset};
+use power::grid;
 use power::profile::{steady_run, PhaseDraw, RunInterval, RunState, StepShape};
 use power::spectrum::spectrum;
 use power::storage::{dispatch_turbines, run_storage, Storage, Turbines};
 use power::trace::{it_trace, GpuMitigation, Trace};
 use proptest::prelude::*;
+use scenario::preset;
 
 /// DGX H100 figures (crates/power/src/draw.rs): 630 W compute, 140 W idle, 420 W host,
 /// 127.5 W other IT per GPU.
@@ -389,13 +392,9 @@ fn windowed_ramps_and_ranges() {
     assert_eq!(grid::max_window_range_w(&[1.0, 1.0, 1.0], 2), 0.0);
 }
 
+/// The catalogue's ERCOT code in SI units, and its large-load threshold at work.
 #[test]
-fn presets_parse_and_cite_sources() {
-    let all = grid::presets();
-    assert!(all.len() >= 4);
-    for c in &all {
-        assert!(!c.source.is_empty(), "{} has no source", c.name);
-    }
+fn ercot_preset_in_si_units_applies_to_large_loads_only() {
     let e = preset("ercot-large-load").unwrap();
     assert_eq!(e.large_load_w, 75e6);
     assert_eq!(e.load_loss_w, Some(2.0e9));

@@ -8,12 +8,12 @@ mod support;
 
 use power::analysis::{Inputs, Mitigation, Prices, Window};
 use power::draw::{Cluster, GpuDraw, Group};
-use power::grid::preset;
 use power::profile::{RunInterval, RunState, StepShape};
 use power::solve::{solve, solve_exhaustive, Candidate, Solution};
 use power::storage::{Storage, Turbines};
 use proptest::prelude::*;
 use std::path::Path;
+use support::scenario::preset;
 
 /// Every figure of a candidate as bits (`==` on floats would let 0.0 equal -0.0).
 fn bits(c: &Candidate) -> Vec<u64> {
@@ -252,5 +252,63 @@ proptest! {
         let fast = solve(&inp);
         let full = solve_exhaustive(&inp);
         same(&fast, &full, &format!("{gpus} GPUs, {halls} halls, {stages} stages, {code}"));
+    }
+}
+
+/// Six pseudo-random load traces (steps and oscillations around 100 MW), for the grid meters.
+fn grid_traces() -> Vec<Vec<f64>> {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..6)
+        .map(|k| {
+            let n = 500 + 997 * k;
+            let mut level = 1e8;
+            (0..n)
+                .map(|i| {
+                    if rnd() < 0.01 {
+                        level += (rnd() - 0.5) * 5e7;
+                    }
+                    level + (i as f64 * 0.37).sin() * 1e6 * k as f64 + rnd() * 1e3
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The early-exit verdict `grid::passes` agrees with the full metrics and checks on every preset
+/// with a band rule, and the band-energy bound it uses never falls below the FFT's share.
+#[test]
+fn passes_is_checks_verdict() {
+    for name in [
+        "ercot-large-load",
+        "strict-generator-following",
+        "utility-band-example",
+    ] {
+        let code = preset(name).expect("preset");
+        for w in grid_traces() {
+            for scale in [0.5, 1.0, 3.0] {
+                let t = power::Trace {
+                    t0_s: 0.0,
+                    dt_s: 0.01,
+                    w: w.iter().map(|x| x * scale).collect(),
+                };
+                let (m, sp) = power::grid::metrics(&t, &code);
+                let (_, checks) = power::grid::check(&code, &m);
+                assert_eq!(
+                    power::grid::passes(&t, &code),
+                    checks.iter().all(|r| r.passes),
+                    "{name} {scale}"
+                );
+                let (lo, hi) = code.band_hz();
+                if let Some(b) = power::spectrum::band_fraction_bound(&t.w, t.dt_s, lo) {
+                    assert!(b >= sp.band_energy_fraction(lo, hi), "{name}");
+                }
+            }
+        }
     }
 }

@@ -2,15 +2,114 @@
 
 use crate::fmt::*;
 use crate::Section;
-use multisite::{Analysis, SweepPoint};
+use multisite::{Analysis, BasisNote, Note, ReplicaIssue, SweepPoint};
 
 pub fn section(a: &Analysis) -> Section {
+    let mut json = serde_json::to_value(a).unwrap_or(serde_json::Value::Null);
+    if let Some(o) = json.as_object_mut() {
+        o.insert("notes".into(), notes(a).into());
+        if let Some(serde_json::Value::Array(v)) = o.get_mut("strategies") {
+            for (j, s) in v.iter_mut().zip(&a.strategies) {
+                j["note"] = note(&s.outcome.note).into();
+            }
+        }
+    }
     Section {
         key: "multisite".into(),
         title: "Multi-site training: efficiency against one site".into(),
         text: text(a),
-        json: serde_json::to_value(a).unwrap_or(serde_json::Value::Null),
+        json,
     }
+}
+
+/// What a strategy's figures rest on, or why it cannot run, in words.
+pub fn note(n: &Note) -> String {
+    match n {
+        Note::OneSite => "one site: nothing crosses sites".into(),
+        Note::NoPath => {
+            "the cross-site links cannot carry this strategy's traffic (no path or zero capacity)"
+                .into()
+        }
+        Note::PipelineSplit { pp, sites } => format!(
+            "the layout has pp = {pp}, which does not split into {sites} sites (pipeline across sites needs pp a multiple of the site count)"
+        ),
+        Note::UnequalSites => "pipeline stages across sites need sites of equal GPU counts (each site holds the same number of stages)".into(),
+        Note::Dp {
+            params,
+            sites,
+            overlap,
+        } => format!(
+            "gradients of {params:.3e} parameters in bf16 all-reduced across {sites} sites every step{}",
+            if *overlap {
+                ", overlapped with the last microbatch's backward through the pipeline"
+            } else {
+                ", not overlapped"
+            }
+        ),
+        Note::Pipeline {
+            stages_per_site,
+            tokens,
+            hidden,
+            boundaries,
+        } => format!(
+            "{stages_per_site} stages per site; activations of {tokens:.3e} tokens × {hidden} hidden cross {boundaries} boundaries"
+        ),
+        Note::Diloco {
+            replicas,
+            inner_steps,
+            compression,
+        } => format!(
+            "{replicas} replicas, outer sync every H = {inner_steps} inner steps in {compression}, blocking"
+        ),
+        Note::StreamingDiloco {
+            replicas,
+            fragments,
+            inner_steps,
+            overlap_steps,
+            compression,
+        } => format!(
+            "{replicas} replicas, {fragments} fragments, H = {inner_steps}, each exchange overlapping {overlap_steps} inner step(s), {compression}"
+        ),
+    }
+}
+
+/// Why a site's DiLoCo replica cannot run the layout, in words.
+pub fn replica_issue(r: &ReplicaIssue) -> String {
+    match r {
+        ReplicaIssue::NotWholeBlocks { gpus, block } => {
+            format!("a site of {gpus} GPUs is not a whole number of tp × pp × cp = {block} blocks")
+        }
+        ReplicaIssue::DoesNotRun { gpus } => {
+            format!("the layout does not run on a {gpus}-GPU site alone")
+        }
+    }
+}
+
+/// The analysis's notes in words: what the basis rests on, then how goodput was obtained.
+pub fn notes(a: &Analysis) -> Vec<String> {
+    let mut out: Vec<String> = a
+        .notes
+        .iter()
+        .map(|n| match n {
+            BasisNote::DoesNotFit {
+                needs_bytes,
+                capacity_bytes,
+            } => format!(
+                "the layout does not fit in memory ({}); figures are indicative",
+                crate::train::does_not_fit(*needs_bytes, *capacity_bytes)
+            ),
+            BasisNote::InnerStepFallback(why) => format!(
+                "{}: the DiLoCo inner step is taken as the single-site step",
+                replica_issue(why)
+            ),
+        })
+        .collect();
+    if let Some(p) = &a.goodput_preset {
+        out.push(format!(
+            "goodput: closed-form ETTR (Kokolis et al., HPCA'25) of the reliability preset `{p}` for one failure domain of all GPUs (synchronous strategies) and of each site alone (DiLoCo strategies)"
+        ));
+    }
+    out
 }
 
 fn bps(bits: f64) -> String {
@@ -241,7 +340,11 @@ pub fn text(a: &Analysis) -> String {
         &body,
     ));
     for s in a.strategies.iter().filter(|s| !s.outcome.feasible) {
-        out.push_str(&format!("  {} n/a: {}\n", s.outcome.name, s.outcome.note));
+        out.push_str(&format!(
+            "  {} n/a: {}\n",
+            s.outcome.name,
+            note(&s.outcome.note)
+        ));
     }
     for s in a.strategies.iter().filter(|s| s.outcome.feasible) {
         if let (Some(h), Some(e)) = (s.best_inner_steps, s.best_efficiency) {
@@ -307,9 +410,10 @@ pub fn text(a: &Analysis) -> String {
     out.push_str(&table(&h, &body));
 
     out.push_str(&format!("\n  Answer: {}\n", verdict(a)));
-    if !a.notes.is_empty() {
+    let notes = notes(a);
+    if !notes.is_empty() {
         out.push_str("\n  Notes\n");
-        for n in &a.notes {
+        for n in &notes {
             out.push_str(&format!("  - {n}\n"));
         }
     }
@@ -349,10 +453,10 @@ pub fn heatmap(points: &[SweepPoint], sites: usize, strategy: &str) -> String {
     let mut xs: Vec<f64> = vec![];
     let mut ys: Vec<f64> = vec![];
     for p in &pts {
-        if !xs.iter().any(|x| *x == p.distance_m) {
+        if !xs.contains(&p.distance_m) {
             xs.push(p.distance_m);
         }
-        if !ys.iter().any(|y| *y == p.capacity_bits_per_s) {
+        if !ys.contains(&p.capacity_bits_per_s) {
             ys.push(p.capacity_bits_per_s);
         }
     }
@@ -393,4 +497,24 @@ pub fn strategy_bars(a: &Analysis) -> String {
         .map(|s| (s.outcome.name.clone(), 100.0 * s.outcome.efficiency))
         .collect();
     crate::svg::bar_chart("Efficiency against the same GPUs in one site", "%", &bars)
+}
+
+/// Charts for the HTML report: the configured strategy's loss over distance × capacity per link
+/// (`points` of a sweep at the scenario's `sites` count) and every strategy against one site.
+pub fn figures(a: &Analysis, points: &[SweepPoint], sites: usize) -> Vec<crate::html::Figure> {
+    vec![
+        crate::html::Figure {
+            section: "multisite".into(),
+            title: format!(
+                "Efficiency loss of {} over distance and capacity per link",
+                a.configured
+            ),
+            svg: heatmap(points, sites, &a.configured),
+        },
+        crate::html::Figure {
+            section: "multisite".into(),
+            title: "Efficiency of each strategy against one site".into(),
+            svg: strategy_bars(a),
+        },
+    ]
 }

@@ -120,7 +120,7 @@ pub struct Summary {
     /// Job mean time to an unexpected interruption, exposure / interruptions, seconds (mean over
     /// replicas of the ratio of sums).
     pub job_mttf_s: f64,
-    /// Kokolis et al.'s closed-form E[ETTR] at these parameters, for comparison.
+    /// Kokolis et al.'s closed-form E\[ETTR\] at these parameters, for comparison.
     pub closed_form_ettr: f64,
     /// Share of replicas that reached their work target (work-length runs).
     pub completed_fraction: f64,
@@ -163,6 +163,18 @@ pub fn resolved_interval_s(p: &Params) -> f64 {
     (raw / p.step_s).ceil().max(1.0) * p.step_s
 }
 
+/// Kokolis et al.'s closed-form E\[ETTR\] of a job at these parameters: its initial interruption
+/// rate, the restart overhead with a warm standby and the resolved checkpoint interval and write
+/// time ([`kokolis_ettr`]).
+pub fn closed_form_ettr(p: &Params) -> f64 {
+    kokolis_ettr(
+        job_interrupt_rate_per_s(p, p.job_nodes()),
+        restart_overhead_s(p),
+        resolved_interval_s(p),
+        p.checkpoint_write_s,
+    )
+}
+
 /// Every replica's result, in replica order. `on_done` is called once per finished replica (for a
 /// progress bar); it must not print from here (the caller decides).
 pub fn results(p: &Params, replicas: u64, on_done: &(dyn Fn() + Sync)) -> Vec<ReplicaResult> {
@@ -192,7 +204,6 @@ pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
     }
     let exposure: f64 = rs.iter().map(|r| r.exposure_s).sum();
     let intr_total: f64 = rs.iter().map(|r| r.unexpected_interruptions as f64).sum();
-    let rate = job_interrupt_rate_per_s(p, p.job_nodes());
     let interval = resolved_interval_s(p);
     let u0 = restart_overhead_s(p);
     Summary {
@@ -246,7 +257,7 @@ pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
         } else {
             0.0
         },
-        closed_form_ettr: kokolis_ettr(rate, u0, interval, p.checkpoint_write_s),
+        closed_form_ettr: closed_form_ettr(p),
         completed_fraction: mean(&|r| if r.completed { 1.0 } else { 0.0 }),
         recommendation: None,
     }

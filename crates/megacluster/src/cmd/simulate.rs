@@ -1,5 +1,6 @@
 //! `megacluster simulate [scenario] --replicas N [--events FILE.csv]`: the reliability Monte Carlo.
 
+use super::progress::Bar;
 use crate::{CliError, Common};
 use std::path::PathBuf;
 
@@ -19,77 +20,37 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
-    let s = common.scenario(args.scenario.as_deref())?;
-    let (p, opts, step_source) = super::sim_params(&s, args.scenario.as_deref())?;
-    let replicas = args.replicas.unwrap_or(opts.replicas);
-    if replicas == 0 {
+    if args.replicas == Some(0) {
         return Err(CliError::input("--replicas must be at least 1"));
     }
-    let target = args.target.unwrap_or(opts.target);
-    if !(target > 0.0 && target < 1.0) {
-        return Err(CliError::input(format!(
-            "--target must lie strictly between 0 and 1 (e.g. 0.95), got {target}"
-        )));
+    if let Some(t) = args.target {
+        if !(t > 0.0 && t < 1.0) {
+            return Err(CliError::input(format!(
+                "--target must lie strictly between 0 and 1 (e.g. 0.95), got {t}"
+            )));
+        }
     }
-    let rec_replicas = (replicas / 4).clamp(16, 200);
-    // main run, 7 interval candidates and one spare-count run
-    let total = replicas + 8 * rec_replicas;
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} simulating replicas {bar:40} {pos}/{len} ({eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let tick = || bar.inc(1);
-    let mut summary = sim::monte::run(&p, replicas, &tick);
-    summary.recommendation = Some(sim::monte::recommend(
-        &p,
-        &summary,
-        rec_replicas,
-        target,
-        &tick,
-    ));
-    bar.finish_and_clear();
+    let options = pipeline::Options {
+        depth: pipeline::Depth::Full,
+        replicas: args.replicas,
+        target: args.target,
+        ..pipeline::Options::report()
+    };
+    let bar = Bar::now();
+    let p = common
+        .pipeline(args.scenario.as_deref(), options)?
+        .with_progress(bar.callback());
+    let r = p.reliability();
+    bar.finish();
+    let r = r?;
     if let Some(path) = &args.events {
-        let rec = sim::timeline(&p, 0);
+        let rec = p.timeline()?;
         std::fs::write(path, report::simulate::events_csv(&rec.events)).map_err(|e| {
             CliError::input(format!("cannot write events to {}: {e}", path.display()))
         })?;
     }
-    Ok(super::first_site_scope(
-        with_step_source(report::simulate::section(&summary), step_source),
-        &s,
-    ))
-}
-
-/// Say where the step time came from, in text and JSON.
-fn with_step_source(mut sec: report::Section, source: &str) -> report::Section {
-    sec.text.push_str(&format!("  Step time from: {source}\n"));
-    if let serde_json::Value::Object(m) = &mut sec.json {
-        m.insert("step_time_source".into(), source.into());
-    }
-    sec
-}
-
-/// The reliability section of `megacluster run`: a modest replica count, no progress bar.
-/// Also returns the charts for the HTML report.
-pub fn section(
-    s: &spec::Scenario,
-    path: Option<&std::path::Path>,
-) -> Result<(report::Section, Vec<report::html::Figure>), CliError> {
-    let (p, opts, step_source) = super::sim_params(s, path)?;
-    let replicas = opts.replicas.min(64);
-    let results = sim::monte::results(&p, replicas, &|| {});
-    let mut summary = sim::monte::summarize(&p, &results);
-    summary.recommendation = Some(sim::monte::recommend(&p, &summary, 8, opts.target, &|| {}));
-    let ettr: Vec<f64> = results.iter().map(|r| r.ettr).collect();
-    let figures = report::simulate::figures(&summary, &ettr);
-    Ok((
-        super::first_site_scope(
-            with_step_source(report::simulate::section(&summary), step_source),
-            s,
-        ),
-        figures,
+    Ok(report::with_scope(
+        report::simulate::of(r),
+        p.scope().as_ref(),
     ))
 }

@@ -1,26 +1,13 @@
-//! Bad `[reliability]` input: a clear error naming the field (the CLI exits 2 on these).
+//! Bad `[reliability]` input is a located error naming its field, whichever of `spec` (ranges,
+//! names, presets) or the reliability model (pools, checkpoint costs) finds it.
+
+use spec::builder::ScenarioBuilder;
 
 fn load(extra: &str) -> Result<sim::Params, spec::SpecError> {
-    let src = format!(
-        r#"
-name = "bad"
-[[site]]
-name = "x"
-[[site.hall]]
-system = "hgx-h100"
-gpus = 1024
-fabric = "roce-400g-3tier"
-[job]
-model = "llama3-405b"
-tokens = "15.6T"
-seq = 8192
-global_batch = "16M"
-[reliability]
-{extra}
-"#
-    );
-    let s = spec::parse_scenario("bad.toml", &src, &spec::Catalog::embedded())?;
-    sim::from_scenario(&s).map(|(p, _)| p)
+    let s = ScenarioBuilder::h100_llama3_405b(1024)
+        .table("reliability", extra)
+        .build()?;
+    pipeline::bind::sim_params(&s, &pipeline::Placement::of(&s), None).map(|(p, _)| p)
 }
 
 fn field_of(extra: &str) -> (String, String) {
