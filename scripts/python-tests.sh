@@ -4,8 +4,19 @@
 # ./python`), then pytest (python/tests: the API against the CLI's JSON, sweeps, shards, Ray on a
 # local two-CPU cluster) and the worked example examples/python/one_gw.py (its chart goes to
 # target/one_gw/). Needs python3 (3.9-3.13: Ray's wheels) with venv, and PyPI.
+#
+# PYTHON_INSTALL=1 (CI, as root): install Debian's python3 and python3-venv first when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if ! "${PYTHON:-python3}" -c 'import venv, ensurepip' 2>/dev/null; then
+    if [ "${PYTHON_INSTALL:-}" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+    else
+        echo "python-tests: needs ${PYTHON:-python3} (3.9-3.13) with venv (Debian: apt-get install python3-venv)" >&2
+        exit 1
+    fi
+fi
 venv=${MEGACLUSTER_VENV:-target/py-venv}
 if [ ! -x "$venv/bin/python" ]; then
     "${PYTHON:-python3}" -m venv "$venv"

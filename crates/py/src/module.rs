@@ -307,6 +307,12 @@ fn run_sweep<'py>(
     Ok((cols, d))
 }
 
+/// The CLI's allocator (see crates/megacluster/src/main.rs): a sweep's points reuse their
+/// threads' freed pages instead of faulting fresh ones in. It serves the Rust side only; Python
+/// keeps its own.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Scenario>()?;

@@ -4,6 +4,10 @@
 //! the layout search picks for it written in as a fixed layout; the grid sweeps the hall's GPU
 //! count over 64 to 4,096 values from 100k so every point is a different design.
 
+/// The CLI's allocator (crates/megacluster/src/main.rs), so the figures are what it gets.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::time::Duration;
 use sweep::{Grid, RunOptions, Sections, Shard, Sweep};
