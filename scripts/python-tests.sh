@@ -18,6 +18,7 @@ if ! "${PYTHON:-python3}" -c 'import venv, ensurepip' 2>/dev/null; then
     fi
 fi
 venv=${MEGACLUSTER_VENV:-target/py-venv}
+case "$venv" in /*) ;; *) venv="$PWD/$venv" ;; esac   # absolute: the tests run from python/tests
 if [ ! -x "$venv/bin/python" ]; then
     "${PYTHON:-python3}" -m venv "$venv"
 fi
@@ -25,7 +26,7 @@ py="$venv/bin/python"
 "$py" -m pip install -q --disable-pip-version-check maturin pandas pytest ray matplotlib pyarrow
 # the CLI the tests compare with
 cargo build --release --locked -p megacluster
-PATH="$PWD/$venv/bin:$PATH" "$py" -m pip install -q --disable-pip-version-check \
+PATH="$venv/bin:$PATH" "$py" -m pip install -q --disable-pip-version-check \
     --no-build-isolation --force-reinstall --no-deps ./python
 "$py" -c "import megacluster; print('megacluster', megacluster.__version__, 'from', megacluster.__file__)"
 # pytest from outside the source folder, so the installed package is the one under test
