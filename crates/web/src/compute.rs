@@ -158,3 +158,28 @@ pub async fn run<T: Send + 'static>(
         Err(e) => Err(Failure::Panicked(e.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_caught_and_a_stop_is_a_cancel() {
+        let far = Instant::now() + Duration::from_secs(60);
+        let c = Cancel::default();
+        let r = catch(&c, far, Duration::from_secs(60), || -> u8 {
+            panic!("boom")
+        });
+        assert_eq!(r, Err(Failure::Panicked("boom".into())));
+        let r = catch(&c, far, Duration::from_secs(60), || -> u8 {
+            std::panic::resume_unwind(Box::new(Stop))
+        });
+        assert_eq!(r, Err(Failure::Cancelled));
+        let past = Instant::now();
+        let r = catch(&c, past, Duration::from_secs(1), || -> u8 {
+            std::panic::resume_unwind(Box::new(Stop))
+        });
+        assert_eq!(r, Err(Failure::TimedOut(Duration::from_secs(1))));
+        assert_eq!(catch(&c, far, Duration::from_secs(1), || 7u8), Ok(7));
+    }
+}
