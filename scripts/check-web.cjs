@@ -46,11 +46,17 @@ async function cardsMatchCli(page, name) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: CHROME,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROME,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  } catch (e) {
+    console.log(`check-web: Chromium would not start (${e.message.split('\n')[0]}); not run`);
+    process.exit(3);
+  }
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
   const page = await context.newPage();
   const consoleErrors = [];

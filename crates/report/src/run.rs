@@ -76,13 +76,12 @@ pub fn part(
             let plan = p.plan();
             Some((crate::plan::section(plan), figs(crate::plan::figures(plan))))
         }
-        Part::Train => match p.step()? {
-            Some(t) => Some((
+        Part::Train => p.step()?.map(|t| {
+            (
                 crate::with_scope(crate::train::trained(&s.name, t), scope.as_ref()),
                 figs(crate::train::figures(&t.profile)),
-            )),
-            None => None,
-        },
+            )
+        }),
         Part::Reliability => {
             let rel = p.reliability()?;
             Some((

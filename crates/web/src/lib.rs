@@ -216,23 +216,23 @@ struct FileQuery {
 /// The posted text, or the answer for a body that cannot be one.
 fn body_text(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<String, Response> {
+) -> Result<String, Box<Response>> {
     let b = body.map_err(|r| {
         let s = r.status();
-        if s == StatusCode::PAYLOAD_TOO_LARGE {
+        Box::new(if s == StatusCode::PAYLOAD_TOO_LARGE {
             error(
                 s,
                 "the request body is larger than the server's limit for a scenario",
             )
         } else {
             error(s, &r.body_text())
-        }
+        })
     })?;
     String::from_utf8(b.to_vec()).map_err(|_| {
-        error(
+        Box::new(error(
             StatusCode::BAD_REQUEST,
             "the request body is not UTF-8 text",
-        )
+        ))
     })
 }
 
@@ -240,10 +240,10 @@ fn body_text(
 fn posted(
     q: &FileQuery,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<(String, String, spec::Scenario), Response> {
+) -> Result<(String, String, spec::Scenario), Box<Response>> {
     let text = body_text(body)?;
     let file = scenario::label(q.file.as_deref());
-    let s = scenario::parse(&file, &text).map_err(|e| input_error(&e))?;
+    let s = scenario::parse(&file, &text).map_err(|e| Box::new(input_error(&e)))?;
     Ok((file, text, s))
 }
 
@@ -283,7 +283,7 @@ async fn validate(
 ) -> Response {
     let (file, _, s) = match posted(&q, body) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let halls: usize = s.sites.iter().map(|x| x.halls.len()).sum();
     json_response(
@@ -313,7 +313,7 @@ async fn knobs(
 ) -> Response {
     let text = match body_text(body) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let b: KnobsBody = match serde_json::from_str(&text) {
         Ok(b) => b,
@@ -494,7 +494,7 @@ async fn whole(
 ) -> Response {
     let (file, text, s) = match posted(&q, body) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(permit) = st.limits.admit().await else {
         return busy();
@@ -584,7 +584,7 @@ async fn stream(
 ) -> Response {
     let (file, text, s) = match posted(&q, body) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let cancel = Cancel::default();
     if let Some(id) = headers
