@@ -49,6 +49,8 @@ enum Cmd {
     Multisite(cmd::multisite::Args),
     /// Sweep a grid of scenario fields: one row of headline figures per point (CSV or Parquet).
     Sweep(cmd::sweep::Args),
+    /// The web planner: presets, knobs, charts and a side-by-side comparison in a browser.
+    Serve(cmd::serve::Args),
 }
 
 /// Options shared by every command.
@@ -125,6 +127,7 @@ fn main() -> ExitCode {
         Cmd::Power(a) => cmd::power::run(a, &common).and_then(|s| single(&common, s)),
         Cmd::Multisite(a) => cmd::multisite::run(a, &common).and_then(|s| single(&common, s)),
         Cmd::Sweep(a) => cmd::sweep::run(a, &common),
+        Cmd::Serve(a) => cmd::serve::run(a, &common),
     };
     match result {
         Ok(out) => {

@@ -57,10 +57,7 @@ impl From<spec::SpecError> for Failure {
 pub fn options(s: &Section) -> pipeline::Options {
     let report = pipeline::Options::report();
     match s {
-        Section::Run => pipeline::Options {
-            traces: false,
-            ..report
-        },
+        Section::Run => report::run::options(false),
         Section::Simulate { replicas, target } => pipeline::Options {
             depth: pipeline::Depth::Full,
             replicas: *replicas,
@@ -84,7 +81,7 @@ pub fn options(s: &Section) -> pipeline::Options {
 pub fn section_json(scenario: &spec::Scenario, s: &Section) -> Result<serde_json::Value, Failure> {
     let p = pipeline::Pipeline::with_options(scenario.clone(), options(s));
     let sec = match s {
-        Section::Run => return Ok(report::whole(&p, false)?.0.json()),
+        Section::Run => return Ok(report::run::report(&p, false)?.0.json()),
         Section::Plan => report::plan::section(p.plan()),
         Section::Train => {
             let t = p.step()?.ok_or_else(|| {

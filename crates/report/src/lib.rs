@@ -4,10 +4,12 @@
 //! data; it never computes a model figure itself.
 
 pub mod fmt;
+pub mod headline;
 pub mod html;
 pub mod multisite;
 pub mod plan;
 pub mod power;
+pub mod run;
 pub mod simulate;
 mod svg;
 pub mod sweep;
@@ -84,51 +86,4 @@ impl Report {
         }
         serde_json::Value::Object(m)
     }
-}
-
-/// Distances (km) and capacities per link (Tbit/s) of the whole report's multi-site heatmap.
-pub const HEATMAP_KM: [f64; 6] = [10.0, 100.0, 300.0, 1000.0, 2000.0, 3500.0];
-pub const HEATMAP_TBPS: [f64; 5] = [0.1, 1.0, 10.0, 100.0, 1000.0];
-
-/// The whole report (`megacluster run`): every section of the pipeline in report order, with the
-/// charts when `charts` (the multi-site heatmap needs a sweep of its own, so only then).
-pub fn whole(
-    p: &pipeline::Pipeline,
-    charts: bool,
-) -> Result<(Report, Vec<html::Figure>), pipeline::Error> {
-    let s = p.scenario();
-    let scope = p.scope();
-    let mut r = Report {
-        title: s.name.clone(),
-        sections: vec![],
-    };
-    let mut figures = vec![];
-    let plan = p.plan();
-    r.sections.push(plan::section(plan));
-    figures.extend(plan::figures(plan));
-    if let Some(t) = p.step()? {
-        r.sections
-            .push(with_scope(train::trained(&s.name, t), scope.as_ref()));
-        figures.extend(train::figures(&t.profile));
-    }
-    let rel = p.reliability()?;
-    r.sections
-        .push(with_scope(simulate::of(rel), scope.as_ref()));
-    figures.extend(simulate::figures(&rel.summary, &rel.ettr_per_replica));
-    let pw = p.power()?;
-    r.sections.push(power::section(pw));
-    if let Some(tr) = &pw.traces {
-        figures.extend(power::figures(&pw.study, tr));
-    }
-    if let Some(m) = p.multisite()? {
-        r.sections.push(multisite::section(&m.analysis));
-        if charts {
-            let n = m.analysis.sites.len();
-            let d: Vec<f64> = HEATMAP_KM.iter().map(|k| k * 1e3).collect();
-            let c: Vec<f64> = HEATMAP_TBPS.iter().map(|t| t * 1e12).collect();
-            let points = p.multisite_sweep(&[n], &d, &c)?;
-            figures.extend(multisite::figures(&m.analysis, &points, n));
-        }
-    }
-    Ok((r, figures))
 }

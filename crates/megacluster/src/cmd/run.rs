@@ -1,4 +1,5 @@
-//! `megacluster run [scenario]`: the main job, every section in one report.
+//! `megacluster run [scenario]`: the main job, every section in one report
+//! (`report::run`, the same path `megacluster serve` answers from).
 
 use super::progress::Bar;
 use crate::{CliError, Common};
@@ -16,14 +17,11 @@ pub struct Args {
 pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     // One bar for the whole job; it appears only if the job takes more than a moment.
     let bar = Bar::late();
-    let options = pipeline::Options {
-        traces: args.html.is_some(),
-        ..pipeline::Options::report()
-    };
+    let charts = args.html.is_some();
     let p = common
-        .pipeline(args.scenario.as_deref(), options)?
+        .pipeline(args.scenario.as_deref(), report::run::options(charts))?
         .with_progress(bar.callback());
-    let r = report::whole(&p, args.html.is_some());
+    let r = report::run::report(&p, charts);
     bar.finish();
     let (r, figures) = r?;
     if let Some(dir) = &args.html {
@@ -35,9 +33,7 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
         eprintln!("wrote {}", path.display());
     }
     Ok(if common.json {
-        let mut t = serde_json::to_string_pretty(&r.json()).map_err(CliError::internal)?;
-        t.push('\n');
-        t
+        report::run::json_text(&r)?
     } else {
         r.text()
     })
