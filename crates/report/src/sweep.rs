@@ -97,7 +97,8 @@ mod tests {
 
     #[test]
     fn cells_by_unit() {
-        assert_eq!(cell("facility_power_w", &Cell::Float(1.5e9)), "1.50 GW");
+        // fmt::power: three decimals below 10
+        assert_eq!(cell("facility_power_w", &Cell::Float(1.5e9)), "1.500 GW");
         assert_eq!(cell("usd_per_run", &Cell::Float(2.5e9)), "$2.50B");
         assert_eq!(cell("days_to_train", &Cell::Float(13.46)), "13.5 d");
         assert_eq!(cell("mfu", &Cell::Float(0.362)), "36.2 %");
