@@ -10,6 +10,7 @@
 //! [`engine::Interval`] timeline for the power model), [`monte::run`] (replicas in parallel and
 //! their summary).
 
+pub mod designs;
 pub mod engine;
 pub mod formulas;
 pub mod monte;
@@ -19,5 +20,5 @@ pub mod scenario;
 
 pub use engine::{simulate_replica, Interval, JobState, Recording, ReplicaResult};
 pub use monte::{run, Summary};
-pub use params::{ParamError, Params};
+pub use params::{Containment, Design, ParamError, Params};
 pub use scenario::{from_scenario, timeline};

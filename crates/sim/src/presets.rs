@@ -347,6 +347,7 @@ pub fn airesim_default_params(seed: u64) -> Params {
         spare_nodes: 200,
         run: RunLength::WorkS(256.0 * 86400.0),
         seed,
+        containment: Containment::default(),
     }
 }
 

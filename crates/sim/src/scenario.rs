@@ -1,7 +1,8 @@
 //! From a resolved `spec::Scenario` to simulation parameters, and the timeline the power model reads.
 
+pub use crate::engine::{auto_standby_nodes, node_removal_rate_per_s, STANDBY_QUANTILE};
 use crate::engine::{replica_seed, simulate_replica, Interval, Recording};
-use crate::formulas::{checkpoint_state_bytes, poisson_quantile, transfer_s};
+use crate::formulas::{checkpoint_state_bytes, transfer_s};
 use crate::params::*;
 use crate::presets::{preset, PRESETS};
 use spec::reliability::{CheckpointSpec, LifetimeSpec, Reliability, SparesSpec};
@@ -19,8 +20,6 @@ pub const DEFAULT_STORAGE_BYTES_PER_S: f64 = 2e12;
 pub const HOST_COPY_BYTES_PER_S: f64 = 25e9;
 /// Wall-clock window when neither the job nor `[reliability]` says: Llama 3's 54-day snapshot (P).
 pub const DEFAULT_LENGTH_S: f64 = 54.0 * 86400.0;
-/// ByteRobust's warm-standby rule: the P99 of simultaneous failures (SOSP'25, S).
-pub const STANDBY_QUANTILE: f64 = 0.99;
 /// Replicas when `[reliability] replicas` is absent.
 pub const DEFAULT_REPLICAS: u64 = 200;
 /// Target share of runs for recommendations when absent.
@@ -31,32 +30,6 @@ pub const DEFAULT_TARGET: f64 = 0.95;
 pub struct RunOptions {
     pub replicas: u64,
     pub target: f64,
-}
-
-/// Rate at which the job sends nodes to repair (nodes per second), blast radius included.
-pub fn node_removal_rate_per_s(p: &Params) -> f64 {
-    let n = p.job_nodes() as f64;
-    let gpn = p.gpus_per_node as f64;
-    let k = 1.0 + p.bad_nodes.fraction * (p.bad_nodes.multiplier - 1.0);
-    let mut r = 0.0;
-    for c in p.classes.iter().filter(|c| c.removes_nodes) {
-        let per_s = c.rate_per_hour / 3600.0;
-        r += match c.scope {
-            Scope::Gpu => per_s * n * gpn * k,
-            Scope::Node => per_s * n * k,
-            Scope::Rack => per_s * n / p.nodes_per_rack as f64 * p.nodes_per_rack as f64,
-            Scope::Hall => per_s * n,
-            Scope::Job | Scope::NodeTransient => 0.0,
-        };
-    }
-    r
-}
-
-/// Warm standbys by ByteRobust's rule: the P99 of the Poisson number of nodes in repair, with mean
-/// (node removal rate) × (mean repair time = auto + p_manual × manual).
-pub fn auto_standby_nodes(p: &Params) -> u64 {
-    let mean_repair = p.repair.auto_s + p.repair.p_manual * p.repair.manual_s;
-    poisson_quantile(node_removal_rate_per_s(p) * mean_repair, STANDBY_QUANTILE)
 }
 
 /// Build the simulation parameters of a scenario. Errors name the `[reliability]` field, with its
@@ -265,6 +238,7 @@ pub fn from_scenario(s: &Scenario) -> Result<(Params, RunOptions), SpecError> {
         spare_nodes: rel.spare_pool_nodes.unwrap_or(0),
         run,
         seed: s.seed,
+        containment: crate::designs::containment_from_spec(rel, state, host_copy_s),
     };
     // pools: when the job is every GPU of the halls, standbys come on top of them; otherwise they
     // come out of the nodes the job leaves idle

@@ -150,6 +150,7 @@ fn simple(nodes: u64, per_node_day: f64, u0_s: f64, interval_s: f64, write_s: f6
         spare_nodes: 0,
         run: RunLength::WallS(60.0 * 86400.0),
         seed: 11,
+        containment: Containment::default(),
     }
 }
 

@@ -11,6 +11,10 @@
 //! spares = "auto"              # warm standby nodes: ByteRobust's P99 rule, or a count
 //! repair = { auto = "2 h", manual = "2 d", p_manual = 0.8 }
 //! rates = { faulty-gpu = 7e-6 } # failures per element-hour, by class name
+//! recovery = "elastic-dp"      # restart | hot-spare | partial-restart | elastic-dp | in-memory
+//! containment = { detect = "20 s", replica_gpus = 8192 }   # the designs' parameters
+//! designs = "all"              # compare designs side by side (or a list of names)
+//! goodput_target = "90%"       # the goodput the recommendation must keep in `target` of runs
 //! ```
 
 use crate::ctx::Ctx;
@@ -69,6 +73,57 @@ pub struct RawReliability {
     sdc: Option<RawSdc>,
     #[serde(default)]
     maintenance: Option<toml::Value>,
+    #[serde(default)]
+    recovery: Option<String>,
+    #[serde(default)]
+    containment: Option<RawContainment>,
+    #[serde(default)]
+    designs: Option<toml::Value>,
+    #[serde(default)]
+    goodput_target: Option<Fraction>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContainment {
+    #[serde(default)]
+    detect: Option<Duration>,
+    #[serde(default)]
+    hot_swap: Option<Duration>,
+    #[serde(default)]
+    reconfigure: Option<Duration>,
+    #[serde(default)]
+    replica_gpus: Option<Count>,
+    #[serde(default)]
+    peer_bandwidth: Option<Bandwidth>,
+    #[serde(default)]
+    snapshot_every: Option<Count>,
+    #[serde(default)]
+    snapshot_block: Option<Duration>,
+    #[serde(default)]
+    peer_copies: Option<Count>,
+}
+
+/// The recovery designs `recovery` and `designs` accept (the model's `sim::Design` names).
+pub const RECOVERY_DESIGNS: &[&str] = &[
+    "restart",
+    "hot-spare",
+    "partial-restart",
+    "elastic-dp",
+    "in-memory",
+];
+
+/// The designs' parameters as written; `None` means the model's sourced default.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ContainmentSpec {
+    pub detect_s: Option<f64>,
+    pub hot_swap_s: Option<f64>,
+    pub reconfigure_s: Option<f64>,
+    pub replica_gpus: Option<u64>,
+    pub peer_bytes_per_s: Option<f64>,
+    pub snapshot_every_steps: Option<u32>,
+    pub snapshot_block_s: Option<f64>,
+    pub peer_copies: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -209,6 +264,12 @@ pub struct Reliability {
     pub sdc_detect_s: Option<f64>,
     /// `Some(None)`: maintenance off; `Some(Some((every, duration)))`.
     pub maintenance: Option<Option<(f64, f64)>>,
+    /// The recovery design of the simulation (`restart` when absent).
+    pub recovery: Option<String>,
+    pub containment: ContainmentSpec,
+    /// Designs to compare side by side; empty when the scenario asks for none.
+    pub designs: Vec<String>,
+    pub goodput_target: Option<f64>,
     /// Where each field sits in the file, for errors found later by the model.
     #[serde(skip)]
     pub located: Located,
@@ -279,7 +340,29 @@ const FIELDS: &[&str] = &[
     "lifetime",
     "sdc",
     "maintenance",
+    "recovery",
+    "containment",
+    "designs",
+    "goodput_target",
 ];
+
+fn design_name(ctx: &Ctx, p: &str, name: &str) -> Result<String, SpecError> {
+    if RECOVERY_DESIGNS.contains(&name) {
+        return Ok(name.to_string());
+    }
+    Err(ctx
+        .err(
+            p,
+            format!(
+                "unknown recovery design `{name}`; designs: {}",
+                RECOVERY_DESIGNS.join(", ")
+            ),
+        )
+        .with_hint(crate::error::did_you_mean(
+            name,
+            RECOVERY_DESIGNS.iter().copied(),
+        )))
+}
 
 fn dur(ctx: &Ctx, p: &str, v: &toml::Value, what: &str) -> Result<f64, SpecError> {
     let s = match v {
@@ -645,6 +728,99 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
             out.sdc_trigger_per_hour = Some(t);
         }
         out.sdc_detect_s = non_neg_dur(ctx, &f("sdc.detect"), s.detect, "SDC detection delay")?;
+    }
+    if let Some(name) = &r.recovery {
+        out.recovery = Some(design_name(ctx, &f("recovery"), name)?);
+    }
+    if let Some(c) = r.containment {
+        let cp = f("containment");
+        let d = |v: Option<Duration>, k: &str, what: &str| -> Result<Option<f64>, SpecError> {
+            non_neg_dur(ctx, &format!("{cp}.{k}"), v, what)
+        };
+        out.containment.detect_s = d(c.detect, "detect", "detection time")?;
+        out.containment.hot_swap_s = d(c.hot_swap, "hot_swap", "hot-spare swap time")?;
+        out.containment.reconfigure_s = d(c.reconfigure, "reconfigure", "reconfiguration time")?;
+        out.containment.snapshot_block_s =
+            d(c.snapshot_block, "snapshot_block", "snapshot blocking time")?;
+        if let Some(g) = c.replica_gpus {
+            out.containment.replica_gpus =
+                Some(ctx.whole(&format!("{cp}.replica_gpus"), g.count(), "GPUs per replica")?);
+        }
+        if let Some(b) = c.peer_bandwidth {
+            ctx.positive(
+                &format!("{cp}.peer_bandwidth"),
+                b.bits_per_s(),
+                "peer bandwidth",
+            )?;
+            out.containment.peer_bytes_per_s = Some(b.bytes_per_s());
+        }
+        if let Some(k) = c.snapshot_every {
+            let v = ctx.whole(
+                &format!("{cp}.snapshot_every"),
+                k.count(),
+                "steps per snapshot",
+            )?;
+            if v == 0 || v > u32::MAX as u64 {
+                return Err(ctx.err(
+                    &format!("{cp}.snapshot_every"),
+                    format!("a snapshot comes every k ≥ 1 steps, got {v}"),
+                ));
+            }
+            out.containment.snapshot_every_steps = Some(v as u32);
+        }
+        if let Some(k) = c.peer_copies {
+            let v = ctx.whole(&format!("{cp}.peer_copies"), k.count(), "peer copies")?;
+            if v > 16 {
+                return Err(ctx.err(
+                    &format!("{cp}.peer_copies"),
+                    format!("peer copies must lie in 0–16, got {v}"),
+                ));
+            }
+            out.containment.peer_copies = Some(v as u32);
+        }
+    }
+    if let Some(v) = &r.designs {
+        let dp = f("designs");
+        out.designs = match v {
+            toml::Value::String(s) if s == "all" => {
+                RECOVERY_DESIGNS.iter().map(|d| d.to_string()).collect()
+            }
+            toml::Value::String(s) => vec![design_name(ctx, &dp, s)?],
+            toml::Value::Array(a) => {
+                let mut names = vec![];
+                for x in a {
+                    match x {
+                        toml::Value::String(s) => names.push(design_name(ctx, &dp, s)?),
+                        other => {
+                            return Err(ctx.err(
+                                &dp,
+                                format!("designs are names such as \"elastic-dp\", got {}", other.type_str()),
+                            ))
+                        }
+                    }
+                }
+                names
+            }
+            other => {
+                return Err(ctx.err(
+                    &dp,
+                    format!(
+                        "designs must be \"all\" or a list of names such as [\"restart\", \"elastic-dp\"], got {}",
+                        other.type_str()
+                    ),
+                ))
+            }
+        };
+    }
+    if let Some(t) = r.goodput_target {
+        let t = t.fraction();
+        if !(t > 0.0 && t <= 1.0) {
+            return Err(ctx.err(
+                &f("goodput_target"),
+                format!("the goodput target is a share in (0, 1], e.g. \"90%\", got {t}"),
+            ));
+        }
+        out.goodput_target = Some(t);
     }
     if let Some(m) = r.maintenance {
         let mp = f("maintenance");

@@ -39,6 +39,15 @@ pub fn sim_params(
         match step_profile(s) {
             Ok(Some(prof)) if prof.step_time_s.is_finite() && prof.step_time_s > 0.0 => {
                 p.step_s = prof.step_time_s;
+                // a data-parallel replica is the layout's model-parallel group
+                let explicit = s
+                    .reliability
+                    .as_ref()
+                    .and_then(|r| r.containment.replica_gpus);
+                if explicit.is_none() && prof.config.dp > 0 {
+                    p.containment.replica_gpus =
+                        (prof.gpus / prof.config.dp as u64).min(p.job_gpus);
+                }
                 "step model"
             }
             _ if s.job.is_some() => "6·N·tokens at 40% MFU (the step model found no valid layout)",

@@ -31,7 +31,7 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
         figures.extend(figs);
     }
     bar.stage("reliability Monte Carlo", 1);
-    let (sec, figs) = super::simulate::section(&s, args.scenario.as_deref())?;
+    let (sec, figs) = super::simulate::section(&s, args.scenario.as_deref(), args.html.is_some())?;
     r.sections.push(sec);
     figures.extend(figs);
     bar.stage("power trace", 1);

@@ -1,4 +1,5 @@
-//! `megacluster simulate [scenario] --replicas N [--events FILE.csv]`: the reliability Monte Carlo.
+//! `megacluster simulate [scenario] --replicas N [--events FILE.csv] [--designs all|LIST]`: the
+//! reliability Monte Carlo, and the recovery designs side by side.
 
 use crate::{CliError, Common};
 use std::path::PathBuf;
@@ -16,6 +17,57 @@ pub struct Args {
     /// Share of runs the recommendations must hold for (default: `[reliability] target`, else 0.95).
     #[arg(long)]
     pub target: Option<f64>,
+    /// Compare recovery designs side by side: `all` (the default when the flag has no value) or a
+    /// comma-separated list of restart, hot-spare, partial-restart, elastic-dp, in-memory
+    /// (default: `[reliability] designs`).
+    #[arg(long, value_name = "all|LIST", num_args = 0..=1, default_missing_value = "all")]
+    pub designs: Option<String>,
+}
+
+/// The goodput the recommended design must keep when `[reliability] goodput_target` is absent: the
+/// reliability owner's question, "which design keeps a 1M-GPU job above 90 %" (A).
+pub const DEFAULT_GOODPUT_TARGET: f64 = 0.90;
+
+/// The designs asked for by `--designs`, else by the scenario.
+fn designs_asked(flag: Option<&str>, s: &spec::Scenario) -> Result<Vec<sim::Design>, CliError> {
+    match flag {
+        None => Ok(sim::designs::requested_designs(s.reliability.as_ref())),
+        Some("all") => Ok(sim::Design::ALL.to_vec()),
+        Some(list) => list
+            .split(',')
+            .map(|n| {
+                sim::Design::parse(n.trim()).ok_or_else(|| {
+                    CliError::input(format!(
+                        "--designs: unknown design `{}`; designs: all, {}",
+                        n.trim(),
+                        sim::Design::ALL.map(|d| d.name()).join(", ")
+                    ))
+                })
+            })
+            .collect(),
+    }
+}
+
+/// The designs compared at the plan's TCO per GPU-hour.
+fn comparison(
+    s: &spec::Scenario,
+    path: Option<&std::path::Path>,
+    p: &sim::Params,
+    designs: &[sim::Design],
+    replicas: u64,
+    target: f64,
+    on_done: &(dyn Fn() + Sync),
+) -> Result<sim::designs::Comparison, CliError> {
+    let price = plan::plan(s).tco_usd_per_gpu_hour;
+    let goal = s
+        .reliability
+        .as_ref()
+        .and_then(|r| r.goodput_target)
+        .unwrap_or(DEFAULT_GOODPUT_TARGET);
+    sim::designs::compare(p, designs, replicas, price, target, goal, on_done).map_err(|e| {
+        let rel = s.reliability.clone().unwrap_or_default();
+        super::spec_error(path, rel.err(&e.field, e.message))
+    })
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
@@ -32,8 +84,9 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
         )));
     }
     let rec_replicas = (replicas / 4).clamp(16, 200);
-    // main run, 7 interval candidates and one spare-count run
-    let total = replicas + 8 * rec_replicas;
+    let designs = designs_asked(args.designs.as_deref(), &s)?;
+    // main run, 7 interval candidates and one spare-count run, and the designs
+    let total = replicas + 8 * rec_replicas + designs.len() as u64 * replicas;
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
@@ -50,6 +103,19 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
         target,
         &tick,
     ));
+    let compared = if designs.is_empty() {
+        None
+    } else {
+        Some(comparison(
+            &s,
+            args.scenario.as_deref(),
+            &p,
+            &designs,
+            replicas,
+            target,
+            &tick,
+        )?)
+    };
     bar.finish_and_clear();
     if let Some(path) = &args.events {
         let rec = sim::timeline(&p, 0);
@@ -57,10 +123,11 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
             CliError::input(format!("cannot write events to {}: {e}", path.display()))
         })?;
     }
-    Ok(super::first_site_scope(
-        with_step_source(report::simulate::section(&summary), step_source),
-        &s,
-    ))
+    let mut sec = with_step_source(report::simulate::section(&summary), step_source);
+    if let Some(c) = &compared {
+        sec = report::simulate::with_designs(sec, c);
+    }
+    Ok(super::first_site_scope(sec, &s))
 }
 
 /// Say where the step time came from, in text and JSON.
@@ -72,11 +139,17 @@ fn with_step_source(mut sec: report::Section, source: &str) -> report::Section {
     sec
 }
 
+/// GPU counts of the goodput chart (10k → 1M).
+pub const SWEEP_GPUS: [u64; 6] = [10_240, 32_768, 98_304, 262_144, 524_288, 983_040];
+/// Runs per point of the goodput chart.
+pub const SWEEP_REPLICAS: u64 = 12;
+
 /// The reliability section of `megacluster run`: a modest replica count, no progress bar.
-/// Also returns the charts for the HTML report.
+/// Also returns the charts for the HTML report (with `charts`, goodput against GPU count per design).
 pub fn section(
     s: &spec::Scenario,
     path: Option<&std::path::Path>,
+    charts: bool,
 ) -> Result<(report::Section, Vec<report::html::Figure>), CliError> {
     let (p, opts, step_source) = super::sim_params(s, path)?;
     let replicas = opts.replicas.min(64);
@@ -84,12 +157,20 @@ pub fn section(
     let mut summary = sim::monte::summarize(&p, &results);
     summary.recommendation = Some(sim::monte::recommend(&p, &summary, 8, opts.target, &|| {}));
     let ettr: Vec<f64> = results.iter().map(|r| r.ettr).collect();
-    let figures = report::simulate::figures(&summary, &ettr);
-    Ok((
-        super::first_site_scope(
-            with_step_source(report::simulate::section(&summary), step_source),
-            s,
-        ),
-        figures,
-    ))
+    let mut figures = report::simulate::figures(&summary, &ettr);
+    if charts {
+        let sweeps = sim::designs::sweep(&p, &SWEEP_GPUS, &sim::Design::ALL, SWEEP_REPLICAS)
+            .map_err(|e| {
+                let rel = s.reliability.clone().unwrap_or_default();
+                super::spec_error(path, rel.err(&e.field, e.message))
+            })?;
+        figures.push(report::simulate::sweep_figure(&sweeps));
+    }
+    let mut sec = with_step_source(report::simulate::section(&summary), step_source);
+    let designs = sim::designs::requested_designs(s.reliability.as_ref());
+    if !designs.is_empty() {
+        let c = comparison(s, path, &p, &designs, replicas, opts.target, &|| {})?;
+        sec = report::simulate::with_designs(sec, &c);
+    }
+    Ok((super::first_site_scope(sec, s), figures))
 }
