@@ -320,7 +320,15 @@ pub fn designs_text(c: &sim::designs::Comparison) -> String {
                     "—".into()
                 },
                 b(n.recovery_bytes_per_node),
-                n.consequence.clone(),
+                if d.design == sim::Design::ElasticDp {
+                    format!(
+                        "{} / {}",
+                        percent(n.mean_replicas_running_share),
+                        percent(n.lowest_replicas_running_share)
+                    )
+                } else {
+                    "—".into()
+                },
             ]
         })
         .collect();
@@ -331,10 +339,17 @@ pub fn designs_text(c: &sim::designs::Comparison) -> String {
             "host memory / node",
             "steady traffic / node",
             "fetch per recovery / node",
-            "consequence",
+            "replicas training (mean / lowest)",
         ],
         &body,
     ));
+    out.push_str("\n  Consequences\n");
+    let body: Vec<(String, String)> = c
+        .designs
+        .iter()
+        .map(|d| (d.design.name().to_string(), d.needs.consequence.clone()))
+        .collect();
+    out.push_str(&rows(&body));
     out.push_str("\n  Mechanisms\n");
     let body: Vec<(String, String)> = c
         .designs

@@ -54,6 +54,9 @@ pub const SNAPSHOT_BUFFERS: f64 = 2.0;
 /// Copies of each snapshot in other nodes' host memory (A: one peer, as ByteRobust's
 /// cross-parallel-group backup; Gemini SOSP'23 places m replicas, m not in the calibration notes).
 pub const PEER_COPIES: u32 = 1;
+/// GPUs of one Llama 3 405B data-parallel replica: TP 8 × CP 1 × PP 16 at 8,192 GPUs (Llama 3
+/// Table 4, P); the replica when the scenario's layout is "auto" and no step model chose one.
+pub const LLAMA3_REPLICA_GPUS: u64 = 128;
 /// Hours in a year (365.25 days).
 pub const HOURS_PER_YEAR: f64 = 8766.0;
 
@@ -75,20 +78,41 @@ pub(crate) fn default_containment() -> Containment {
 /// The design and its parameters from `[reliability] recovery` and `containment`, with the training
 /// state (16 B per parameter) and the snapshot time (the state per GPU over the host copy rate, D;
 /// ByteRobust measured 0.04 s blocking for every-step saves of a 70B model on 2,048 GPUs, Q).
+#[allow(clippy::result_large_err)]
 pub fn containment_from_spec(
     rel: &spec::reliability::Reliability,
+    job: Option<&spec::job::Job>,
+    job_gpus: u64,
     state_bytes: f64,
     snapshot_s: f64,
-) -> Containment {
+) -> Result<Containment, spec::SpecError> {
     let d = default_containment();
     let c = &rel.containment;
-    Containment {
+    // a replica is the model-parallel group: the job's fixed layout, else Llama 3 405B's (the CLI
+    // takes the step model's layout for `parallelism = "auto"`)
+    let replica = match job.map(|j| &j.parallelism) {
+        Some(spec::job::RawParallelism::Fixed(f)) => {
+            (f.tp as u64 * f.pp as u64 * f.cp as u64 * f.ep as u64).max(1)
+        }
+        Some(_) => LLAMA3_REPLICA_GPUS,
+        None => d.replica_gpus,
+    }
+    .min(job_gpus);
+    if let Some(g) = c.replica_gpus {
+        if g > job_gpus {
+            return Err(rel.err(
+                "containment.replica_gpus",
+                format!("a replica of {g} GPUs is larger than the job's {job_gpus} GPUs"),
+            ));
+        }
+    }
+    Ok(Containment {
         design: rel
             .recovery
             .as_deref()
             .and_then(Design::parse)
             .unwrap_or(Design::Restart),
-        replica_gpus: c.replica_gpus.unwrap_or(d.replica_gpus),
+        replica_gpus: c.replica_gpus.unwrap_or(replica),
         detect_s: c.detect_s.unwrap_or(d.detect_s),
         hot_swap_s: c.hot_swap_s.unwrap_or(d.hot_swap_s),
         reconfigure_s: c.reconfigure_s.unwrap_or(d.reconfigure_s),
@@ -97,7 +121,7 @@ pub fn containment_from_spec(
         snapshot_every_steps: c.snapshot_every_steps.unwrap_or(d.snapshot_every_steps),
         snapshot_block_s: c.snapshot_block_s.unwrap_or(snapshot_s),
         peer_copies: c.peer_copies.unwrap_or(d.peer_copies),
-    }
+    })
 }
 
 /// The designs a scenario asks to compare (`[reliability] designs`), in the order given.
@@ -527,9 +551,7 @@ fn needs(p: &Params, t: &Timings, rs: &[ReplicaResult]) -> Needs {
             out.mean_replicas_running_share = (1.0 - mean_down / r).clamp(0.0, 1.0);
             out.lowest_replicas_running_share = (1.0 - peak as f64 / r).clamp(0.0, 1.0);
             out.consequence = format!(
-                "the global batch follows the replicas training ({:.2} % on average, {:.1} % at the lowest): scale the learning rate with it (linear scaling rule, Goyal et al. 2017), or keep the batch with more microbatches per step on the others (step time × R/(R−k), {:.3}× at the lowest); HSDP keeps a full copy of the state in each replica",
-                100.0 * out.mean_replicas_running_share,
-                100.0 * out.lowest_replicas_running_share,
+                "the global batch follows the replicas training: scale the learning rate with it (linear scaling rule, Goyal et al. 2017), or keep the batch with more microbatches on the others (step time × R/(R−k): {:.3}× at the lowest); each replica holds a full copy of the state (HSDP)",
                 1.0 / out.lowest_replicas_running_share.max(1e-9)
             );
         }

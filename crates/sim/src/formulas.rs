@@ -103,7 +103,7 @@ pub fn kokolis_ettr_checked(
     }
     let x = rate_per_s * (u0_s + interval_s / 2.0);
     let max = kokolis_max_loss();
-    if !(x <= max) {
+    if x.is_nan() || x > max {
         return ClosedForm::DoesNotApply(format!(
             "failures are not rare against the restart and the checkpoint interval: N·r·(u0 + Δt/2) = {x:.2}, the first-order formula holds to 5 % up to {max:.2}"
         ));

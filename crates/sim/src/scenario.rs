@@ -238,7 +238,13 @@ pub fn from_scenario(s: &Scenario) -> Result<(Params, RunOptions), SpecError> {
         spare_nodes: rel.spare_pool_nodes.unwrap_or(0),
         run,
         seed: s.seed,
-        containment: crate::designs::containment_from_spec(rel, state, host_copy_s),
+        containment: crate::designs::containment_from_spec(
+            rel,
+            s.job.as_ref(),
+            job_gpus,
+            state,
+            host_copy_s,
+        )?,
     };
     // pools: when the job is every GPU of the halls, standbys come on top of them; otherwise they
     // come out of the nodes the job leaves idle

@@ -346,6 +346,7 @@ const FIELDS: &[&str] = &[
     "goodput_target",
 ];
 
+#[allow(clippy::result_large_err)]
 fn design_name(ctx: &Ctx, p: &str, name: &str) -> Result<String, SpecError> {
     if RECOVERY_DESIGNS.contains(&name) {
         return Ok(name.to_string());
@@ -734,6 +735,7 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
     }
     if let Some(c) = r.containment {
         let cp = f("containment");
+        #[allow(clippy::result_large_err)]
         let d = |v: Option<Duration>, k: &str, what: &str| -> Result<Option<f64>, SpecError> {
             non_neg_dur(ctx, &format!("{cp}.{k}"), v, what)
         };

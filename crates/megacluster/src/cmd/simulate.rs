@@ -140,7 +140,7 @@ fn with_step_source(mut sec: report::Section, source: &str) -> report::Section {
 }
 
 /// GPU counts of the goodput chart (10k → 1M).
-pub const SWEEP_GPUS: [u64; 6] = [10_240, 32_768, 98_304, 262_144, 524_288, 983_040];
+pub const SWEEP_GPUS: [u64; 6] = [10_000, 30_000, 100_000, 300_000, 600_000, 1_000_000];
 /// Runs per point of the goodput chart.
 pub const SWEEP_REPLICAS: u64 = 12;
 
