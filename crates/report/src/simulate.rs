@@ -253,6 +253,7 @@ pub fn designs_text(c: &sim::designs::Comparison) -> String {
                 },
                 thousands(d.needs.spare_nodes as f64),
                 usd(d.cost_usd_per_year),
+                format!("{}M", thousands(d.lost_gpu_hours_per_year / 1e6)),
                 usd(d.saved_usd_per_year),
             ]
         })
@@ -266,6 +267,7 @@ pub fn designs_text(c: &sim::designs::Comparison) -> String {
             "job stall per failure",
             "spare nodes",
             "spares / yr",
+            "GPU-h lost / yr",
             "saved / yr vs restart",
         ],
         &body,
@@ -322,9 +324,11 @@ pub fn designs_text(c: &sim::designs::Comparison) -> String {
                 b(n.recovery_bytes_per_node),
                 if d.design == sim::Design::ElasticDp {
                     format!(
-                        "{} / {}",
+                        "{} / {} ({:.2} waiting, {:.2} rebuilding)",
                         percent(n.mean_replicas_running_share),
-                        percent(n.lowest_replicas_running_share)
+                        percent(n.lowest_replicas_running_share),
+                        n.mean_replicas_waiting,
+                        n.mean_replicas_rebuilding
                     )
                 } else {
                     "—".into()
@@ -339,7 +343,7 @@ pub fn designs_text(c: &sim::designs::Comparison) -> String {
             "host memory / node",
             "steady traffic / node",
             "fetch per recovery / node",
-            "replicas training (mean / lowest)",
+            "replicas training: mean / lowest (out: waiting, rebuilding)",
         ],
         &body,
     ));

@@ -453,6 +453,10 @@ pub struct Needs {
     /// scales with it).
     pub mean_replicas_running_share: f64,
     pub lowest_replicas_running_share: f64,
+    /// Elastic: replicas out, time-weighted means, waiting for nodes and rebuilding; rejoins per run.
+    pub mean_replicas_waiting: f64,
+    pub mean_replicas_rebuilding: f64,
+    pub rejoins_mean: f64,
     /// In words: what the design changes in training (batch, learning rate, step time).
     pub consequence: String,
 }
@@ -548,6 +552,10 @@ fn needs(p: &Params, t: &Timings, rs: &[ReplicaResult]) -> Needs {
             let mean_down = rs.iter().map(|r| r.mean_replicas_down).sum::<f64>() / n;
             let peak = rs.iter().map(|r| r.peak_replicas_down).max().unwrap_or(0);
             let r = t.replicas as f64;
+            let waiting = rs.iter().map(|r| r.mean_replicas_waiting).sum::<f64>() / n;
+            out.mean_replicas_waiting = waiting;
+            out.mean_replicas_rebuilding = (mean_down - waiting).max(0.0);
+            out.rejoins_mean = rs.iter().map(|r| r.rejoins as f64).sum::<f64>() / n;
             out.mean_replicas_running_share = (1.0 - mean_down / r).clamp(0.0, 1.0);
             out.lowest_replicas_running_share = (1.0 - peak as f64 / r).clamp(0.0, 1.0);
             out.consequence = format!(

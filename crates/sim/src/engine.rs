@@ -130,6 +130,12 @@ pub struct ReplicaResult {
     pub mean_replicas_down: f64,
     #[serde(default)]
     pub peak_replicas_down: u64,
+    /// Of the replicas out, those still waiting for nodes (the rest are rebuilding: restarting,
+    /// re-initialising, fetching the weights), time-weighted mean; and how many rejoined.
+    #[serde(default)]
+    pub mean_replicas_waiting: f64,
+    #[serde(default)]
+    pub rejoins: u64,
 }
 
 /// Optional recordings of one replica (off in the Monte Carlo hot path).
@@ -289,6 +295,7 @@ struct Sim<'a> {
     wait_contain: bool,
     down: Vec<DownReplica>,
     down_area: f64,
+    waiting_area: f64,
 }
 
 fn tkey(t: f64) -> u64 {
@@ -492,6 +499,7 @@ impl<'a> Sim<'a> {
             wait_contain: false,
             down: Vec::new(),
             down_area: 0.0,
+            waiting_area: 0.0,
         };
         s.res.replicas = t.replicas;
         s.draw_failure();
@@ -1056,7 +1064,9 @@ impl<'a> Sim<'a> {
             if self.design == Design::ElasticDp {
                 // replicas rebuilt meanwhile join as training resumes
                 let now = self.now;
+                let before = self.down.len();
                 self.down.retain(|d| d.ready > now);
+                self.res.rejoins += (before - self.down.len()) as u64;
                 self.seg_rate =
                     (self.replicas - self.down.len() as u64) as f64 / self.replicas as f64;
             }
@@ -1386,6 +1396,7 @@ impl<'a> Sim<'a> {
         let before = self.down.len();
         self.down.retain(|d| d.ready > now);
         let joined = (before - self.down.len()) as u64;
+        self.res.rejoins += joined;
         self.log("rejoin", "replica", joined * self.replica_nodes);
         self.enter(
             Phase::ContainPre,
@@ -1702,6 +1713,8 @@ impl<'a> Sim<'a> {
             self.standby_area += dt * self.pools.standby as f64;
             if !self.down.is_empty() {
                 self.down_area += dt * self.down.len() as f64;
+                let waiting = self.down.iter().filter(|d| d.need > 0).count();
+                self.waiting_area += dt * waiting as f64;
             }
         }
         self.last_t = t;
@@ -1810,6 +1823,11 @@ impl<'a> Sim<'a> {
         };
         res.mean_replicas_down = if wall > 0.0 {
             self.down_area / wall
+        } else {
+            0.0
+        };
+        res.mean_replicas_waiting = if wall > 0.0 {
+            self.waiting_area / wall
         } else {
             0.0
         };
