@@ -379,6 +379,16 @@ fn validation_byterobust_97_percent_ettr_over_three_months_on_9600_gpus() {
         sm.ettr.p5,
         run_design(&p, Design::Restart, 32).ettr.mean
     );
+    let l = &sm.lost_time_s_by_cause;
+    let w = sm.wall_s.mean;
+    eprintln!(
+        "ByteRobust lost: work {:.2} %, restart {:.2} %, waiting {:.2} %, writes {:.2} %, maintenance {:.2} %",
+        100.0 * l.lost_work_s / w,
+        100.0 * l.restart_s / w,
+        100.0 * l.waiting_for_spares_s / w,
+        100.0 * l.checkpoint_write_s / w,
+        100.0 * l.planned_maintenance_s / w
+    );
     assert!(
         (sm.ettr.mean - want).abs() <= tol,
         "ETTR {:.4} vs {want}",
@@ -485,6 +495,17 @@ fn validation_gemini_redundant_in_memory_replicas_85_to_97_percent() {
         hot.ettr.p5,
         run_design(&q, Design::InMemory, 32).ettr.mean,
         run_design(&q, Design::ElasticDp, 32).ettr.mean
+    );
+    let l = &hot.lost_time_s_by_cause;
+    let w = hot.wall_s.mean;
+    eprintln!(
+        "Gemini hot-spare lost: work {:.2} %, restart {:.2} %, waiting {:.2} %, contained {:.2} %, writes {:.2} %, maintenance {:.2} %",
+        100.0 * l.lost_work_s / w,
+        100.0 * l.restart_s / w,
+        100.0 * l.waiting_for_spares_s / w,
+        100.0 * l.contained_recovery_s / w,
+        100.0 * l.checkpoint_write_s / w,
+        100.0 * l.planned_maintenance_s / w
     );
     assert!((restart.ettr.mean - before).abs() < 0.01);
     // a documented miss: the model keeps whole-job failures (software, SDC) and runs short of
