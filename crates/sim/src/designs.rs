@@ -587,10 +587,23 @@ fn fmt_s(s: f64) -> String {
     }
 }
 
-/// The parameters of `p` with design `d`.
+/// The parameters of `p` with design `d`. A contained design keeps the peers' memory instead of an
+/// in-memory tier: of a tiered policy it keeps the persistent interval.
 pub fn with_design(p: &Params, d: Design) -> Params {
     let mut q = p.clone();
     q.containment.design = d;
+    if let Checkpoint::Tiered {
+        memory_interval_s,
+        persist_every,
+        ..
+    } = p.checkpoint
+    {
+        if d.contained() {
+            q.checkpoint = Checkpoint::Fixed {
+                interval_s: (memory_interval_s * persist_every as f64).max(p.checkpoint_write_s),
+            };
+        }
+    }
     q
 }
 
@@ -784,4 +797,54 @@ pub fn sweep(
         out.push(Sweep { design: d, points });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_only_the_three_contain() {
+        for d in Design::ALL {
+            assert_eq!(Design::parse(d.name()), Some(d));
+        }
+        let contained: Vec<Design> = Design::ALL.into_iter().filter(|d| d.contained()).collect();
+        assert_eq!(
+            contained,
+            vec![Design::HotSpare, Design::PartialRestart, Design::ElasticDp]
+        );
+    }
+
+    #[test]
+    fn a_contained_design_keeps_the_persistent_tier() {
+        let mut p = crate::presets::airesim_default_params(1);
+        p.checkpoint_write_s = 3.0;
+        p.checkpoint = Checkpoint::Tiered {
+            memory_interval_s: 120.0,
+            memory_write_s: 0.1,
+            persist_every: 15,
+        };
+        let q = with_design(&p, Design::ElasticDp);
+        assert_eq!(q.checkpoint, Checkpoint::Fixed { interval_s: 1800.0 });
+        assert!(q.check().is_ok());
+        assert_eq!(with_design(&p, Design::InMemory).checkpoint, p.checkpoint);
+    }
+
+    #[test]
+    fn compounding_and_timings() {
+        // a recovery of d that starts over at rate λ: (e^{λd} − 1)/λ; d when it cannot fail
+        assert!((compounded_s(1.0 / 200.0, 20.0, true) - 200.0 * (0.1f64).exp_m1()).abs() < 1e-9);
+        assert_eq!(compounded_s(1.0 / 200.0, 20.0, false), 20.0);
+        let mut p = crate::presets::airesim_default_params(1);
+        p.job_gpus = 983_040;
+        p.containment.replica_gpus = 8_192;
+        p.containment.state_bytes = 6.48e12;
+        p.containment.design = Design::HotSpare;
+        let t = timings(&p);
+        assert_eq!(t.replicas, 120);
+        assert_eq!(t.replica_nodes, 1_024);
+        // a node's shard of one replica's copy: 6.48 TB / 8,192 × 8 GPUs = 6.33 GB
+        assert!((t.node_shard_bytes - 6.328e9).abs() < 1e7);
+        assert!((t.downtime_s - (CONTAIN_DETECT_S + HOT_SWAP_S + t.contain_post_s)).abs() < 1e-9);
+    }
 }
