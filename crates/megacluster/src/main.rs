@@ -1,4 +1,5 @@
-//! megacluster: the command-line front end. Parses arguments, calls the libraries, prints.
+//! megacluster: the command-line front end. Parses arguments, calls the pipeline, prints what
+//! `report` writes.
 
 mod cmd;
 
@@ -60,6 +61,18 @@ impl Common {
         let cats: Vec<&std::path::Path> = self.catalogs.iter().map(|p| p.as_path()).collect();
         spec::load_scenario(path, &cats).map_err(CliError::input)
     }
+
+    /// The pipeline of a scenario (the built-in default when `path` is `None`).
+    pub fn pipeline(
+        &self,
+        path: Option<&std::path::Path>,
+        options: pipeline::Options,
+    ) -> Result<pipeline::Pipeline, CliError> {
+        Ok(pipeline::Pipeline::with_options(
+            self.scenario(path)?,
+            options,
+        ))
+    }
 }
 
 /// An error for the user. Input errors exit with code 2, internal failures with 1.
@@ -67,6 +80,15 @@ impl Common {
 pub struct CliError {
     pub code: u8,
     pub message: String,
+}
+
+impl From<pipeline::Error> for CliError {
+    fn from(e: pipeline::Error) -> CliError {
+        match e {
+            pipeline::Error::Input(e) => CliError::input(e),
+            pipeline::Error::Model(m) => CliError::internal(m),
+        }
+    }
 }
 
 impl CliError {
@@ -92,14 +114,14 @@ fn main() -> ExitCode {
     };
     let result = match &cli.cmd {
         Cmd::Run(a) => cmd::run::run(a, &common),
-        Cmd::Plan(a) => cmd::plan::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Validate(a) => cmd::validate::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Catalog(a) => cmd::catalog::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Simulate(a) => cmd::simulate::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Train(a) => cmd::train::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Search(a) => cmd::search::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Power(a) => cmd::power::run(a, &common).map(|s| single(&common, s)),
-        Cmd::Multisite(a) => cmd::multisite::run(a, &common).map(|s| single(&common, s)),
+        Cmd::Plan(a) => cmd::plan::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Validate(a) => cmd::validate::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Catalog(a) => cmd::catalog::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Simulate(a) => cmd::simulate::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Train(a) => cmd::train::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Search(a) => cmd::search::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Power(a) => cmd::power::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Multisite(a) => cmd::multisite::run(a, &common).and_then(|s| single(&common, s)),
     };
     match result {
         Ok(out) => {
@@ -114,16 +136,14 @@ fn main() -> ExitCode {
 }
 
 /// Render one section as the command's whole output.
-fn single(common: &Common, s: report::Section) -> String {
-    if common.json {
-        let mut t = serde_json::to_string_pretty(&s.json).unwrap_or_default();
-        t.push('\n');
-        t
+fn single(common: &Common, s: report::Section) -> Result<String, CliError> {
+    let mut t = if common.json {
+        serde_json::to_string_pretty(&s.json).map_err(CliError::internal)?
     } else {
-        let mut t = s.text;
-        if !t.ends_with('\n') {
-            t.push('\n');
-        }
-        t
+        s.text
+    };
+    if !t.ends_with('\n') {
+        t.push('\n');
     }
+    Ok(t)
 }

@@ -82,9 +82,7 @@ fn unknown_field_with_did_you_mean() {
 fn impossible_pue_and_efficiency() {
     rejects(
         "pue.toml",
-        &format!(
-            "name = \"x\"\n[[site]]\nname = \"a\"\ncooling = {{ from = \"direct-liquid\", pue = 0.9 }}\n[[site.hall]]\nsystem = \"hgx-h100\"\ngpus = 8\nfabric = \"ib-ndr-3tier\"\n"
-        ),
+        "name = \"x\"\n[[site]]\nname = \"a\"\ncooling = { from = \"direct-liquid\", pue = 0.9 }\n[[site.hall]]\nsystem = \"hgx-h100\"\ngpus = 8\nfabric = \"ib-ndr-3tier\"\n",
         &["pue.toml:4:", "site[0].cooling.pue", "cannot be below 1"],
     );
     rejects(

@@ -4,10 +4,12 @@
 //! Collective across sites: a bidirectional ring over the sites (two rings, one each way, each
 //! carrying half the data, as NCCL runs several channels in both directions). Each ring hop is
 //! routed over the shortest (lowest-latency) path of the graph; a directed link shared by several
-//! hops splits its capacity between them. The ring all-reduce of `S` bytes per site moves
-//! `2·S·(M−1)/M` bytes out of every site (bandwidth-optimal, Patarasuk & Yuan 2009, as used in
-//! `calibration/multisite.md` §5.1–5.2) and a chunk crosses `2(M−1)` hops (§5.2: "a ring over M
-//! sites takes 2(M−1) steps of about one inter-site one-way latency"), the hops' latencies added.
+//! hops splits its capacity between them. The ring is one more level of the step model's fabric
+//! ([`Graph::ring_level`]: one member per site, both rings' bandwidth, the slowest hop's latency)
+//! and its all-reduce costs what the step model's collectives cost on any level
+//! (`perf::Fabric::all_reduce_s`: `2·(M−1)/M·S` over the level's bandwidth, bandwidth-optimal as
+//! in Patarasuk & Yuan 2009 and `calibration/multisite.md` §5.1–5.2, plus `2⌈log₂ M⌉` one-way
+//! latencies).
 
 use serde::Serialize;
 
@@ -86,28 +88,6 @@ impl Graph {
 
     pub fn total_gpus(&self) -> u64 {
         self.sites.iter().map(|s| s.gpus).sum()
-    }
-
-    /// Whether every site reaches every other.
-    pub fn connected(&self) -> bool {
-        let n = self.sites.len();
-        if n <= 1 {
-            return true;
-        }
-        let mut seen = vec![false; n];
-        let mut stack = vec![0];
-        seen[0] = true;
-        while let Some(i) = stack.pop() {
-            for l in &self.links {
-                for (x, y) in [(l.a, l.b), (l.b, l.a)] {
-                    if x == i && y < n && !seen[y] {
-                        seen[y] = true;
-                        stack.push(y);
-                    }
-                }
-            }
-        }
-        seen.iter().all(|s| *s)
     }
 
     /// Lowest-latency paths between all pairs (Floyd–Warshall on a handful of sites): the link
@@ -275,24 +255,49 @@ impl Graph {
         best
     }
 
+    /// The cross-site ring as a level of the step model's fabric: one member per site (size
+    /// M), the bandwidth of both rings each way (twice the hop's, already at the links'
+    /// efficiency), and the slowest hop's one-way latency as the latency of a step across the
+    /// level (A: a collective's steps go between sites, none faster than the slowest hop of the
+    /// best ring can be assumed). `None` for one site or no ring.
+    pub fn ring_level(&self) -> Option<perf::Level> {
+        let m = self.sites.len();
+        let r = self.ring()?;
+        (m >= 2).then(|| perf::Level {
+            name: format!("cross-site ({m} sites)"),
+            size: m as u64,
+            bandwidth_bytes_per_s: 2.0 * r.hop_bytes_per_s,
+            latency_s: r.hop_latency_s,
+            efficiency: 1.0,
+        })
+    }
+
     /// Time of an all-reduce across the sites of `bytes` per site (each site holds the whole
-    /// buffer, already reduced inside it), and the bytes each site sends. Zero for one site.
+    /// buffer, already reduced inside it), and the bytes each site sends: the step model's
+    /// all-reduce on [`Graph::ring_level`]. Zero for one site; infinite when no ring carries it.
     pub fn all_reduce(&self, bytes: f64) -> CrossSite {
-        let m = self.sites.len() as f64;
-        if self.sites.len() < 2 || bytes <= 0.0 {
+        let m = self.sites.len();
+        if m < 2 || bytes <= 0.0 {
             return CrossSite::default();
         }
-        let sent = 2.0 * bytes * (m - 1.0) / m;
-        match self.ring() {
-            Some(r) if r.hop_bytes_per_s > 0.0 => {
-                // two rings, each half the data: per direction (m−1)/m · bytes over the hop
-                let transfer = sent / 2.0 / r.hop_bytes_per_s;
-                // a chunk travels 2(M−1) hops (§5.2); NCCL forwards as chunks arrive, so the
-                // hops' latencies add along the ring: 2·(M−1)/M of the loop (= 2(M−1)·L for equal
-                // hops, 2L for two sites)
-                let latency = 2.0 * (m - 1.0) / m * r.loop_latency_s;
+        let sent = 2.0 * bytes * (m as f64 - 1.0) / m as f64;
+        let group = perf::Group {
+            size: m as u32,
+            stride: 1,
+        };
+        let on = |l: perf::Level| perf::Fabric { levels: vec![l] }.all_reduce_s(bytes, group);
+        match self.ring_level() {
+            Some(l) if l.bandwidth_bytes_per_s > 0.0 => {
+                let transfer = on(perf::Level {
+                    latency_s: 0.0,
+                    ..l.clone()
+                });
+                let latency = on(perf::Level {
+                    bandwidth_bytes_per_s: f64::INFINITY,
+                    ..l.clone()
+                });
                 CrossSite {
-                    seconds: transfer + latency,
+                    seconds: on(l),
                     transfer_s: transfer,
                     latency_s: latency,
                     bytes_sent_per_site: sent,
@@ -450,10 +455,15 @@ mod tests {
         assert!(r < c, "{r} {c}");
         // ring: each site has two links, 2·S·(M−1)/M over 2·C
         assert!((r - 2.0 * 1e12 * 0.8 / (2.0 * 1e12 / 8.0 * WAN_EFFICIENCY)).abs() < 1e-9);
-        assert!(chain.connected());
+        // the step model's latency term: 2⌈log₂ 5⌉ = 6 slowest hops of 0.49 + 0.5 ms
+        let lat = ring.all_reduce(1e12).latency_s;
+        assert!(
+            (lat - 6.0 * (100e3 * FIBER_DELAY_S_PER_M + DEFAULT_EQUIPMENT_LATENCY_S)).abs() < 1e-12
+        );
+        // without a path the collective cannot run
         chain.links.pop();
         chain.links.pop();
         chain.links.pop();
-        assert!(!chain.connected());
+        assert!(chain.all_reduce(1e12).seconds.is_infinite());
     }
 }

@@ -4,93 +4,57 @@
 //! Efficiency is decomposed as in `calibration/multisite.md` §1:
 //! `η = η_comm(bandwidth, latency, overlap, H, compression) × η_quality(H, M, N) × η_goodput`.
 //! - [`graph`]: sites and fiber links (latency 4.9 µs/km + equipment, capacity from the DWDM
-//!   build), the cross-site ring and its all-reduce cost.
+//!   build), the cross-site ring as a level of the step model's fabric.
 //! - [`strategy`]: synchronous hierarchical DP, pipeline across sites, DiLoCo, Streaming DiLoCo,
 //!   priced on a [`strategy::Basis`] taken once from the step model (`perf`).
 //! - [`quality`]: the DiLoCo scaling-law penalty as extra tokens.
-//! - [`goodput`]: failure coupling (a failure stalls every site under synchronous training, only
+//! - [`Goodput`]: failure coupling (a failure stalls every site under synchronous training, only
 //!   its own replica under DiLoCo).
-//! - [`fabric_across_sites`]: the links as the top level of the step model's fabric hierarchy,
-//!   priced the same as the graph's ring.
+//! - [`fabric_across_sites`]: the links as the top level of the step model's fabric hierarchy;
+//!   the graph's all-reduce is the step model's on that level (one formula).
 //!
 //! Tensor and expert parallelism never span sites: their groups stay inside one site (checked by
-//! `spec` for fixed layouts and here for searched ones).
+//! `spec` for fixed layouts and by the `pipeline` crate for searched ones).
+//!
+//! The `pipeline` crate builds the [`Graph`] from the scenario's sites and links and the
+//! [`Prepared`] basis from the step model's profile of the whole job in one site.
 //!
 //! Architecture invariant: pure functions of plain data; no I/O, no panics, no NaN in outputs.
 
-pub mod goodput;
+mod goodput;
 pub mod graph;
 pub mod quality;
 pub mod strategy;
 
-pub use goodput::Goodput;
+pub use goodput::{DomainGoodput, Goodput};
 pub use graph::{Edge, Graph, SiteNode};
-pub use strategy::{Basis, Outcome};
+pub use strategy::{Basis, Note, Outcome};
 
 use perf::{Cluster, Config, Fabric, Workload};
 use serde::Serialize;
-use spec::job::RawParallelism;
 use spec::sync::{Strategy, Sync};
-use spec::Scenario;
 
-/// An input problem, naming the scenario field at fault.
+/// Why one site's DiLoCo replica cannot run the layout alone.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Error {
-    pub field: String,
-    pub message: String,
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaIssue {
+    /// The site's GPUs are not a whole number of tp × pp × cp blocks.
+    NotWholeBlocks { gpus: u64, block: u64 },
+    /// The step model refuses the layout on the site's GPUs.
+    DoesNotRun { gpus: u64 },
 }
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "{}", self.message)
-        } else {
-            write!(f, "field `{}`: {}", self.field, self.message)
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-fn err(field: &str, message: impl Into<String>) -> Error {
-    Error {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-/// The site graph of a scenario.
-pub fn graph_of(s: &Scenario) -> Graph {
-    let sites = s
-        .sites
-        .iter()
-        .map(|x| SiteNode {
-            name: x.name.clone(),
-            gpus: x.halls.iter().map(|h| h.gpus).sum(),
-        })
-        .collect();
-    let links = s
-        .links
-        .iter()
-        .map(|l| Edge {
-            a: l.between.0,
-            b: l.between.1,
-            distance_m: l.distance.m(),
-            capacity_bits_per_s: l.capacity.bits_per_s(),
-            latency_s: graph::one_way_latency_s(
-                l.distance.m(),
-                l.latency
-                    .map(|d| d.s())
-                    .unwrap_or(graph::DEFAULT_EQUIPMENT_LATENCY_S),
-            ),
-            cost_usd: l.cost.map(|c| c.usd()),
-        })
-        .collect();
-    Graph {
-        sites,
-        links,
-        efficiency: graph::WAN_EFFICIENCY,
-    }
+/// What the basis rests on (`report` words it).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisNote {
+    /// The layout does not fit in memory: `needs_bytes` per GPU of `capacity_bytes`.
+    DoesNotFit {
+        needs_bytes: f64,
+        capacity_bytes: f64,
+    },
+    /// A site's replica cannot run the layout: the DiLoCo inner step is the single-site step.
+    InnerStepFallback(ReplicaIssue),
 }
 
 /// Everything the strategies need, computed once from the step model.
@@ -100,7 +64,7 @@ pub struct Prepared {
     pub basis: Basis,
     pub sync: Sync,
     /// Notes on how the basis was made (fallbacks, assumptions).
-    pub notes: Vec<String>,
+    pub notes: Vec<BasisNote>,
     /// The step model's profile of the whole job with every GPU in one site (the basis's step).
     pub profile: perf::StepProfile,
     workload: Workload,
@@ -108,7 +72,8 @@ pub struct Prepared {
     config: Config,
 }
 
-fn cluster_for(c: &Cluster, gpus: u64) -> Cluster {
+/// The same cluster with `gpus` GPUs (its fabric's levels clamped to them).
+pub fn cluster_of_size(c: &Cluster, gpus: u64) -> Cluster {
     Cluster {
         gpus,
         hardware: c.hardware.clone(),
@@ -119,185 +84,88 @@ fn cluster_for(c: &Cluster, gpus: u64) -> Cluster {
     }
 }
 
-/// The scenario's job on all its GPUs as if they were in one site (the first site's fabric), and
-/// the step of one site's DiLoCo replica.
-pub fn prepare(s: &Scenario) -> Result<Prepared, Error> {
-    let g = graph_of(s);
-    if g.site_count() < 2 {
-        return Err(err(
-            "site",
-            "multi-site training needs at least two [[site]]s joined by [[link]]s",
-        ));
-    }
-    if s.links.is_empty() {
-        return Err(err(
-            "link",
-            format!(
-                "the scenario has {} sites but no [[link]] between them",
-                g.site_count()
-            ),
-        ));
-    }
-    if !g.connected() {
-        return Err(err("link", "the site graph is disconnected"));
-    }
-    let first = s
-        .sites
-        .first()
-        .and_then(|x| x.halls.first())
-        .ok_or_else(|| err("site[0].hall", "the first site has no hall"))?;
-    for (i, site) in s.sites.iter().enumerate() {
-        for (j, h) in site.halls.iter().enumerate() {
-            if h.accelerator.name != first.accelerator.name {
-                return Err(err(
-                    &format!("site[{i}].hall[{j}].system"),
-                    format!(
-                        "a multi-site job runs on one accelerator type: site {} has {}, site {} has {}",
-                        s.sites[0].name, first.accelerator.name, site.name, h.accelerator.name
-                    ),
-                ));
-            }
-        }
-    }
-    let sync = s.sync.clone().unwrap_or_default();
-    let mut setup = perf::setup(s).map_err(|e| err(&e.field, e.message))?;
-    let total = g.total_gpus();
-    setup.cluster = cluster_for(&setup.cluster, total);
-    if let (Some(cfg), Some(job)) = (setup.fixed.as_mut(), s.job.as_ref()) {
-        if let RawParallelism::Fixed(f) = &job.parallelism {
-            if f.dp.is_none() {
-                let used = cfg.tp as u64 * cfg.pp as u64 * cfg.cp as u64;
-                if used == 0 || total % used != 0 {
-                    return Err(err(
-                        "job.parallelism.dp",
-                        format!(
-                            "dp = \"rest\" needs tp × pp × cp = {used} to divide the {total} GPUs of all sites"
-                        ),
-                    ));
-                }
-                cfg.dp = (total / used).min(u32::MAX as u64) as u32;
-            }
-        }
-    }
-    // "auto": the fastest layout at the job's own batch (the multi-site comparison is at the
-    // scenario's batch; a layout that rounds it up would change the question), else perf's own
-    // choice with its batch rounding
-    let exact = if setup.fixed.is_none() {
-        let mut sp = perf::Space::new(&setup.cluster);
-        sp.top_k = 1;
-        sp.batch = perf::BatchPolicy::Exact;
-        let r = perf::search(&setup.workload, &setup.cluster, &sp, &|_, _| {});
-        r.top.first().and_then(|best| {
-            let mut w = setup.workload.clone();
-            w.global_batch_seqs = best.global_batch_seqs;
-            perf::profile(&w, &setup.cluster, &best.config)
-                .ok()
-                .map(|p| (p, w))
-        })
-    } else {
-        None
-    };
-    let (profile, workload) = match exact {
-        Some(x) => x,
-        None => {
-            let (p, w, _) = perf::best_profile(&setup, &|_, _| {})
-                .map_err(|e| err(&e.field, e.message))?
-                .ok_or_else(|| {
-                    err(
-                        "job.parallelism",
-                        "no parallel layout of this job fits the GPUs of all sites",
-                    )
-                })?;
-            (p, w)
-        }
-    };
-    let cfg = profile.config;
-    // TP and expert groups never span sites (a searched layout can only pick TP inside the
-    // scale-up domain; checked anyway)
-    let smallest = g.sites.iter().map(|x| x.gpus).min().unwrap_or(0);
-    if cfg.tp as u64 > smallest {
-        return Err(err(
-            "job.parallelism.tp",
-            format!(
-                "tensor parallelism never spans sites: tp = {} is larger than the smallest site ({smallest} GPUs)",
-                cfg.tp
-            ),
-        ));
-    }
-    let ep_group = cfg.tp as u64 * cfg.cp as u64 * cfg.ep as u64;
-    if cfg.ep > 1 && ep_group > smallest {
-        return Err(err(
-            "job.parallelism.ep",
-            format!(
-                "expert parallelism never spans sites: tp × cp × ep = {ep_group} GPUs is larger than the smallest site ({smallest} GPUs)"
-            ),
-        ));
-    }
-    let backward: f64 = profile
-        .phases
-        .iter()
-        .filter(|p| p.name == "backward")
-        .map(|p| p.duration_s)
-        .sum();
-    let mb = profile.microbatches.max(1);
-    let m = &workload.model;
-    let mut basis = Basis {
-        model: m.name.clone(),
-        params_total: m.params_total,
-        params_active: m.params_active,
-        hidden: m.hidden,
-        layers: m.layers,
-        gpus: total,
-        tp: cfg.tp,
-        pp: cfg.pp,
-        dp: cfg.dp,
-        cp: cfg.cp,
-        ep: cfg.ep,
-        microbatches: profile.microbatches,
-        tokens_per_step: profile.tokens_per_step,
-        step_s: profile.step_time_s,
-        backward_window_s: cfg.pp.max(1) as f64 * backward / mb as f64,
-        inner_step_s: profile.step_time_s,
-        mfu: profile.mfu,
-    };
-    let mut p = Prepared {
-        graph: g,
-        basis: basis.clone(),
-        sync,
-        notes: vec![],
-        profile: profile.clone(),
-        workload,
-        cluster: setup.cluster.clone(),
-        config: cfg,
-    };
-    if !profile.fits {
-        p.notes.push(format!(
-            "the layout does not fit in memory ({}); figures are indicative",
-            profile.memory_note.clone().unwrap_or_default()
-        ));
-    }
-    let sizes: Vec<u64> = p.graph.sites.iter().map(|x| x.gpus).collect();
-    let (inner, note) = p.inner_step_s(&sizes);
-    basis.inner_step_s = inner;
-    p.basis = basis;
-    if let Some(n) = note {
-        p.notes.push(n);
-    }
-    Ok(p)
-}
-
 impl Prepared {
+    /// The strategies' basis from the step model's profile of the whole job with every GPU in
+    /// one site (`profile` of `workload` on `cluster`, the layout `profile.config`), on the site
+    /// graph `g` with the `[job.sync]` settings.
+    pub fn new(
+        g: Graph,
+        sync: Sync,
+        profile: perf::StepProfile,
+        workload: Workload,
+        cluster: Cluster,
+    ) -> Prepared {
+        let cfg = profile.config;
+        let total = g.total_gpus();
+        let backward: f64 = profile
+            .phases
+            .iter()
+            .filter(|p| p.name == "backward")
+            .map(|p| p.duration_s)
+            .sum();
+        let mb = profile.microbatches.max(1);
+        let m = &workload.model;
+        let mut basis = Basis {
+            model: m.name.clone(),
+            params_total: m.params_total,
+            params_active: m.params_active,
+            hidden: m.hidden,
+            layers: m.layers,
+            gpus: total,
+            tp: cfg.tp,
+            pp: cfg.pp,
+            dp: cfg.dp,
+            cp: cfg.cp,
+            ep: cfg.ep,
+            microbatches: profile.microbatches,
+            tokens_per_step: profile.tokens_per_step,
+            step_s: profile.step_time_s,
+            backward_window_s: cfg.pp.max(1) as f64 * backward / mb as f64,
+            inner_step_s: profile.step_time_s,
+            mfu: profile.mfu,
+        };
+        let mut p = Prepared {
+            graph: g,
+            basis: basis.clone(),
+            sync,
+            notes: vec![],
+            profile: profile.clone(),
+            workload,
+            cluster,
+            config: cfg,
+        };
+        if !profile.fits {
+            p.notes.push(BasisNote::DoesNotFit {
+                needs_bytes: profile.memory.total_bytes,
+                capacity_bytes: profile.memory.capacity_bytes,
+            });
+        }
+        let sizes: Vec<u64> = p.graph.sites.iter().map(|x| x.gpus).collect();
+        let (inner, note) = p.inner_step_s(&sizes);
+        basis.inner_step_s = inner;
+        p.basis = basis;
+        if let Some(n) = note {
+            p.notes.push(n);
+        }
+        p
+    }
+
     /// The step model's profile of one site's replica when the sites hold `total` GPUs and this
     /// site `n`: the same layout with dp scaled to the site and the batch shared in proportion to
     /// GPUs (rounded to whole microbatches per replica), and the factor that scales its step to
     /// the site's exact share of the batch. `Err` says why the layout does not run there.
-    pub fn replica_profile(&self, n: u64, total: u64) -> Result<(perf::StepProfile, f64), String> {
+    pub fn replica_profile(
+        &self,
+        n: u64,
+        total: u64,
+    ) -> Result<(perf::StepProfile, f64), ReplicaIssue> {
         let cfg = self.config;
         let used = cfg.tp as u64 * cfg.pp as u64 * cfg.cp as u64;
         if used == 0 || n % used != 0 || total == 0 {
-            return Err(format!(
-                "a site of {n} GPUs is not a whole number of tp × pp × cp = {used} blocks"
-            ));
+            return Err(ReplicaIssue::NotWholeBlocks {
+                gpus: n,
+                block: used,
+            });
         }
         let dp = (n / used) as u32;
         let mut c = cfg;
@@ -307,12 +175,12 @@ impl Prepared {
         let seqs = ((share / per as f64).round().max(1.0) as u64) * per;
         let mut w = self.workload.clone();
         w.global_batch_seqs = seqs;
-        let cl = cluster_for(&self.cluster, n);
+        let cl = cluster_of_size(&self.cluster, n);
         match perf::profile(&w, &cl, &c) {
             Ok(pr) if pr.step_time_s.is_finite() && pr.step_time_s > 0.0 => {
                 Ok((pr, share / seqs as f64))
             }
-            Ok(_) | Err(_) => Err(format!("the layout does not run on a {n}-GPU site alone")),
+            Ok(_) | Err(_) => Err(ReplicaIssue::DoesNotRun { gpus: n }),
         }
     }
 
@@ -320,20 +188,13 @@ impl Prepared {
     /// ([`Prepared::replica_profile`]'s per-token pace scaled to the site's exact share of the
     /// batch). Falls back to the single-site step when the layout does not divide a site (with a
     /// note).
-    pub fn inner_step_s(&self, sizes: &[u64]) -> (f64, Option<String>) {
+    pub fn inner_step_s(&self, sizes: &[u64]) -> (f64, Option<BasisNote>) {
         let total: u64 = sizes.iter().sum();
         let mut worst: f64 = 0.0;
         for &n in sizes {
             match self.replica_profile(n, total) {
                 Ok((pr, scale)) => worst = worst.max(pr.step_time_s * scale),
-                Err(why) => {
-                    return (
-                        self.basis.step_s,
-                        Some(format!(
-                            "{why}: the DiLoCo inner step is taken as the single-site step"
-                        )),
-                    )
-                }
+                Err(why) => return (self.basis.step_s, Some(BasisNote::InnerStepFallback(why))),
             }
         }
         (worst, None)
@@ -354,8 +215,12 @@ pub struct StrategyReport {
     #[serde(flatten)]
     pub outcome: Outcome,
     pub needs: Vec<Need>,
-    /// Share of wall-clock time that trains, with failures (when the reliability model ran).
+    /// Share of wall-clock time that trains, with failures (when the reliability model ran and
+    /// its closed form applies).
     pub goodput: Option<f64>,
+    /// Why the reliability model's closed form gives no goodput for this strategy's failure domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goodput_note: Option<String>,
     /// Efficiency × goodput: against one site without failures (compare with
     /// `single_site_goodput`, the one-site job's own goodput).
     pub efficiency_with_failures: Option<f64>,
@@ -409,11 +274,21 @@ pub struct Analysis {
     pub single_site_step_s: f64,
     /// Goodput of the whole job as one failure domain (one site), when modelled.
     pub single_site_goodput: Option<f64>,
+    /// Why the closed form gives no goodput for the whole job as one failure domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub single_site_goodput_note: Option<String>,
     pub sync: Sync,
     /// The strategy `[job.sync]` names.
     pub configured: String,
     pub strategies: Vec<StrategyReport>,
-    pub notes: Vec<String>,
+    pub notes: Vec<BasisNote>,
+    /// The reliability preset whose closed-form goodput the strategies carry, when modelled
+    /// (`report` says so in the notes).
+    #[serde(skip)]
+    pub goodput_preset: Option<String>,
+    /// The recovery design that closed form is of (`report` says so in the notes).
+    #[serde(skip)]
+    pub goodput_design: Option<String>,
     /// What the loss is worth: set by [`Analysis::with_costs`].
     pub costs: Option<Costs>,
 }
@@ -477,13 +352,15 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
                 link_capacity_bits_per_s: strategy::capacity_for_loss(g, b, &p.sync, s, t),
             })
             .collect();
-        let gp = goodput.map(|gd| gd.of(s, g));
+        let domain = goodput.map(|gd| gd.of(s, g));
+        let gp = domain.as_ref().and_then(|d| d.value());
         let ewf = gp.map(|x| outcome.efficiency * x);
         let best = best_inner_steps(g, b, &p.sync, s);
         strategies.push(StrategyReport {
             outcome,
             needs,
             goodput: gp,
+            goodput_note: domain.as_ref().and_then(|d| d.note()).map(str::to_string),
             efficiency_with_failures: ewf,
             best_inner_steps: best.map(|x| x.0),
             best_efficiency: best.map(|x| x.1),
@@ -493,10 +370,7 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
         .ring()
         .map(|r| r.order.iter().map(|&i| g.sites[i].name.clone()).collect())
         .unwrap_or_default();
-    let mut notes = p.notes.clone();
-    if let Some(gd) = goodput {
-        notes.push(gd.model.clone());
-    }
+    let notes = p.notes.clone();
     Analysis {
         sites: g.sites.clone(),
         links: g
@@ -514,11 +388,14 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
         basis: b.clone(),
         single_site_tokens_per_s: b.tokens_per_s(),
         single_site_step_s: b.step_s,
-        single_site_goodput: goodput.map(|g| g.whole_job),
+        single_site_goodput: goodput.and_then(|g| g.whole_job.value()),
+        single_site_goodput_note: goodput.and_then(|g| g.whole_job.note()).map(str::to_string),
         sync: p.sync.clone(),
         configured: p.sync.strategy.name().into(),
         strategies,
         notes,
+        goodput_preset: goodput.map(|g| g.preset.clone()),
+        goodput_design: goodput.map(|g| g.design.clone()),
         costs: None,
     }
 }
@@ -584,16 +461,14 @@ pub fn sweep(
 }
 
 /// The step model's fabric with the site graph as its top level: the scenario's in-site levels
-/// capped at the largest site, then one "cross-site" level holding every GPU. Its per-GPU
-/// bandwidth is the site's share of the two cross-site rings (2 × hop bandwidth / GPUs of the
-/// site) and its latency is set so that the step model's `⌈log₂ M⌉` steps per phase add up to the
-/// ring's (M−1)/M of a loop per phase: a hierarchical all-reduce on it costs what
-/// [`Graph::all_reduce`] costs for the cross-site part. `None` for one site or no ring.
+/// capped at the largest site, then one "cross-site" level holding every GPU, the graph's
+/// [`Graph::ring_level`] with its bandwidth shared by the GPUs of a site. A hierarchical
+/// all-reduce on it costs what [`Graph::all_reduce`] costs for the cross-site part. `None` for
+/// one site or no ring.
 pub fn fabric_across_sites(site_fabric: &Fabric, g: &Graph) -> Option<Fabric> {
-    let m = g.site_count();
-    let ring = g.ring()?;
+    let ring = g.ring_level()?;
     let site = g.sites.iter().map(|s| s.gpus).max()?;
-    if m < 2 || site == 0 {
+    if site == 0 {
         return None;
     }
     let mut levels = Fabric {
@@ -601,13 +476,10 @@ pub fn fabric_across_sites(site_fabric: &Fabric, g: &Graph) -> Option<Fabric> {
     }
     .normalised(site)
     .levels;
-    let steps = (m as f64).log2().ceil().max(1.0);
     levels.push(perf::Level {
-        name: format!("cross-site ({m} sites)"),
         size: g.total_gpus(),
-        bandwidth_bytes_per_s: 2.0 * ring.hop_bytes_per_s / site as f64,
-        latency_s: (m as f64 - 1.0) / m as f64 * ring.loop_latency_s / steps,
-        efficiency: 1.0, // already in the ring's hop bandwidth
+        bandwidth_bytes_per_s: ring.bandwidth_bytes_per_s / site as f64,
+        ..ring
     });
     Some(Fabric { levels })
 }

@@ -67,13 +67,56 @@ impl Basis {
     }
 }
 
+/// What a strategy's figures rest on, or why it cannot run (`report` words it).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Note {
+    /// One site: nothing crosses sites.
+    OneSite,
+    /// The cross-site links cannot carry the strategy's traffic (no path or zero capacity).
+    NoPath,
+    /// Pipeline stages across sites need pp a multiple of the site count.
+    PipelineSplit { pp: u32, sites: u32 },
+    /// Pipeline stages across sites need sites of equal GPU counts.
+    UnequalSites,
+    /// Synchronous DP: the gradients of `params` parameters all-reduced across the sites every
+    /// step, overlapped with the last microbatch's backward or not.
+    Dp {
+        params: f64,
+        sites: usize,
+        overlap: bool,
+    },
+    /// Pipeline across sites: `stages_per_site` stages per site, activations of `tokens` tokens ×
+    /// `hidden` cross `boundaries` boundaries.
+    Pipeline {
+        stages_per_site: u32,
+        tokens: f64,
+        hidden: f64,
+        boundaries: u32,
+    },
+    /// DiLoCo: `replicas` replicas, a blocking outer sync every `inner_steps` in `compression`.
+    Diloco {
+        replicas: usize,
+        inner_steps: u32,
+        compression: String,
+    },
+    /// Streaming DiLoCo: fragments synced in turn, each exchange overlapping inner steps.
+    StreamingDiloco {
+        replicas: usize,
+        fragments: f64,
+        inner_steps: u32,
+        overlap_steps: u32,
+        compression: String,
+    },
+}
+
 /// One strategy's figures for one site graph.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Outcome {
     pub name: String,
     /// False when the layout cannot run this way (the note says why); figures are then zero.
     pub feasible: bool,
-    pub note: String,
+    pub note: Note,
     /// Mean wall-clock time per optimizer step (DiLoCo: per inner step, outer syncs included).
     pub step_s: f64,
     pub tokens_per_s: f64,
@@ -92,7 +135,15 @@ pub struct Outcome {
     pub exposed_s_per_step: f64,
 }
 
-fn infeasible(s: Strategy, note: String) -> Outcome {
+impl Outcome {
+    /// How much longer a step of this strategy takes than the same job's step in one site (the
+    /// exposed cross-site time a synchronous job's sites wait out together).
+    pub fn wait_beyond_one_site_s(&self, b: &Basis) -> f64 {
+        (self.step_s - b.step_s).max(0.0)
+    }
+}
+
+fn infeasible(s: Strategy, note: Note) -> Outcome {
     Outcome {
         name: s.name().into(),
         feasible: false,
@@ -120,14 +171,10 @@ fn finish(
     bytes: f64,
     comm_s: f64,
     exposed_s: f64,
-    note: String,
+    note: Note,
 ) -> Outcome {
     if !(step_s.is_finite() && step_s > 0.0) {
-        return infeasible(
-            s,
-            "the cross-site links cannot carry this strategy's traffic (no path or zero capacity)"
-                .into(),
-        );
+        return infeasible(s, Note::NoPath);
     }
     let tps = tokens_per_step / step_s;
     let single = b.tokens_per_s();
@@ -169,23 +216,18 @@ const NO_QUALITY_COST: quality::Quality = quality::Quality {
 pub fn sync_dp(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
     let bytes = b.params_total * DP_GRADIENT_BYTES;
     let x = g.all_reduce(bytes);
-    // the transfer hides behind the backward window; the last bucket's 2(M−1) ring latencies
-    // start when the backward ends and never hide
+    // the transfer hides behind the backward window; the last bucket's collective latency
+    // starts when the backward ends and never hides
     let exposed = if sync.overlap {
         (x.transfer_s - b.backward_window_s).max(0.0) + x.latency_s
     } else {
         x.seconds
     };
-    let note = format!(
-        "gradients of {:.3e} parameters in bf16 all-reduced across {} sites every step{}",
-        b.params_total,
-        g.site_count(),
-        if sync.overlap {
-            ", overlapped with the last microbatch's backward through the pipeline"
-        } else {
-            ", not overlapped"
-        }
-    );
+    let note = Note::Dp {
+        params: b.params_total,
+        sites: g.site_count(),
+        overlap: sync.overlap,
+    };
     finish(
         Strategy::Dp,
         b,
@@ -212,18 +254,12 @@ pub fn pipeline(g: &Graph, b: &Basis) -> Outcome {
     if b.pp < 2 || b.pp % m != 0 {
         return infeasible(
             Strategy::Pipeline,
-            format!(
-                "the layout has pp = {}, which does not split into {m} sites (pipeline across sites needs pp a multiple of the site count)",
-                b.pp
-            ),
+            Note::PipelineSplit { pp: b.pp, sites: m },
         );
     }
     let per_site = b.gpus / m as u64;
     if g.sites.iter().any(|s| s.gpus != per_site) {
-        return infeasible(
-            Strategy::Pipeline,
-            "pipeline stages across sites need sites of equal GPU counts (each site holds the same number of stages)".into(),
-        );
+        return infeasible(Strategy::Pipeline, Note::UnequalSites);
     }
     let chain = g.chain();
     let per_dir = b.tokens_per_step * b.hidden * PP_ACTIVATION_BYTES;
@@ -245,13 +281,12 @@ pub fn pipeline(g: &Graph, b: &Basis) -> Outcome {
     let latency_penalty = fill + mb * per_mb;
     let step = (b.step_s + latency_penalty).max(link_s + fill);
     let bytes = per_dir * (m.saturating_sub(1).min(2)) as f64;
-    let note = format!(
-        "{} stages per site; activations of {:.3e} tokens × {} hidden cross {} boundaries",
-        b.pp / m,
-        b.tokens_per_step,
-        b.hidden,
-        m - 1
-    );
+    let note = Note::Pipeline {
+        stages_per_site: b.pp / m,
+        tokens: b.tokens_per_step,
+        hidden: b.hidden,
+        boundaries: m - 1,
+    };
     finish(
         Strategy::Pipeline,
         b,
@@ -287,12 +322,11 @@ pub fn diloco(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
     let x = g.all_reduce(bytes);
     let round = h * b.site_step_s() + x.seconds;
     let q = quality::quality(quality_size(b), g.site_count(), h);
-    let note = format!(
-        "{} replicas, outer sync every H = {} inner steps in {}, blocking",
-        g.site_count(),
-        sync.inner_steps,
-        sync.compression.name()
-    );
+    let note = Note::Diloco {
+        replicas: g.site_count(),
+        inner_steps: sync.inner_steps,
+        compression: sync.compression.name().into(),
+    };
     finish(
         Strategy::Diloco,
         b,
@@ -324,14 +358,13 @@ pub fn streaming_diloco(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
     let exposed = (x.seconds - window).max(0.0);
     let round = (h * inner + p * exposed).max(p * x.seconds);
     let q = quality::quality(quality_size(b), g.site_count(), h);
-    let note = format!(
-        "{} replicas, {} fragments, H = {}, each exchange overlapping {} inner step(s), {}",
-        g.site_count(),
-        p,
-        sync.inner_steps,
-        sync.overlap_steps,
-        sync.compression.name()
-    );
+    let note = Note::StreamingDiloco {
+        replicas: g.site_count(),
+        fragments: p,
+        inner_steps: sync.inner_steps,
+        overlap_steps: sync.overlap_steps,
+        compression: sync.compression.name().into(),
+    };
     finish(
         Strategy::StreamingDiloco,
         b,
@@ -348,10 +381,7 @@ pub fn streaming_diloco(g: &Graph, b: &Basis, sync: &Sync) -> Outcome {
 /// One strategy on one graph.
 pub fn evaluate(g: &Graph, b: &Basis, sync: &Sync, s: Strategy) -> Outcome {
     if g.site_count() < 2 {
-        return infeasible(s, "one site: nothing crosses sites".into());
-    }
-    if !g.connected() {
-        return infeasible(s, "the site graph is disconnected".into());
+        return infeasible(s, Note::OneSite);
     }
     match s {
         Strategy::Dp => sync_dp(g, b, sync),

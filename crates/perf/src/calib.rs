@@ -90,9 +90,12 @@ pub const RESERVED_BYTES: f64 = 3.0 * 1073741824.0;
 
 /// Activity (fraction of the compute-phase power draw above idle) of each phase kind, for the
 /// power model. Compute near TDP, communication and bubbles near idle (Choukse et al. 2025,
-/// arXiv 2508.14318, via `calibration/power-cost.md` §1.1, S); the power notes recommend
-/// P_comm ≈ 0.2 × TDP (U). Memory-bound optimizer kernels: half (A).
+/// arXiv 2508.14318, via `calibration/power-cost.md` §1.1, S). The power notes put the
+/// "communication or idle-phase draw" at 0.2 × TDP (§8, U), the draw the power model gives
+/// activity 0 (its idle draw, 0.2 × TDP): exposed communication is activity 0, not 0.2 (which
+/// would draw 0.34 × TDP). The one definition: the power model's synthetic step uses it too.
+/// Memory-bound optimizer kernels: half (A).
 pub const ACTIVITY_COMPUTE: f64 = 1.0;
-pub const ACTIVITY_COMM: f64 = 0.2;
+pub const ACTIVITY_COMM: f64 = 0.0;
 pub const ACTIVITY_BUBBLE: f64 = 0.1;
 pub const ACTIVITY_MEMORY_BOUND: f64 = 0.5;

@@ -1,29 +1,18 @@
 //! Capacity and cost planning: the power chain from GPU TDP to facility power, how many GPUs a
 //! site's supply feeds, H100-equivalents, capex by category, opex, and TCO per GPU-hour.
 //!
-//! Architecture invariant: pure functions of a resolved [`spec::Scenario`]; no I/O, no formatting.
-//! Every figure is derived from catalogue entries (each citing its source), never typed in.
+//! Architecture invariant: pure functions of plain data ([`Inputs`]: the resolved sites with their
+//! halls, the cost defaults and the reference accelerator, as `spec` resolves them); no I/O, no
+//! formatting (findings are [`Warning`] values that `report` words). Every figure is derived from
+//! catalogue entries (each citing its source), never typed in.
 
 use serde::Serialize;
 use spec::catalog::{Accelerator, CostDefaults, Fabric, System};
-use spec::scenario::{Hall, Scenario, Site};
+use spec::scenario::{Hall, Site};
 use spec::units::SECONDS_PER_YEAR;
 
 /// Hours in a year (365.25 days), the convention of the cost sources.
 pub const HOURS_PER_YEAR: f64 = SECONDS_PER_YEAR / 3600.0;
-
-/// 93817 → "93,817" for warning messages (the report crate formats everything else).
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 // ---------------------------------------------------------------------------------------------
 // Power chain
@@ -231,8 +220,62 @@ pub struct Plan {
     pub water_l_per_year: f64,
     pub training_draw_fraction: f64,
     pub sites: Vec<SitePlan>,
-    /// Findings a planner should see: supply short of demand, fabric too small, …
-    pub warnings: Vec<String>,
+    /// Findings a planner should see: supply short of demand, fabric too small.
+    pub warnings: Vec<Warning>,
+}
+
+/// A finding of the plan.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Warning {
+    /// A hall holds more GPUs than its fabric's switches reach.
+    FabricTooSmall {
+        site: String,
+        hall: String,
+        gpus: u64,
+        max_endpoints: f64,
+        tiers: u32,
+        radix: u32,
+    },
+    /// A site's nameplate facility power exceeds its grid and generation.
+    SupplyShort {
+        site: String,
+        facility_w: f64,
+        supply_w: f64,
+        /// GPUs of the site's hall mix the supply feeds.
+        gpus_fed: u64,
+    },
+}
+
+impl Plan {
+    /// The cost of owning and running one GPU for a second, energy left out: (TCO − energy
+    /// cost) per GPU-second of the year.
+    pub fn fixed_usd_per_gpu_s(&self) -> f64 {
+        let gpus = self.gpus.max(1) as f64;
+        ((self.tco_usd_per_year - self.opex.energy_usd_per_year) / (gpus * SECONDS_PER_YEAR))
+            .max(0.0)
+    }
+
+    /// The energy cost of one GPU for a second at full activity: its facility power at the first
+    /// site's electricity price (a MWh is 3.6e9 J).
+    pub fn energy_usd_per_gpu_s_at_full_activity(&self) -> f64 {
+        let usd_per_mwh = self
+            .sites
+            .first()
+            .map(|site| site.electricity_usd_per_mwh)
+            .unwrap_or(0.0);
+        self.facility_power_per_gpu_w * usd_per_mwh / 3.6e9
+    }
+}
+
+/// What the plan needs: the resolved sites (halls, cooling, supply, prices), the cost defaults and
+/// the accelerator H100-equivalents are counted in.
+#[derive(Clone, Copy, Debug)]
+pub struct Inputs<'a> {
+    pub name: &'a str,
+    pub sites: &'a [Site],
+    pub cost: &'a CostDefaults,
+    pub reference: &'a Accelerator,
 }
 
 /// Plan one hall.
@@ -281,8 +324,8 @@ pub fn plan_hall(h: &Hall, site: &Site, cost: &CostDefaults, reference: &Acceler
     }
 }
 
-/// Plan a whole scenario.
-pub fn plan(s: &Scenario) -> Plan {
+/// Plan a whole cluster.
+pub fn plan(s: &Inputs) -> Plan {
     let cost = &s.cost;
     let draw = cost.training_draw_fraction.fraction();
     let mut warnings = vec![];
@@ -292,25 +335,29 @@ pub fn plan(s: &Scenario) -> Plan {
     let rate = cost.cost_of_capital.fraction();
     let crf = |life: spec::Duration| capital_recovery_factor(rate, life.years());
 
-    for site in &s.sites {
+    for site in s.sites {
         let halls: Vec<HallPlan> = site
             .halls
             .iter()
-            .map(|h| plan_hall(h, site, cost, &s.reference))
+            .map(|h| plan_hall(h, site, cost, s.reference))
             .collect();
         let mut capex = Capex::default();
         for h in &halls {
             capex.add(&h.capex);
             if (h.gpus as f64) > h.fabric_max_endpoints {
-                warnings.push(format!(
-                    "site {} hall {}: {} GPUs exceed the {:.0} endpoints a {}-tier fabric of radix-{} switches reaches",
-                    site.name,
-                    h.name,
-                    h.gpus,
-                    h.fabric_max_endpoints,
-                    site.halls.iter().find(|x| x.name == h.name).map(|x| x.fabric.tiers).unwrap_or(0),
-                    site.halls.iter().find(|x| x.name == h.name).map(|x| x.fabric.radix).unwrap_or(0),
-                ));
+                let fabric = site
+                    .halls
+                    .iter()
+                    .find(|x| x.name == h.name)
+                    .map(|x| &x.fabric);
+                warnings.push(Warning::FabricTooSmall {
+                    site: site.name.clone(),
+                    hall: h.name.clone(),
+                    gpus: h.gpus,
+                    max_endpoints: h.fabric_max_endpoints,
+                    tiers: fabric.map(|f| f.tiers).unwrap_or(0),
+                    radix: fabric.map(|f| f.radix).unwrap_or(0),
+                });
             }
         }
         let (bat_w, bat_wh) = match &site.battery {
@@ -332,13 +379,12 @@ pub fn plan(s: &Scenario) -> Plan {
         let gpus_fed_site = supply_w.map(|sup| gpus_fed(sup, facility_power_w_site / gpus as f64));
         if let (Some(sup), Some(fed)) = (supply_w, gpus_fed_site) {
             if facility_power_w_site > sup {
-                warnings.push(format!(
-                    "site {} draws {:.1} MW at nameplate but its grid and generation supply {:.1} MW: that feeds {} GPUs of this mix",
-                    site.name,
-                    facility_power_w_site / 1e6,
-                    sup / 1e6,
-                    thousands(fed)
-                ));
+                warnings.push(Warning::SupplyShort {
+                    site: site.name.clone(),
+                    facility_w: facility_power_w_site,
+                    supply_w: sup,
+                    gpus_fed: fed,
+                });
             }
         }
         // Energy: average training draw through PUE over a year.
@@ -397,7 +443,7 @@ pub fn plan(s: &Scenario) -> Plan {
     let tco = annualised + opex.total_usd_per_year;
     let sum = |f: fn(&HallPlan) -> f64| sites.iter().flat_map(|s| &s.halls).map(f).sum::<f64>();
     Plan {
-        scenario: s.name.clone(),
+        scenario: s.name.to_string(),
         gpus,
         h100_equivalents: sum(|h| h.h100_equivalents),
         h100_equivalents_fp8: sum(|h| h.h100_equivalents_fp8),

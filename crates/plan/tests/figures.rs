@@ -3,6 +3,11 @@
 
 use spec::catalog::{Accelerator, Catalog};
 
+/// The plan of a scenario, through its binding.
+fn plan_of(s: &spec::Scenario) -> plan::Plan {
+    plan::plan(&pipeline::bind::plan_inputs(s))
+}
+
 fn scenario(src: &str) -> spec::Scenario {
     spec::parse_scenario("<test>", src, &Catalog::embedded()).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -22,7 +27,7 @@ fn acc(name: &str) -> Accelerator {
 /// so the band the sources span is 1.2–1.5 kW and 120–150 MW.
 #[test]
 fn h100_all_in_power_and_100k_cluster() {
-    let p = plan::plan(&one_hall(
+    let p = plan_of(&one_hall(
         "hgx-h100",
         100_000,
         "roce-400g-3tier",
@@ -46,7 +51,7 @@ fn h100_all_in_power_and_100k_cluster() {
 /// (1.17 kW each). The two bracket what 150 MW of critical IT feeds: 100k–128k.
 #[test]
 fn what_150_mw_feeds() {
-    let p = plan::plan(&one_hall("hgx-h100", 1, "roce-400g-3tier", "direct-liquid"));
+    let p = plan_of(&one_hall("hgx-h100", 1, "roce-400g-3tier", "direct-liquid"));
     let fed = plan::gpus_fed(150e6, p.it_power_per_gpu_w);
     assert!(
         (100_000..=128_000).contains(&fed),
@@ -59,7 +64,7 @@ fn what_150_mw_feeds() {
 /// Tolerance: the 1.7–2.2 kW band around "~2 kW", and ±15 % of Meta's measured 1.81 kW.
 #[test]
 fn next_generation_all_in() {
-    let p = plan::plan(&one_hall(
+    let p = plan_of(&one_hall(
         "gb200-nvl72",
         72,
         "ib-xdr-3tier",
@@ -77,7 +82,7 @@ fn next_generation_all_in() {
 /// Claim: "500k GB200 ≈ 1 GW" (facility power, liquid-cooled). Tolerance ±15 %.
 #[test]
 fn half_a_million_gb200_is_a_gigawatt() {
-    let p = plan::plan(&one_hall(
+    let p = plan_of(&one_hall(
         "gb200-nvl72",
         500_004,
         "ib-xdr-3tier",
@@ -93,7 +98,7 @@ fn half_a_million_gb200_is_a_gigawatt() {
 /// Claim: "1 GW ≈ 0.7–0.8 M H100 all-in ('close to a million GPUs')".
 #[test]
 fn a_gigawatt_of_h100() {
-    let p = plan::plan(&one_hall("hgx-h100", 1, "roce-400g-3tier", "direct-liquid"));
+    let p = plan_of(&one_hall("hgx-h100", 1, "roce-400g-3tier", "direct-liquid"));
     let fed = plan::gpus_fed(1e9, p.it_power_per_gpu_w);
     assert!((700_000..=800_000).contains(&fed), "1 GW feeds {fed} H100");
 }
@@ -114,7 +119,7 @@ fn next_generation_h100_equivalents() {
             "{name}: {needed} for 1M H100-eq"
         );
     }
-    let p = plan::plan(&one_hall(
+    let p = plan_of(&one_hall(
         "gb200-nvl72",
         400_032,
         "ib-xdr-3tier",
@@ -145,7 +150,7 @@ fn gpt4_cluster_versus_100k_h100() {
 /// non-blocking InfiniBand) in the calibration's $52–57k.
 #[test]
 fn cost_per_h100_and_per_100k_cluster() {
-    let p = plan::plan(&spec::load_scenario(None, &[]).unwrap());
+    let p = plan_of(&spec::load_scenario(None, &[]).unwrap());
     assert!(
         (45e3..=57e3).contains(&p.capex_per_gpu_usd),
         "default: ${} per GPU",
@@ -160,7 +165,7 @@ fn cost_per_h100_and_per_100k_cluster() {
     let c = &p.capex;
     assert!(c.servers_usd > c.facility_usd && c.facility_usd > c.networking_usd);
 
-    let ra = plan::plan(&one_hall(
+    let ra = plan_of(&one_hall(
         "hgx-h100",
         100_000,
         "ib-ndr-3tier",
@@ -180,7 +185,7 @@ fn cost_per_h100_and_per_100k_cluster() {
 /// (5-year IT, 15-year facility). Tolerance ±15 % (different PUE and draw assumptions).
 #[test]
 fn tco_per_gpu_hour_before_financing() {
-    let p = plan::plan(&spec::load_scenario(None, &[]).unwrap());
+    let p = plan_of(&spec::load_scenario(None, &[]).unwrap());
     assert!(
         (p.tco_usd_per_gpu_hour / 1.17 - 1.0).abs() <= 0.15,
         "${}/GPU-h",
@@ -189,7 +194,7 @@ fn tco_per_gpu_hour_before_financing() {
     // financing raises it
     let mut s = spec::load_scenario(None, &[]).unwrap();
     s.cost.cost_of_capital = spec::Fraction::from_fraction(0.08);
-    assert!(plan::plan(&s).tco_usd_per_gpu_hour > p.tco_usd_per_gpu_hour * 1.1);
+    assert!(plan_of(&s).tco_usd_per_gpu_hour > p.tco_usd_per_gpu_hour * 1.1);
 }
 
 /// Power chain identities hold for every system in the catalogue.
@@ -205,7 +210,7 @@ fn power_chain_is_consistent_for_every_system() {
             "roce-400g-3tier",
             "direct-liquid",
         );
-        let p = plan::plan(&s);
+        let p = plan_of(&s);
         let h = &p.sites[0].halls[0];
         assert!(h.system_power_per_gpu_w >= a.tdp.w(), "{name}");
         assert!((h.it_power_per_gpu_w / h.system_power_per_gpu_w - 1.10).abs() < 1e-9);

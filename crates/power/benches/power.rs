@@ -6,11 +6,17 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use power::analysis::{analyse, Inputs, Mitigation, Prices, Window};
 use power::draw::{Cluster, GpuDraw, Group};
-use power::grid::{self, preset};
+use power::grid;
 use power::profile::{steady_run, PhaseDraw, RunInterval, RunState, StepShape};
 use power::storage::{Storage, Turbines};
 use power::trace::{it_trace, GpuMitigation};
 use std::hint::black_box;
+
+/// A grid code of the catalogue, in the power model's SI units.
+fn preset(name: &str) -> Option<power::grid::GridCode> {
+    let c = spec::Catalog::embedded().get::<spec::GridCode>(name).ok()?;
+    Some(pipeline::bind::grid_code(&c))
+}
 
 /// ~1 GW of facility power: 700 k H100 at 1,050 W rack draw + 127.5 W other IT, PUE 1.14
 /// → 700e3 x (630 + 420 + 127.5) x 1.14 = 0.94 GW at the compute peak.

@@ -1,14 +1,14 @@
-//! Cooling: an hourly year of ambient temperature per climate preset, PUE and water use by cooling
-//! type against it, heat to reject and chillers needed.
+//! Cooling: an hourly year of ambient temperature per climate (the presets are catalogue entries,
+//! `crates/spec/catalog/climates.toml`), PUE and water use by cooling type against it, heat to
+//! reject and chillers needed.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
-pub const CLIMATE_TOML: &str = include_str!("../data/climate.toml");
 pub const HOURS_PER_YEAR: usize = 8760;
 const DAYS_PER_MONTH: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-/// A climate preset: monthly normals (deg F) and an annual mean relative humidity.
+/// A climate: monthly normals of the daily maximum and minimum (deg F) and an annual mean relative
+/// humidity.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Climate {
@@ -19,29 +19,6 @@ pub struct Climate {
     pub min_f: [f64; 12],
     pub humidity: f64,
     pub source: String,
-}
-
-#[derive(Deserialize)]
-struct ClimateFile {
-    climate: BTreeMap<String, Climate>,
-}
-
-pub fn climates() -> Vec<Climate> {
-    toml::from_str::<ClimateFile>(CLIMATE_TOML)
-        .map(|f| {
-            f.climate
-                .into_iter()
-                .map(|(k, mut v)| {
-                    v.name = k;
-                    v
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub fn climate(name: &str) -> Option<Climate> {
-    climates().into_iter().find(|c| c.name == name)
 }
 
 fn f_to_c(f: f64) -> f64 {

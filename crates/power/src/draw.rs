@@ -25,9 +25,6 @@ pub mod defaults {
     /// (1 - c) x 490 W over a mean of 420 + 630 c + 140 (1 - c) W, i.e. 10.3 % at c = 0.8, the
     /// order of the 10.5 % the calibration cites for a measured waveform (row 19, S).
     pub const COMPUTE_FRACTION: f64 = 0.8;
-    /// Activity of exposed communication (GPUs wait on the network): idle (calibration 1.1,
-    /// "communication phase near idle", S).
-    pub const COMM_ACTIVITY: f64 = 0.0;
     /// Fine analysis window and its sample step (one definition, in `spec`, whose range checks
     /// use them too).
     pub const WINDOW_S: f64 = spec::power::DEFAULT_WINDOW_S;

@@ -1,19 +1,17 @@
-//! Grid codes as data (presets in `data/grid_codes.toml`, every field overridable) and the checks
-//! of a trace against them.
+//! Grid codes as plain data (the presets are catalogue entries, `crates/spec/catalog/grid_codes.toml`)
+//! and the checks of a trace against them.
 
 use crate::spectrum::{spectrum, Spectrum};
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
-pub const GRID_CODES_TOML: &str = include_str!("../data/grid_codes.toml");
-
 /// Band reported when a code sets none: the 0.1-20 Hz critical band of arXiv 2508.14318 (S).
 pub const DEFAULT_BAND_HZ: (f64, f64) = (0.1, 20.0);
 /// Metering window when a code sets none (A, as the presets).
 pub const DEFAULT_RAMP_WINDOW_S: f64 = 1.0;
 
-/// A grid code. Absent fields are rules not checked.
+/// A grid code in SI units. Absent fields are rules not checked.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct GridCode {
@@ -53,57 +51,6 @@ impl GridCode {
             self.band_high_hz.unwrap_or(DEFAULT_BAND_HZ.1),
         )
     }
-
-    /// Apply a scenario's overrides.
-    pub fn with_overrides(mut self, o: &spec::power::GridOverrides) -> GridCode {
-        let set = |d: &mut Option<f64>, v: Option<f64>| {
-            if v.is_some() {
-                *d = v;
-            }
-        };
-        set(&mut self.ramp_up_w_per_s, o.ramp_up_w_per_s);
-        set(&mut self.ramp_down_w_per_s, o.ramp_down_w_per_s);
-        set(&mut self.ramp_window_s, o.ramp_window_s);
-        set(&mut self.dynamic_range_fraction, o.dynamic_range_fraction);
-        set(&mut self.band_low_hz, o.band_low_hz);
-        set(&mut self.band_high_hz, o.band_high_hz);
-        set(
-            &mut self.band_energy_limit_fraction,
-            o.band_energy_limit_fraction,
-        );
-        set(&mut self.load_loss_w, o.load_loss_w);
-        if let Some(l) = o.large_load_w {
-            self.large_load_w = l;
-        }
-        if *o != spec::power::GridOverrides::default() {
-            self.name = format!("{} (overridden)", self.name);
-        }
-        self
-    }
-}
-
-#[derive(Deserialize)]
-struct CodesFile {
-    grid_code: std::collections::BTreeMap<String, GridCode>,
-}
-
-/// Every preset, in name order.
-pub fn presets() -> Vec<GridCode> {
-    toml::from_str::<CodesFile>(GRID_CODES_TOML)
-        .map(|f| {
-            f.grid_code
-                .into_iter()
-                .map(|(k, mut v)| {
-                    v.name = k;
-                    v
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub fn preset(name: &str) -> Option<GridCode> {
-    presets().into_iter().find(|c| c.name == name)
 }
 
 /// Measured figures of a trace, as the grid sees it.

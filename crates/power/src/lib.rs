@@ -6,9 +6,11 @@
 //! bins, never per GPU: its cost grows with the window's samples and the number of groups, not with
 //! the GPU count. No printing here; `report` formats.
 //!
-//! Data flow: [`profile::StepShape`] (one step as phases of activity, from `perf`) and
-//! [`profile::RunInterval`]s (the run's states, from `sim`) → [`trace::it_trace`] per group through
-//! the calibrated [`draw::GpuDraw`] → facility power through PUE → mitigations
+//! Data flow: a [`site::Site`] (halls, draw fractions, PUE, climate), a [`profile::StepShape`]
+//! (one step as phases of activity) and [`profile::RunInterval`]s (the run's states), bound by the
+//! `pipeline` crate from the step model and the reliability timeline, make a [`site::Setup`] →
+//! [`trace::it_trace`] per group through the calibrated [`draw::GpuDraw`] → facility power through
+//! PUE → mitigations
 //! ([`trace::GpuMitigation`], [`storage::run_storage`], [`storage::dispatch_turbines`]) →
 //! [`grid::metrics`] and [`grid::check`] against a [`grid::GridCode`] → costs
 //! ([`analysis::analyse`]); [`solve::solve`] searches mitigations; [`cooling`] turns a climate
@@ -19,7 +21,7 @@ pub mod cooling;
 pub mod draw;
 pub mod grid;
 pub mod profile;
-pub mod scenario;
+pub mod site;
 pub mod solve;
 pub mod spectrum;
 pub mod storage;
@@ -30,5 +32,6 @@ pub use analysis::{analyse, Analysis, Inputs, Mitigation, Prices, Window};
 pub use draw::{Cluster, GpuDraw, Group};
 pub use grid::GridCode;
 pub use profile::{PhaseDraw, RunInterval, RunState, StepShape};
+pub use site::{Draw, Hall, Input, Setup, Site};
 pub use study::{study, Study, StudyTraces};
 pub use trace::{GpuMitigation, Trace};

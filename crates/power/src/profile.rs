@@ -276,7 +276,7 @@ impl StepShape {
     /// The synthetic shape used until the step model provides one: dense compute for
     /// `compute_fraction` of the step, then exposed communication at `comm_activity`.
     ///
-    /// Defaults (see [`crate::defaults`]): a 2 s step, the calibration's iteration period
+    /// Defaults (see [`crate::draw::defaults`]): a 2 s step, the calibration's iteration period
     /// (power-cost section 8, from "once per second or less, to once every tens of seconds",
     /// arXiv 2508.14318, S) and 80 % compute, which puts a DGX-H100 rack-level waveform at the
     /// ~10.5 % energy overhead the calibration cites for a 90 % floor (D, see `defaults`).

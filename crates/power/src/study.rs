@@ -5,7 +5,7 @@
 use crate::analysis::{analyse, Analysis, Inputs, Mitigation, Traces};
 use crate::cooling::{self, cooling_year, CoolingYear};
 use crate::profile::PhaseDraw;
-use crate::scenario::Setup;
+use crate::site::Setup;
 use crate::solve::{solve_with_progress, Solution};
 use crate::trace::GpuMitigation;
 use serde::Serialize;
@@ -43,7 +43,6 @@ pub struct Study {
     pub solution: Option<Solution>,
     /// The analysis with the solver's best mitigation set.
     pub solved: Option<Analysis>,
-    pub notes: Vec<String>,
 }
 
 /// Traces behind a study, for charts.
@@ -110,7 +109,7 @@ pub fn study(
         cooling_year(c, &setup.cooling, setup.catalogue_pue, mean_it_w, peak)
     };
     let cool = year(&setup.climate);
-    let climates = cooling::climates().iter().map(year).collect();
+    let climates = setup.climates.iter().map(year).collect();
     let st = Study {
         site: setup.site.clone(),
         gpus: inp.cluster.gpus(),
@@ -135,7 +134,6 @@ pub fn study(
         climates,
         solution,
         solved,
-        notes: setup.notes.clone(),
     };
     let tr = traces.map(|scenario| StudyTraces {
         scenario,

@@ -3,7 +3,7 @@
 
 use power::analysis::{analyse, Inputs, Mitigation, Prices, Window};
 use power::draw::{Cluster, GpuDraw, Group};
-use power::grid::{self, preset};
+use power::grid::{self, GridCode};
 use power::profile::{steady_run, PhaseDraw, RunInterval, RunState, StepShape};
 use power::spectrum::spectrum;
 use power::storage::{dispatch_turbines, run_storage, Storage, Turbines};
@@ -23,6 +23,12 @@ fn h100_group(gpus: f64, offset_s: f64) -> Group {
         spare: false,
         stage: 0,
     }
+}
+
+/// A grid code of the catalogue, in the power model's SI units.
+fn preset(name: &str) -> Option<GridCode> {
+    let c = spec::Catalog::embedded().get::<spec::GridCode>(name).ok()?;
+    Some(pipeline::bind::grid_code(&c))
 }
 
 fn prices() -> Prices {
@@ -389,13 +395,9 @@ fn windowed_ramps_and_ranges() {
     assert_eq!(grid::max_window_range_w(&[1.0, 1.0, 1.0], 2), 0.0);
 }
 
+/// The catalogue's ERCOT code in SI units, and its large-load threshold at work.
 #[test]
-fn presets_parse_and_cite_sources() {
-    let all = grid::presets();
-    assert!(all.len() >= 4);
-    for c in &all {
-        assert!(!c.source.is_empty(), "{} has no source", c.name);
-    }
+fn ercot_preset_in_si_units_applies_to_large_loads_only() {
     let e = preset("ercot-large-load").unwrap();
     assert_eq!(e.large_load_w, 75e6);
     assert_eq!(e.load_loss_w, Some(2.0e9));

@@ -3,9 +3,15 @@
 //! holds its energy, and a pipelined job's trace has the aligned job's energy with gentler ramps.
 
 use power::draw::{Cluster, GpuDraw, Group};
-use power::grid::{self, preset};
+use power::grid;
 use power::profile::{phase_names as n, steady_run, PhaseDraw, StepShape};
 use power::trace::{it_trace, state_it_mean_w, GpuMitigation, Trace};
+
+/// A grid code of the catalogue, in the power model's SI units.
+fn preset(name: &str) -> Option<power::grid::GridCode> {
+    let c = spec::Catalog::embedded().get::<spec::GridCode>(name).ok()?;
+    Some(pipeline::bind::grid_code(&c))
+}
 
 fn ph(name: &str, ms: f64, activity: f64) -> PhaseDraw {
     PhaseDraw {
@@ -22,11 +28,11 @@ fn default_step(stages: u32) -> StepShape {
             ph("pipeline_fill", 126.1, 0.1),
             ph("forward", 277.9, 1.0),
             ph("backward", 561.3, 1.0),
-            ph("tp_comm", 15.0, 0.2),
-            ph("cp_comm", 10.9, 0.2),
-            ph("pp_comm", 1.6, 0.2),
+            ph("tp_comm", 15.0, 0.0),
+            ph("cp_comm", 10.9, 0.0),
+            ph("pp_comm", 1.6, 0.0),
             ph("pipeline_drain", 126.1, 0.1),
-            ph("dp_comm", 126.5, 0.2),
+            ph("dp_comm", 126.5, 0.0),
             ph("optimizer", 0.5, 0.5),
         ],
         pipeline_stages: stages,
@@ -487,9 +493,11 @@ fn pipelined_trace_is_the_sum_of_its_stage_groups() {
 #[test]
 fn scenario_halls_split_into_stage_groups() {
     let s = spec::scenario::load_scenario(None, &[]).expect("default scenario");
-    let one = power::scenario::from_scenario(&s, Some(default_step(1)), None, 2.0).unwrap();
-    let piped = power::scenario::from_scenario(&s, Some(default_step(16)), None, 2.0).unwrap();
-    let (c1, c16) = (&one.inputs.cluster, &piped.inputs.cluster);
+    let site = pipeline::bind::power_site(&s, 0, &pipeline::Placement::of(&s));
+    let (c1, c16) = (
+        &power::site::cluster(&site, 1),
+        &power::site::cluster(&site, 16),
+    );
     let job = |c: &Cluster| c.groups.iter().filter(|g| !g.spare).count();
     assert!(c1.groups.iter().all(|g| g.stage == 0));
     assert_eq!(job(c16), 16 * job(c1));

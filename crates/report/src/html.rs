@@ -13,6 +13,20 @@ pub struct Figure {
     pub svg: String,
 }
 
+/// A title as a file-name slug: lower case, runs of anything but ASCII letters and digits as one
+/// `-` ("Facility power over four steps" → "facility-power-over-four-steps").
+pub fn slug(title: &str) -> String {
+    title
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Escape text for HTML.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -9,7 +9,7 @@ pub mod multisite;
 pub mod plan;
 pub mod power;
 pub mod simulate;
-pub mod svg;
+mod svg;
 pub mod train;
 
 use serde::Serialize;
@@ -25,6 +25,26 @@ pub struct Section {
     pub text: String,
     /// Machine-readable content.
     pub json: serde_json::Value,
+}
+
+/// In a multi-site scenario the step model and the reliability timeline run the job on the first
+/// site alone: say so in the section (text and JSON `scope`), and where the whole job is.
+pub fn with_scope(mut sec: Section, scope: Option<&pipeline::Scope>) -> Section {
+    let Some(s) = scope else {
+        return sec;
+    };
+    let scope = format!(
+        "the first site alone (`{}`, {} of the {} GPUs of {} sites); the power section's step and the multi-site section run the job over every site",
+        s.first_site,
+        fmt::thousands(s.first_site_gpus as f64),
+        fmt::thousands(s.gpus as f64),
+        s.sites
+    );
+    sec.text.push_str(&format!("  Scope: {scope}\n"));
+    if let serde_json::Value::Object(m) = &mut sec.json {
+        m.insert("scope".into(), scope.into());
+    }
+    sec
 }
 
 /// A whole report: sections in order.

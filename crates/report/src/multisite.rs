@@ -2,14 +2,124 @@
 
 use crate::fmt::*;
 use crate::Section;
-use multisite::{Analysis, SweepPoint};
+use multisite::{Analysis, BasisNote, Note, ReplicaIssue, SweepPoint};
 
 pub fn section(a: &Analysis) -> Section {
+    let mut json = serde_json::to_value(a).unwrap_or(serde_json::Value::Null);
+    if let Some(o) = json.as_object_mut() {
+        o.insert("notes".into(), notes(a).into());
+        if let Some(serde_json::Value::Array(v)) = o.get_mut("strategies") {
+            for (j, s) in v.iter_mut().zip(&a.strategies) {
+                j["note"] = note(&s.outcome.note).into();
+            }
+        }
+    }
     Section {
         key: "multisite".into(),
         title: "Multi-site training: efficiency against one site".into(),
         text: text(a),
-        json: serde_json::to_value(a).unwrap_or(serde_json::Value::Null),
+        json,
+    }
+}
+
+/// What a strategy's figures rest on, or why it cannot run, in words.
+pub fn note(n: &Note) -> String {
+    match n {
+        Note::OneSite => "one site: nothing crosses sites".into(),
+        Note::NoPath => {
+            "the cross-site links cannot carry this strategy's traffic (no path or zero capacity)"
+                .into()
+        }
+        Note::PipelineSplit { pp, sites } => format!(
+            "the layout has pp = {pp}, which does not split into {sites} sites (pipeline across sites needs pp a multiple of the site count)"
+        ),
+        Note::UnequalSites => "pipeline stages across sites need sites of equal GPU counts (each site holds the same number of stages)".into(),
+        Note::Dp {
+            params,
+            sites,
+            overlap,
+        } => format!(
+            "gradients of {params:.3e} parameters in bf16 all-reduced across {sites} sites every step{}",
+            if *overlap {
+                ", overlapped with the last microbatch's backward through the pipeline"
+            } else {
+                ", not overlapped"
+            }
+        ),
+        Note::Pipeline {
+            stages_per_site,
+            tokens,
+            hidden,
+            boundaries,
+        } => format!(
+            "{stages_per_site} stages per site; activations of {tokens:.3e} tokens × {hidden} hidden cross {boundaries} boundaries"
+        ),
+        Note::Diloco {
+            replicas,
+            inner_steps,
+            compression,
+        } => format!(
+            "{replicas} replicas, outer sync every H = {inner_steps} inner steps in {compression}, blocking"
+        ),
+        Note::StreamingDiloco {
+            replicas,
+            fragments,
+            inner_steps,
+            overlap_steps,
+            compression,
+        } => format!(
+            "{replicas} replicas, {fragments} fragments, H = {inner_steps}, each exchange overlapping {overlap_steps} inner step(s), {compression}"
+        ),
+    }
+}
+
+/// Why a site's DiLoCo replica cannot run the layout, in words.
+pub fn replica_issue(r: &ReplicaIssue) -> String {
+    match r {
+        ReplicaIssue::NotWholeBlocks { gpus, block } => {
+            format!("a site of {gpus} GPUs is not a whole number of tp × pp × cp = {block} blocks")
+        }
+        ReplicaIssue::DoesNotRun { gpus } => {
+            format!("the layout does not run on a {gpus}-GPU site alone")
+        }
+    }
+}
+
+/// The analysis's notes in words: what the basis rests on, then how goodput was obtained.
+pub fn notes(a: &Analysis) -> Vec<String> {
+    let mut out: Vec<String> = a
+        .notes
+        .iter()
+        .map(|n| match n {
+            BasisNote::DoesNotFit {
+                needs_bytes,
+                capacity_bytes,
+            } => format!(
+                "the layout does not fit in memory ({}); figures are indicative",
+                crate::train::does_not_fit(*needs_bytes, *capacity_bytes)
+            ),
+            BasisNote::InnerStepFallback(why) => format!(
+                "{}: the DiLoCo inner step is taken as the single-site step",
+                replica_issue(why)
+            ),
+        })
+        .collect();
+    if let Some(p) = &a.goodput_preset {
+        let design = a.goodput_design.as_deref().unwrap_or("restart");
+        out.push(format!(
+            "goodput: the reliability model's closed-form ETTR (renewal, per recovery design) of the `{design}` design with the preset `{p}`, for one failure domain of all GPUs (synchronous strategies) and of each site alone (DiLoCo strategies)"
+        ));
+    }
+    out
+}
+
+/// A strategy's goodput: the figure, "does not apply" where the closed form gives none, "–" when
+/// the reliability model did not run.
+fn goodput(s: &multisite::StrategyReport) -> String {
+    match (s.goodput, &s.goodput_note) {
+        (Some(g), _) => percent(g),
+        (None, Some(_)) => "does not apply".into(),
+        (None, None) => "–".into(),
     }
 }
 
@@ -222,7 +332,7 @@ pub fn text(a: &Analysis) -> String {
                 bytes(o.cross_site_bytes_per_step),
                 duration(o.exposed_s_per_step),
                 percent(o.extra_tokens_fraction),
-                s.goodput.map(percent).unwrap_or_else(|| "–".into()),
+                goodput(s),
             ]
         })
         .collect();
@@ -241,7 +351,11 @@ pub fn text(a: &Analysis) -> String {
         &body,
     ));
     for s in a.strategies.iter().filter(|s| !s.outcome.feasible) {
-        out.push_str(&format!("  {} n/a: {}\n", s.outcome.name, s.outcome.note));
+        out.push_str(&format!(
+            "  {} n/a: {}\n",
+            s.outcome.name,
+            note(&s.outcome.note)
+        ));
     }
     for s in a.strategies.iter().filter(|s| s.outcome.feasible) {
         if let (Some(h), Some(e)) = (s.best_inner_steps, s.best_efficiency) {
@@ -263,6 +377,8 @@ pub fn text(a: &Analysis) -> String {
                 "; one site of all the GPUs has a goodput of {}",
                 percent(g)
             ));
+        } else if a.single_site_goodput_note.is_some() {
+            out.push_str("; the closed form does not apply to one site of all the GPUs");
         }
         out.push_str(")\n");
         let body: Vec<Vec<String>> = a
@@ -272,7 +388,7 @@ pub fn text(a: &Analysis) -> String {
             .map(|s| {
                 vec![
                     s.outcome.name.clone(),
-                    s.goodput.map(percent).unwrap_or_else(|| "–".into()),
+                    goodput(s),
                     s.efficiency_with_failures
                         .map(percent)
                         .unwrap_or_else(|| "–".into()),
@@ -283,6 +399,14 @@ pub fn text(a: &Analysis) -> String {
             &["strategy", "goodput", "efficiency with failures"],
             &body,
         ));
+    }
+    for s in a.strategies.iter().filter(|s| s.outcome.feasible) {
+        if let Some(why) = &s.goodput_note {
+            out.push_str(&format!(
+                "  {} goodput does not apply: {why}\n",
+                s.outcome.name
+            ));
+        }
     }
 
     out.push_str("\n  Capacity per link (all links alike, [job.sync] as configured) to hold the loss at or under\n");
@@ -307,9 +431,10 @@ pub fn text(a: &Analysis) -> String {
     out.push_str(&table(&h, &body));
 
     out.push_str(&format!("\n  Answer: {}\n", verdict(a)));
-    if !a.notes.is_empty() {
+    let notes = notes(a);
+    if !notes.is_empty() {
         out.push_str("\n  Notes\n");
-        for n in &a.notes {
+        for n in &notes {
             out.push_str(&format!("  - {n}\n"));
         }
     }
@@ -349,10 +474,10 @@ pub fn heatmap(points: &[SweepPoint], sites: usize, strategy: &str) -> String {
     let mut xs: Vec<f64> = vec![];
     let mut ys: Vec<f64> = vec![];
     for p in &pts {
-        if !xs.iter().any(|x| *x == p.distance_m) {
+        if !xs.contains(&p.distance_m) {
             xs.push(p.distance_m);
         }
-        if !ys.iter().any(|y| *y == p.capacity_bits_per_s) {
+        if !ys.contains(&p.capacity_bits_per_s) {
             ys.push(p.capacity_bits_per_s);
         }
     }
@@ -393,4 +518,24 @@ pub fn strategy_bars(a: &Analysis) -> String {
         .map(|s| (s.outcome.name.clone(), 100.0 * s.outcome.efficiency))
         .collect();
     crate::svg::bar_chart("Efficiency against the same GPUs in one site", "%", &bars)
+}
+
+/// Charts for the HTML report: the configured strategy's loss over distance × capacity per link
+/// (`points` of a sweep at the scenario's `sites` count) and every strategy against one site.
+pub fn figures(a: &Analysis, points: &[SweepPoint], sites: usize) -> Vec<crate::html::Figure> {
+    vec![
+        crate::html::Figure {
+            section: "multisite".into(),
+            title: format!(
+                "Efficiency loss of {} over distance and capacity per link",
+                a.configured
+            ),
+            svg: heatmap(points, sites, &a.configured),
+        },
+        crate::html::Figure {
+            section: "multisite".into(),
+            title: "Efficiency of each strategy against one site".into(),
+            svg: strategy_bars(a),
+        },
+    ]
 }

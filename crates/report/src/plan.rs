@@ -2,14 +2,48 @@
 
 use crate::fmt::*;
 use crate::Section;
-use plan::Plan;
+use plan::{Plan, Warning};
 
 pub fn section(p: &Plan) -> Section {
+    let mut json = serde_json::to_value(p).unwrap_or(serde_json::Value::Null);
+    if let Some(o) = json.as_object_mut() {
+        o.insert(
+            "warnings".into(),
+            p.warnings.iter().map(warning).collect::<Vec<_>>().into(),
+        );
+    }
     Section {
         key: "plan".into(),
         title: "Plan: power, capacity and cost".into(),
         text: text(p),
-        json: serde_json::to_value(p).unwrap_or(serde_json::Value::Null),
+        json,
+    }
+}
+
+/// A finding of the plan in words.
+pub fn warning(w: &Warning) -> String {
+    match w {
+        Warning::FabricTooSmall {
+            site,
+            hall,
+            gpus,
+            max_endpoints,
+            tiers,
+            radix,
+        } => format!(
+            "site {site} hall {hall}: {gpus} GPUs exceed the {max_endpoints:.0} endpoints a {tiers}-tier fabric of radix-{radix} switches reaches"
+        ),
+        Warning::SupplyShort {
+            site,
+            facility_w,
+            supply_w,
+            gpus_fed,
+        } => format!(
+            "site {site} draws {:.1} MW at nameplate but its grid and generation supply {:.1} MW: that feeds {} GPUs of this mix",
+            facility_w / 1e6,
+            supply_w / 1e6,
+            thousands(*gpus_fed as f64)
+        ),
     }
 }
 
@@ -151,7 +185,7 @@ pub fn text(p: &Plan) -> String {
     if !p.warnings.is_empty() {
         out.push_str("\n  Warnings\n");
         for w in &p.warnings {
-            out.push_str(&format!("  ! {w}\n"));
+            out.push_str(&format!("  ! {}\n", warning(w)));
         }
     }
     out

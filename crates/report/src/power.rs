@@ -6,20 +6,89 @@
 //! costs, the run's energy by state, cooling, and the solver's answer under `solve`.
 
 use crate::fmt::*;
+use crate::html::Figure;
+use crate::svg::{self, Series};
 use crate::Section;
+use pipeline::{PowerNote, SiteStudy, StepIssue};
 use power::analysis::{Analysis, Mitigation};
 use power::cooling::CoolingYear;
 use power::grid::{Metrics, RuleCheck};
 use power::solve::{Candidate, Solution};
-use power::Study;
+use power::{Study, StudyTraces};
 use serde_json::{json, Map, Value};
 
-pub fn section(s: &Study) -> Section {
+/// The power section: the first site's study, its notes, and for several sites the table of
+/// every site against its own grid connection (JSON `sites`).
+pub fn section(p: &pipeline::Power) -> Section {
+    let notes: Vec<String> = p.notes.iter().map(note).collect();
+    let mut text = text(&p.study, &notes);
+    let mut json = to_json(&p.study, &notes);
+    if !p.sites.is_empty() {
+        text.push_str(&sites_text(&p.sites));
+        if let Some(o) = json.as_object_mut() {
+            o.insert("sites".into(), sites_json(&p.sites));
+        }
+    }
     Section {
         key: "power".into(),
         title: "Power: trace, grid code, mitigations, cooling".into(),
-        text: text(s),
-        json: to_json(s),
+        text,
+        json,
+    }
+}
+
+/// A note of the power section in words.
+pub fn note(n: &PowerNote) -> String {
+    match n {
+        PowerNote::FirstSiteOf { site, sites } => format!(
+            "the trace, rules, costs and cooling above are the first site's, `{site}`, of {sites}; every site against its own grid connection follows"
+        ),
+        PowerNote::Spares { job, installed } => format!(
+            "{job} of the site's {installed} GPUs run the job ([job] gpus); the other {} are spares held at idle",
+            installed - job
+        ),
+        PowerNote::SyntheticStepUnused => "[power] step_time / compute_fraction / comm_activity are not used: the step model gives the step".into(),
+        PowerNote::SyntheticStep => "step shape: synthetic (compute, then exposed communication; [power] step_time, compute_fraction, comm_activity), no step model profile given".into(),
+        PowerNote::SteadyRun => "timeline: steady training (no reliability timeline given)".into(),
+        PowerNote::ClimateFallback => {
+            "climate: none matches the site; using `memphis` (set [power] climate)".into()
+        }
+        PowerNote::StepModel(why) => format!(
+            "step model: {}",
+            match why {
+                StepIssue::NoJob => "the scenario has no [job]".to_string(),
+                StepIssue::NoLayout => "no parallel layout fits the job on this cluster".into(),
+                StepIssue::Invalid(e) => e.clone(),
+                StepIssue::BadShape => "its step profile has a phase with a negative or non-finite duration or an activity outside 0-1".into(),
+            }
+        ),
+        PowerNote::MultiSiteFailed(why) => {
+            format!("multi-site model: {why}; the step is the first site's job alone")
+        }
+        PowerNote::MultiSiteInfeasible { strategy, note } => format!(
+            "multi-site model: `{strategy}` cannot run this job ({}); the step is the first site's job alone",
+            crate::multisite::note(note)
+        ),
+        PowerNote::ReplicaFailed(why) => format!(
+            "multi-site model: {}; the step is the first site's job alone",
+            crate::multisite::replica_issue(why)
+        ),
+        PowerNote::MultiSiteStep {
+            gpus,
+            sites,
+            strategy,
+            single_site_step_s,
+            wait_s,
+        } => format!(
+            "step: the job on all {} GPUs of {sites} sites ([job.sync] strategy `{strategy}`): {single_site_step_s:.3} s in one site plus {wait_s:.3} s of exposed cross-site synchronisation",
+            thousands(*gpus as f64)
+        ),
+        PowerNote::DilocoReplica {
+            strategy,
+            inner_steps,
+        } => format!(
+            "step: the first site's DiLoCo replica on its share of the batch ([job.sync] strategy `{strategy}`); the outer synchronisation every {inner_steps} inner steps is not in the shape"
+        ),
     }
 }
 
@@ -201,7 +270,7 @@ fn solve_json(sol: &Solution, solved: Option<&Analysis>) -> Value {
     Value::Object(o)
 }
 
-pub fn to_json(s: &Study) -> Value {
+pub fn to_json(s: &Study, notes: &[String]) -> Value {
     let a = &s.analysis;
     let mut o = Map::new();
     o.insert("site".into(), json!(s.site));
@@ -250,7 +319,7 @@ pub fn to_json(s: &Study) -> Value {
             .map(|sol| solve_json(sol, s.solved.as_ref()))
             .unwrap_or(Value::Null),
     );
-    o.insert("notes".into(), json!(s.notes));
+    o.insert("notes".into(), json!(notes));
     Value::Object(o)
 }
 
@@ -534,9 +603,7 @@ fn cooling_text(s: &Study) -> String {
             ]
         })
         .collect();
-    out.push_str(&format!(
-        "\n  Same design and load in each climate preset\n"
-    ));
+    out.push_str("\n  Same design and load in each climate preset\n");
     out.push_str(&table(
         &[
             "climate",
@@ -664,7 +731,7 @@ fn solve_text(sol: &Solution, solved: Option<&Analysis>) -> String {
     out
 }
 
-pub fn text(s: &Study) -> String {
+pub fn text(s: &Study, notes: &[String]) -> String {
     let a = &s.analysis;
     let mut out = String::new();
     let states: Vec<String> = a
@@ -775,9 +842,9 @@ pub fn text(s: &Study) -> String {
         out.push_str("\n  Solve: the cheapest mitigation set that passes the grid code\n");
         out.push_str(&solve_text(sol, s.solved.as_ref()));
     }
-    if !s.notes.is_empty() {
+    if !notes.is_empty() {
         out.push_str("\n  Notes\n");
-        for n in &s.notes {
+        for n in notes {
             out.push_str(&format!("  - {n}\n"));
         }
     }
@@ -788,10 +855,11 @@ pub fn text(s: &Study) -> String {
 /// the scenario's order): the job's GPUs there, grid import peak and swing, fastest ramp, share of
 /// spectral energy in the code's band, the verdict without and with the scenario's mitigations,
 /// and the site's cooling year.
-pub fn sites_text(sites: &[Study]) -> String {
+pub fn sites_text(sites: &[SiteStudy]) -> String {
     let body: Vec<Vec<String>> = sites
         .iter()
-        .map(|s| {
+        .map(|x| {
+            let s = &x.study;
             let a = &s.analysis;
             let verdict = |p: bool| if p { "passes" } else { "FAILS" };
             vec![
@@ -809,14 +877,7 @@ pub fn sites_text(sites: &[Study]) -> String {
                 format!(
                     "{}{} {:.2}",
                     s.cooling.climate,
-                    if s.notes
-                        .iter()
-                        .any(|n| n.starts_with("climate: none matches"))
-                    {
-                        "*"
-                    } else {
-                        ""
-                    },
+                    if x.climate_fallback { "*" } else { "" },
                     s.cooling.annual_pue
                 ),
                 format!("{:.2} L/kWh", s.cooling.wue_l_per_kwh),
@@ -825,7 +886,7 @@ pub fn sites_text(sites: &[Study]) -> String {
         .collect();
     let code = sites
         .first()
-        .map(|s| s.analysis.code.name.clone())
+        .map(|s| s.study.analysis.code.name.clone())
         .unwrap_or_default();
     let mut out = format!(
         "\n  Every site against its own grid connection ({code}); each repeats the step above\n"
@@ -851,11 +912,12 @@ pub fn sites_text(sites: &[Study]) -> String {
 }
 
 /// [`sites_text`] as JSON: one object per site.
-pub fn sites_json(sites: &[Study]) -> Value {
+pub fn sites_json(sites: &[SiteStudy]) -> Value {
     Value::Array(
         sites
             .iter()
-            .map(|s| {
+            .map(|x| {
+                let s = &x.study;
                 let a = &s.analysis;
                 json!({
                     "site": s.site,
@@ -876,4 +938,221 @@ pub fn sites_json(sites: &[Study]) -> Value {
             })
             .collect(),
     )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Charts
+// ---------------------------------------------------------------------------------------------
+
+fn series(name: &str, t0: f64, dt: f64, w: &[f64], scale: f64, from: usize, to: usize) -> Series {
+    Series {
+        name: name.into(),
+        points: w
+            .iter()
+            .enumerate()
+            .take(to.min(w.len()))
+            .skip(from)
+            .map(|(i, v)| (t0 + (i as f64 + 0.5) * dt, v * scale))
+            .collect(),
+    }
+}
+
+/// The charts: raw vs mitigated facility power over the window (with its restart) and over a few
+/// steps, the spectrum (log-log), the battery's state of charge, cooling over the year.
+pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
+    let fig = |title: &str, svg: String| Figure {
+        section: "power".into(),
+        title: title.into(),
+        svg,
+    };
+    // Show the scenario's mitigations; when it sets none, the solver's cheapest passing set; with
+    // neither, the unmitigated trace alone.
+    let mt = match (&tr.solved, st.mitigation.is_none()) {
+        (_, false) => Some((&tr.scenario, "with the scenario's mitigations")),
+        (Some(s), true) => Some((s, "with the cheapest passing mitigations")),
+        (None, true) => None,
+    };
+    let raw = &tr.scenario.raw_grid;
+    let n = raw.w.len();
+    let mut out = vec![];
+    let t0_min = raw.t0_s / 60.0;
+    let dt_min = raw.dt_s / 60.0;
+    let pair = |t0: f64, dt: f64, to: usize| {
+        let mut v = vec![series("unmitigated", t0, dt, &raw.w, 1e-6, 0, to)];
+        if let Some((m, label)) = mt {
+            v.push(series(label, t0, dt, &m.grid.w, 1e-6, 0, to));
+        }
+        v
+    };
+    out.push(fig(
+        "Facility power over the analysis window",
+        svg::line_chart(
+            "Facility power over the analysis window",
+            "time in the run (min)",
+            "grid import (MW)",
+            &pair(t0_min, dt_min, n),
+            false,
+            false,
+        ),
+    ));
+
+    // A few steps at full resolution, from the start of the window.
+    let steps = if st.step_s > 0.0 && raw.dt_s > 0.0 {
+        ((4.0 * st.step_s / raw.dt_s).ceil() as usize).clamp(2, n.max(2))
+    } else {
+        n
+    };
+    out.push(fig(
+        "Facility power over four steps",
+        svg::line_chart(
+            "Facility power over four steps",
+            "time in the run (s)",
+            "grid import (MW)",
+            &pair(raw.t0_s, raw.dt_s, steps),
+            false,
+            false,
+        ),
+    ));
+
+    // The whole run at per-step resolution (each bin the mean of the states it covers): restarts,
+    // checkpoint dips and maintenance over days.
+    let run = &tr.scenario.run_raw;
+    if !run.w.is_empty() && run.dt_s > 0.0 {
+        let day = 86400.0;
+        out.push(fig(
+            "Facility power over the whole run (unmitigated, step means)",
+            svg::line_chart(
+                "Facility power over the whole run (unmitigated, step means)",
+                "time in the run (days)",
+                "facility power (MW)",
+                &[series(
+                    "unmitigated",
+                    run.t0_s / day,
+                    run.dt_s / day,
+                    &run.w,
+                    1e-6,
+                    0,
+                    run.w.len(),
+                )],
+                false,
+                false,
+            ),
+        ));
+    }
+
+    let nyquist = if raw.dt_s > 0.0 { 0.5 / raw.dt_s } else { 0.0 };
+    let spec_series = |name: &str, sp: &power::spectrum::Spectrum| Series {
+        name: name.into(),
+        points: sp
+            .amplitude_points(n, nyquist, 1500)
+            .into_iter()
+            .map(|(f, a)| (f, a * 1e-6))
+            .collect(),
+    };
+    out.push(fig(
+        "Spectrum of the grid import",
+        svg::line_chart(
+            "Spectrum of the grid import",
+            "frequency (Hz)",
+            "amplitude (MW)",
+            &{
+                let mut v = vec![spec_series("unmitigated", &tr.scenario.raw_spectrum)];
+                if let Some((m, label)) = mt {
+                    v.push(spec_series(label, &m.spectrum));
+                }
+                v
+            },
+            true,
+            true,
+        ),
+    ));
+
+    if let Some((mt, _)) = mt.filter(|(m, _)| !m.battery_soc_j.is_empty()) {
+        // Charted as the change since the window's start: the state of charge moves by a small
+        // share of the capacity, which an axis of absolute MWh would not resolve.
+        let soc = &mt.battery_soc_j;
+        let start = soc[0];
+        let range = soc.iter().fold(0.0f64, |m, x| m.max((x - start).abs()));
+        let (scale, unit) = if range >= 3.6e9 {
+            (1.0 / 3.6e9, "MWh")
+        } else {
+            (1.0 / 3.6e6, "kWh")
+        };
+        let change: Vec<f64> = soc.iter().map(|x| x - start).collect();
+        let title = format!(
+            "Battery state of charge (from {:.1} MWh at the window's start)",
+            start / 3.6e9
+        );
+        out.push(fig(
+            &title,
+            svg::line_chart(
+                &title,
+                "time in the run (min)",
+                &format!("change in stored energy ({unit})"),
+                &[series(
+                    "state of charge",
+                    t0_min,
+                    dt_min,
+                    &change,
+                    scale,
+                    0,
+                    change.len(),
+                )],
+                false,
+                false,
+            ),
+        ));
+    }
+
+    let hourly = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .enumerate()
+            .map(|(h, x)| (h as f64 / 24.0, *x))
+            .collect()
+    };
+    let pue: Vec<Series> = st
+        .climates
+        .iter()
+        .map(|c| Series {
+            name: c.climate.clone(),
+            points: hourly(&c.hourly_pue),
+        })
+        .collect();
+    out.push(fig(
+        &format!("PUE by hour over the year ({})", st.cooling.cooling),
+        svg::line_chart(
+            &format!("PUE by hour over the year ({})", st.cooling.cooling),
+            "day of the year",
+            "PUE",
+            &pue,
+            false,
+            false,
+        ),
+    ));
+    let water: Vec<Series> = st
+        .climates
+        .iter()
+        .map(|c| Series {
+            name: c.climate.clone(),
+            points: hourly(&c.hourly_wue_l_per_kwh),
+        })
+        .collect();
+    out.push(fig(
+        &format!(
+            "Water per IT kWh by hour over the year ({})",
+            st.cooling.cooling
+        ),
+        svg::line_chart(
+            &format!(
+                "Water per IT kWh by hour over the year ({})",
+                st.cooling.cooling
+            ),
+            "day of the year",
+            "water (L/kWh)",
+            &water,
+            false,
+            false,
+        ),
+    ));
+    out
 }

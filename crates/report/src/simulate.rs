@@ -5,6 +5,30 @@ use crate::Section;
 use sim::engine::Event;
 use sim::Summary;
 
+/// The reliability section of the pipeline's Monte Carlo, saying where its step time came from.
+pub fn of(r: &pipeline::Reliability) -> Section {
+    let source = step_source(r.step_source);
+    let mut sec = section(&r.summary);
+    sec.text.push_str(&format!("  Step time from: {source}\n"));
+    if let serde_json::Value::Object(m) = &mut sec.json {
+        m.insert("step_time_source".into(), source.into());
+    }
+    sec
+}
+
+/// Where the reliability model's step time came from, in words.
+pub fn step_source(s: pipeline::StepSource) -> String {
+    match s {
+        pipeline::StepSource::Given => "[reliability] step_time".into(),
+        pipeline::StepSource::StepModel => "step model".into(),
+        pipeline::StepSource::Fallback => format!(
+            "6·N·tokens at {:.0}% MFU (the step model found no valid layout)",
+            sim::input::FALLBACK_MFU * 100.0
+        ),
+        pipeline::StepSource::NoJob => "default (no job in the scenario)".into(),
+    }
+}
+
 pub fn section(s: &Summary) -> Section {
     Section {
         key: "reliability".into(),

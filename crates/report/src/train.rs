@@ -141,6 +141,77 @@ pub fn memory_parts(p: &StepProfile) -> Vec<(String, f64)> {
     ]
 }
 
+/// "does not fit: needs X GiB of Y GiB".
+pub fn does_not_fit(needs_bytes: f64, capacity_bytes: f64) -> String {
+    format!(
+        "does not fit: needs {:.1} GiB of {:.1} GiB",
+        needs_bytes / 1073741824.0,
+        capacity_bytes / 1073741824.0
+    )
+}
+
+/// The memory verdict of a profile that does not fit, in words (`None` when it fits).
+fn memory_note(p: &StepProfile) -> Option<String> {
+    (!p.fits).then(|| does_not_fit(p.memory.total_bytes, p.memory.capacity_bytes))
+}
+
+/// The `train` section of the step model's answer for a scenario's job.
+pub fn trained(scenario: &str, t: &pipeline::Trained) -> Section {
+    let w = &t.workload;
+    let precision = match w.precision {
+        perf::step::Precision::Bf16 => "bf16",
+        perf::step::Precision::Fp8 => "fp8",
+    };
+    section(
+        &t.profile,
+        &TrainInput {
+            scenario,
+            model: &w.model.name,
+            accelerator: &t.accelerator,
+            precision,
+            installed_gpus: t.installed_gpus,
+            tokens: w.tokens,
+            seq: w.seq,
+            global_batch_seqs: w.global_batch_seqs,
+            requested_batch_tokens: t.requested_batch_tokens,
+            search: t.search.as_ref(),
+        },
+    )
+}
+
+/// Charts for the HTML report: the step by phase and memory per GPU.
+pub fn figures(p: &StepProfile) -> Vec<crate::html::Figure> {
+    let phases: Vec<(String, f64)> = p
+        .phases
+        .iter()
+        .map(|ph| (ph.name.clone(), ph.duration_s))
+        .collect();
+    let memory: Vec<(String, f64)> = memory_parts(p)
+        .into_iter()
+        .map(|(n, b)| (n, b / 1073741824.0))
+        .collect();
+    vec![
+        crate::html::Figure {
+            section: "train".into(),
+            title: "Step time by phase".into(),
+            svg: crate::svg::stacked_bar("Step time by phase", "s", &phases),
+        },
+        crate::html::Figure {
+            section: "train".into(),
+            title: "Memory per GPU".into(),
+            svg: crate::svg::bar_chart(
+                &format!(
+                    "Memory per GPU ({} of {})",
+                    fmt::bytes(p.memory.total_bytes),
+                    fmt::bytes(p.memory.capacity_bytes)
+                ),
+                "GiB",
+                &memory,
+            ),
+        },
+    ]
+}
+
 /// The `train` section of a scenario without a `[job]`.
 pub fn no_job_section() -> Section {
     Section {
@@ -264,7 +335,7 @@ pub fn section(p: &StepProfile, i: &TrainInput) -> Section {
         ),
     ]);
     t.push_str(&fmt::table(&["component", "size"], &mem));
-    match &p.memory_note {
+    match &memory_note(p) {
         None => t.push_str("  fits\n"),
         Some(n) => t.push_str(&format!("  ! {n}\n")),
     }
@@ -321,7 +392,7 @@ pub fn section(p: &StepProfile, i: &TrainInput) -> Section {
             "reserved_bytes": num(m.reserved_bytes),
         },
         "fits": p.fits,
-        "memory_note": p.memory_note,
+        "memory_note": memory_note(p),
         "mean_activity": num(p.mean_activity),
     });
     Section {

@@ -4,32 +4,33 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
-fn scenario(gpus: u64, days: u64) -> spec::Scenario {
-    let src = format!(
-        r#"
-name = "bench"
-seed = 3
-[[site]]
-name = "x"
-[[site.hall]]
-system = "hgx-h100"
-gpus = {gpus}
-fabric = "roce-400g-3tier"
-[job]
-model = "llama3-405b"
-tokens = "15.6T"
-seq = 8192
-global_batch = "16M"
-[reliability]
-preset = "llama3"
-length = "{days} d"
-"#
-    );
-    spec::parse_scenario("bench.toml", &src, &spec::Catalog::embedded()).expect("scenario")
+/// The reliability model's parameters of `gpus` H100 training Llama 3 405B (the shared test
+/// scenario) over `days` of wall clock, at the model's own 6·N step.
+fn llama3(gpus: u64, days: u32) -> sim::Params {
+    let s = spec::builder::ScenarioBuilder::h100_llama3_405b(gpus)
+        .seed(3)
+        .table(
+            "reliability",
+            &format!("preset = \"llama3\"\nlength = \"{days} d\""),
+        )
+        .build()
+        .expect("scenario");
+    params(&s)
+}
+
+fn params(s: &spec::Scenario) -> sim::Params {
+    pipeline::bind::sim_params(s, &pipeline::Placement::of(s), None)
+        .expect("params")
+        .0
 }
 
 fn bench(c: &mut Criterion) {
-    let p = sim::presets::airesim_default_params(42);
+    let p = params(
+        &spec::builder::ScenarioBuilder::airesim_table1()
+            .seed(42)
+            .build()
+            .expect("scenario"),
+    );
     let mut seed = 0u64;
     c.bench_function("airesim default replica (4,096 x 8 GPUs, 256 d)", |b| {
         b.iter(|| {
@@ -37,7 +38,7 @@ fn bench(c: &mut Criterion) {
             sim::simulate_replica(black_box(&p), seed, false)
         })
     });
-    let (p, _) = sim::from_scenario(&scenario(1 << 20, 100)).expect("params");
+    let p = llama3(1 << 20, 100);
     c.bench_function("llama3 rates, 1M GPUs, 100 d replica", |b| {
         b.iter(|| {
             seed += 1;
@@ -46,7 +47,7 @@ fn bench(c: &mut Criterion) {
     });
     // the recovery designs at the same size; a replica of 8,192 GPUs (the step model's layout at
     // 983,040 GPUs: tp 8 · pp 64 · cp 16)
-    let (base, _) = sim::from_scenario(&scenario(1 << 20, 100)).expect("params");
+    let base = llama3(1 << 20, 100);
     for d in [
         sim::Design::HotSpare,
         sim::Design::PartialRestart,
@@ -63,7 +64,7 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
-    let (p, _) = sim::from_scenario(&scenario(16_384, 54)).expect("params");
+    let p = llama3(16_384, 54);
     c.bench_function("llama3 16,384 GPUs, 54 d replica", |b| {
         b.iter(|| {
             seed += 1;

@@ -57,6 +57,9 @@ pub const PEER_COPIES: u32 = 1;
 /// GPUs of one Llama 3 405B data-parallel replica: TP 8 × CP 1 × PP 16 at 8,192 GPUs (Llama 3
 /// Table 4, P); the replica when the scenario's layout is "auto" and no step model chose one.
 pub const LLAMA3_REPLICA_GPUS: u64 = 128;
+/// The goodput the recommended design must keep when the input gives none: the reliability
+/// owner's question, "which design keeps a 1M-GPU job above 90 %" (A).
+pub const DEFAULT_GOODPUT_TARGET: f64 = 0.90;
 /// Hours in a year (365.25 days).
 pub const HOURS_PER_YEAR: f64 = 8766.0;
 
@@ -73,61 +76,6 @@ pub(crate) fn default_containment() -> Containment {
         snapshot_block_s: 0.0,
         peer_copies: PEER_COPIES,
     }
-}
-
-/// The design and its parameters from `[reliability] recovery` and `containment`, with the training
-/// state (16 B per parameter) and the snapshot time (the state per GPU over the host copy rate, D;
-/// ByteRobust measured 0.04 s blocking for every-step saves of a 70B model on 2,048 GPUs, Q).
-#[allow(clippy::result_large_err)]
-pub fn containment_from_spec(
-    rel: &spec::reliability::Reliability,
-    job: Option<&spec::job::Job>,
-    job_gpus: u64,
-    state_bytes: f64,
-    snapshot_s: f64,
-) -> Result<Containment, spec::SpecError> {
-    let d = default_containment();
-    let c = &rel.containment;
-    // a replica is the model-parallel group: the job's fixed layout, else Llama 3 405B's (the CLI
-    // takes the step model's layout for `parallelism = "auto"`)
-    let replica = match job.map(|j| &j.parallelism) {
-        Some(spec::job::RawParallelism::Fixed(f)) => {
-            (f.tp as u64 * f.pp as u64 * f.cp as u64 * f.ep as u64).max(1)
-        }
-        Some(_) => LLAMA3_REPLICA_GPUS,
-        None => d.replica_gpus,
-    }
-    .min(job_gpus);
-    if let Some(g) = c.replica_gpus {
-        if g > job_gpus {
-            return Err(rel.err(
-                "containment.replica_gpus",
-                format!("a replica of {g} GPUs is larger than the job's {job_gpus} GPUs"),
-            ));
-        }
-    }
-    Ok(Containment {
-        design: rel
-            .recovery
-            .as_deref()
-            .and_then(Design::parse)
-            .unwrap_or(Design::Restart),
-        replica_gpus: c.replica_gpus.unwrap_or(replica),
-        detect_s: c.detect_s.unwrap_or(d.detect_s),
-        hot_swap_s: c.hot_swap_s.unwrap_or(d.hot_swap_s),
-        reconfigure_s: c.reconfigure_s.unwrap_or(d.reconfigure_s),
-        peer_bytes_per_s: c.peer_bytes_per_s.unwrap_or(d.peer_bytes_per_s),
-        state_bytes,
-        snapshot_every_steps: c.snapshot_every_steps.unwrap_or(d.snapshot_every_steps),
-        snapshot_block_s: c.snapshot_block_s.unwrap_or(snapshot_s),
-        peer_copies: c.peer_copies.unwrap_or(d.peer_copies),
-    })
-}
-
-/// The designs a scenario asks to compare (`[reliability] designs`), in the order given.
-pub fn requested_designs(rel: Option<&spec::reliability::Reliability>) -> Vec<Design> {
-    rel.map(|r| r.designs.iter().filter_map(|n| Design::parse(n)).collect())
-        .unwrap_or_default()
 }
 
 pub(crate) fn check_containment(p: &Params) -> Result<(), ParamError> {
@@ -803,6 +751,67 @@ pub fn sweep(
 mod tests {
     use super::*;
 
+    /// A job of 4,096 nodes of 8 GPUs with one node failure class (AIReSim's Table 1 sizes: 16
+    /// warm standbys, a spare pool of 200, 256 days of work at 10 s steps), whole-job restart.
+    fn params() -> Params {
+        Params {
+            preset: "test".into(),
+            job_gpus: 4_096 * 8,
+            gpus_per_node: 8,
+            nodes_per_rack: 8,
+            nodes_per_hall: 4_360,
+            step_s: 10.0,
+            classes: vec![FailureClass {
+                name: "server".into(),
+                cause: Cause::Hardware,
+                scope: Scope::Node,
+                rate_per_hour: 1.0 / (30.0 * 24.0 * 4_096.0),
+                removes_nodes: true,
+                source: "test".into(),
+            }],
+            lifetime: Lifetime::Exponential,
+            bad_nodes: BadNodes {
+                fraction: 0.0,
+                multiplier: 1.0,
+            },
+            sdc: Sdc {
+                prevalence: 0.0,
+                trigger_per_hour: 0.0,
+                detect_delay_s: 0.0,
+            },
+            maintenance: None,
+            recovery: Recovery {
+                detect_s: 60.0,
+                diagnose_s: 60.0,
+                standby_swap_s: 60.0,
+                host_selection_s: 0.0,
+                preemption_wait_s: 0.0,
+                restart_fixed_s: 600.0,
+                reinit_ref_s: 4.0,
+                reinit_ref_gpus: 8_192.0,
+                reinit_exponent: 0.721,
+            },
+            failures_while_down: true,
+            repair: Repair {
+                auto_s: 7_200.0,
+                manual_s: 172_800.0,
+                p_manual: 0.2,
+                p_auto_false: 0.0,
+                p_manual_false: 0.0,
+            },
+            checkpoint: Checkpoint::Fixed { interval_s: 10.0 },
+            checkpoint_write_s: 0.0,
+            checkpoint_load_s: 0.0,
+            memory_load_s: 0.0,
+            standby_nodes: 16,
+            cold_nodes: 48,
+            spare_nodes: 200,
+            run: RunLength::WorkS(256.0 * 86400.0),
+            seed: 1,
+            containment: Containment::default(),
+        }
+    }
+
     #[test]
     fn names_round_trip_and_only_the_three_contain() {
         for d in Design::ALL {
@@ -817,7 +826,7 @@ mod tests {
 
     #[test]
     fn a_contained_design_keeps_the_persistent_tier() {
-        let mut p = crate::presets::airesim_default_params(1);
+        let mut p = params();
         p.checkpoint_write_s = 3.0;
         p.checkpoint = Checkpoint::Tiered {
             memory_interval_s: 120.0,
@@ -835,7 +844,7 @@ mod tests {
         // a recovery of d that starts over at rate λ: (e^{λd} − 1)/λ; d when it cannot fail
         assert!((compounded_s(1.0 / 200.0, 20.0, true) - 200.0 * (0.1f64).exp_m1()).abs() < 1e-9);
         assert_eq!(compounded_s(1.0 / 200.0, 20.0, false), 20.0);
-        let mut p = crate::presets::airesim_default_params(1);
+        let mut p = params();
         p.job_gpus = 983_040;
         p.containment.replica_gpus = 8_192;
         p.containment.state_bytes = 6.48e12;

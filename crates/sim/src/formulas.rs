@@ -85,7 +85,7 @@ pub fn kokolis_max_loss() -> f64 {
     -a + (a * a + 2.0 * a).sqrt()
 }
 
-/// Kokolis et al.'s E[ETTR] where it applies: its derivation counts failures per wall-clock hour
+/// Kokolis et al.'s E\[ETTR\] where it applies: its derivation counts failures per wall-clock hour
 /// (also while the job restarts) and expands to first order in the loss, so it needs failures that
 /// are rare against the checkpoint interval and the restart (x = N·r·(u0 + Δt/2) ≤ 0.27, see
 /// `kokolis_max_loss`). Elsewhere it says why instead of returning a figure.

@@ -127,8 +127,9 @@ pub struct Summary {
     /// Job mean time to an unexpected interruption, exposure / interruptions, seconds (mean over
     /// replicas of the ratio of sums).
     pub job_mttf_s: f64,
-    /// Kokolis et al.'s closed-form E[ETTR] at these parameters, for comparison; `None` where the
-    /// formula does not apply, with the reason in `closed_form_note`.
+    /// The closed-form E\[ETTR\] at these parameters, for comparison ([`closed_form_ettr`]:
+    /// Kokolis et al.'s for whole-job restart, the renewal form of the other designs); `None` where
+    /// the formula does not apply, with the reason in `closed_form_note`.
     pub closed_form_ettr: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_form_note: Option<String>,
@@ -193,6 +194,24 @@ pub fn resolved_interval_s(p: &Params) -> f64 {
     (raw / p.step_s).ceil().max(1.0) * p.step_s
 }
 
+/// The closed-form E\[ETTR\] of a job at these parameters, or why none applies. Whole-job restart:
+/// Kokolis et al.'s, at the job's initial interruption rate, the restart overhead with a warm
+/// standby and the resolved checkpoint interval and write time ([`kokolis_ettr_checked`]); the
+/// other designs: their renewal form ([`crate::designs::closed_form`]).
+pub fn closed_form_ettr(p: &Params) -> ClosedForm {
+    match p.containment.design {
+        // Kokolis et al.'s model is of whole-job restart
+        Design::Restart => kokolis_ettr_checked(
+            job_interrupt_rate_per_s(p, p.job_nodes()),
+            restart_overhead_s(p),
+            resolved_interval_s(p),
+            p.checkpoint_write_s,
+            p.failures_while_down,
+        ),
+        _ => crate::designs::closed_form(p),
+    }
+}
+
 /// Every replica's result, in replica order. `on_done` is called once per finished replica (for a
 /// progress bar); it must not print from here (the caller decides).
 pub fn results(p: &Params, replicas: u64, on_done: &(dyn Fn() + Sync)) -> Vec<ReplicaResult> {
@@ -222,20 +241,9 @@ pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
     }
     let exposure: f64 = rs.iter().map(|r| r.exposure_s).sum();
     let intr_total: f64 = rs.iter().map(|r| r.unexpected_interruptions as f64).sum();
-    let rate = job_interrupt_rate_per_s(p, p.job_nodes());
     let interval = resolved_interval_s(p);
     let u0 = restart_overhead_s(p);
-    let closed = match p.containment.design {
-        // Kokolis et al.'s model is of whole-job restart
-        Design::Restart => kokolis_ettr_checked(
-            rate,
-            u0,
-            interval,
-            p.checkpoint_write_s,
-            p.failures_while_down,
-        ),
-        _ => crate::designs::closed_form(p),
-    };
+    let closed = closed_form_ettr(p);
     Summary {
         preset: p.preset.clone(),
         replicas: rs.len() as u64,

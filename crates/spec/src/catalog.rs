@@ -1,7 +1,8 @@
-//! The hardware, model and cost catalogue: plain data types and the embedded TOML files.
+//! The hardware, model, cost, grid-code, climate and reliability catalogue: plain data types and the embedded TOML files.
 //!
 //! A catalogue file has one top-level table per kind (`accelerator`, `system`, `scale_up`, `fabric`,
-//! `cooling`, `model`, `cost`, `region`), each holding entries keyed by name. An entry may start from
+//! `cooling`, `model`, `cost`, `region`, `grid_code`, `climate`, `reliability`), each holding
+//! entries keyed by name. An entry may start from
 //! another with `from = "name"` and override fields. Every entry cites its `source`.
 //! The embedded files live in `crates/spec/catalog/`; users add files of the same shape with
 //! `catalog = ["my.toml"]` in a scenario or `--catalog FILE` on the command line.
@@ -235,6 +236,203 @@ pub struct Region {
     pub source: String,
 }
 
+/// A grid code: the rules a utility sets for a large load. Absent fields are rules not checked.
+/// A scenario overrides any field in `[power] grid` (same names).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GridCode {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub description: String,
+    /// The rules apply when the site's peak grid import reaches this (0: always).
+    #[serde(default)]
+    pub large_load: Power,
+    /// Largest rise of the metered load.
+    #[serde(default)]
+    pub ramp_up: Option<PowerRamp>,
+    /// Largest fall of the metered load.
+    #[serde(default)]
+    pub ramp_down: Option<PowerRamp>,
+    /// Metering window: the load is averaged over it before ramps are taken.
+    #[serde(default)]
+    pub ramp_window: Option<Duration>,
+    /// Largest max-min inside one metering window, as a share of the peak.
+    #[serde(default)]
+    pub dynamic_range: Option<Fraction>,
+    /// The critical band of the spectrum.
+    #[serde(default)]
+    pub band_low: Option<Frequency>,
+    #[serde(default)]
+    pub band_high: Option<Frequency>,
+    /// Largest share of spectral energy (DC included) inside the band.
+    #[serde(default)]
+    pub band_limit: Option<Fraction>,
+    /// Largest load that may be lost at once.
+    #[serde(default)]
+    pub load_loss: Option<Power>,
+    pub source: String,
+}
+
+/// A climate for the cooling model: monthly normals of the daily maximum and minimum dry-bulb
+/// temperature (deg F, as NOAA publishes them) and an annual mean relative humidity.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Climate {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub description: String,
+    /// Words that pick this climate for a site whose electricity region (or, without one, whose
+    /// name) contains one of them.
+    #[serde(default)]
+    pub matches: Vec<String>,
+    pub max_f: [f64; 12],
+    pub min_f: [f64; 12],
+    pub humidity: Fraction,
+    pub source: String,
+}
+
+/// What a reliability failure is counted against in the report.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCause {
+    Gpu,
+    Hardware,
+    Host,
+    Network,
+    Power,
+    Software,
+    UnplannedMaintenance,
+    Unknown,
+}
+
+/// The element a failure rate is counted per, and what the failure takes out.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureScope {
+    /// Per GPU-hour; takes out the GPU's node.
+    Gpu,
+    /// Per node-hour; takes out the node.
+    Node,
+    /// Per rack-hour (a ToR switch and its cables); takes out the rack's nodes.
+    Rack,
+    /// Per hall-hour (a power or cooling domain); takes out the hall's nodes.
+    Hall,
+    /// Per job-hour, whatever the job's size.
+    Job,
+    /// Per node-hour, nothing removed (software and transient faults).
+    NodeTransient,
+}
+
+/// One failure class of a reliability preset: `failures` per `exposure` of its element.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FailureClassEntry {
+    pub name: String,
+    pub cause: FailureCause,
+    pub scope: FailureScope,
+    pub failures: f64,
+    /// Element-time the failures were counted over (GPU-hours for `scope = "gpu"`, …).
+    pub exposure: Duration,
+    /// The failed element's nodes go to repair (hardware) rather than straight back.
+    pub removes_nodes: bool,
+    pub source: String,
+}
+
+impl FailureClassEntry {
+    /// Failures per element-hour.
+    pub fn rate_per_hour(&self) -> f64 {
+        self.failures / (self.exposure.s() / 3600.0)
+    }
+}
+
+/// Lifetime distribution of node hardware: `"exponential"`, `{ weibull = shape }` or
+/// `{ lognormal = sigma }`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifetime {
+    #[default]
+    Exponential,
+    Weibull(f64),
+    Lognormal(f64),
+}
+
+/// A share of nodes that fail `multiplier` times as often.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BadNodes {
+    pub fraction: Fraction,
+    pub multiplier: f64,
+}
+
+/// Silent data corruption: defective GPUs, their corruption rate, the detection delay.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SdcEntry {
+    pub prevalence: Fraction,
+    /// Corruption events per defective GPU-hour.
+    pub trigger: f64,
+    pub detect: Duration,
+}
+
+/// Planned maintenance: the job stops every `every` for `duration`.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceEntry {
+    pub every: Duration,
+    pub duration: Duration,
+}
+
+/// The restart chain after an interruption.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryEntry {
+    pub detect: Duration,
+    pub diagnose: Duration,
+    pub standby_swap: Duration,
+    pub host_selection: Duration,
+    pub preemption_wait: Duration,
+    pub fixed: Duration,
+    /// Communicator re-initialisation at `reinit_gpus` GPUs, scaling with `reinit_exponent`.
+    pub reinit: Duration,
+    pub reinit_gpus: f64,
+    pub reinit_exponent: f64,
+}
+
+/// The repair pipeline: automatic repair, escalation to manual, false repairs.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RepairEntry {
+    pub auto: Duration,
+    pub manual: Duration,
+    pub p_manual: f64,
+    pub p_auto_false: f64,
+    pub p_manual_false: f64,
+}
+
+/// A reliability preset: failure classes with their rates, lifetime, bad nodes, SDC, maintenance,
+/// the restart chain and the repair pipeline.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReliabilityPreset {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub description: String,
+    #[serde(rename = "class")]
+    pub classes: Vec<FailureClassEntry>,
+    pub lifetime: Lifetime,
+    pub bad_nodes: BadNodes,
+    pub sdc: SdcEntry,
+    #[serde(default)]
+    pub maintenance: Option<MaintenanceEntry>,
+    pub recovery: RecoveryEntry,
+    pub repair: RepairEntry,
+    /// Whether the job's nodes and software can fail while it restarts or waits.
+    pub failures_while_down: bool,
+    /// Nodes per ToR switch in the preset's layout.
+    pub nodes_per_rack: u32,
+    pub source: String,
+}
+
 /// The catalogue kinds, in file order.
 pub const KINDS: &[&str] = &[
     "accelerator",
@@ -245,6 +443,9 @@ pub const KINDS: &[&str] = &[
     "model",
     "cost",
     "region",
+    "grid_code",
+    "climate",
+    "reliability",
 ];
 
 /// The embedded catalogue files.
@@ -258,6 +459,15 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("cooling.toml", include_str!("../catalog/cooling.toml")),
     ("models.toml", include_str!("../catalog/models.toml")),
     ("costs.toml", include_str!("../catalog/costs.toml")),
+    (
+        "grid_codes.toml",
+        include_str!("../catalog/grid_codes.toml"),
+    ),
+    ("climates.toml", include_str!("../catalog/climates.toml")),
+    (
+        "reliability.toml",
+        include_str!("../catalog/reliability.toml"),
+    ),
 ];
 
 /// One raw catalogue entry, kept as TOML so that scenarios can override any field before it is
@@ -299,6 +509,9 @@ entry!(Cooling, "cooling");
 entry!(ModelArch, "model");
 entry!(CostDefaults, "cost");
 entry!(Region, "region");
+entry!(GridCode, "grid_code");
+entry!(Climate, "climate");
+entry!(ReliabilityPreset, "reliability");
 
 impl Catalog {
     /// The embedded catalogue. Its files are tested to load; an error here is a build defect.
@@ -434,7 +647,10 @@ impl Catalog {
 }
 
 /// Deserialize a typed entry from a (merged) table; errors give the field path inside the entry.
-pub fn typed_from_table<T: Entry>(table: toml::Table, name: &str) -> Result<T, (String, String)> {
+pub(crate) fn typed_from_table<T: Entry>(
+    table: toml::Table,
+    name: &str,
+) -> Result<T, (String, String)> {
     let v = toml::Value::Table(table);
     let mut t: T = serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
@@ -446,7 +662,7 @@ pub fn typed_from_table<T: Entry>(table: toml::Table, name: &str) -> Result<T, (
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" messages: a "did you mean".
-pub fn unknown_field_hint(msg: &str) -> Option<String> {
+pub(crate) fn unknown_field_hint(msg: &str) -> Option<String> {
     let rest = msg.strip_prefix("unknown field `")?;
     let (field, rest) = rest.split_once('`')?;
     let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();

@@ -9,8 +9,8 @@ pub struct SpecError {
     /// The file (or `<default scenario>`, `<catalogue:kind>`).
     pub file: String,
     /// 1-based line and column, when the position is known.
-    pub line: Option<usize>,
-    pub column: Option<usize>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
     /// Dotted field path, e.g. `site[0].hall[0].gpus`.
     pub path: String,
     /// What is wrong and what was expected.
@@ -40,8 +40,8 @@ impl SpecError {
     pub fn at_span(mut self, src: &str, span: Option<Range<usize>>) -> Self {
         if let Some(span) = span {
             let (l, c) = line_col(src, span.start);
-            self.line = Some(l);
-            self.column = Some(c);
+            self.line = Some(u32::try_from(l).unwrap_or(u32::MAX));
+            self.column = Some(u32::try_from(c).unwrap_or(u32::MAX));
         }
         self
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawJob {
+pub(crate) struct RawJob {
     pub model: CatalogRef,
     /// Training tokens (`"15.6T"`).
     pub tokens: Count,
@@ -202,7 +202,7 @@ impl Serialize for RawParallelism {
     }
 }
 
-pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
+pub(crate) fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
     let model: ModelArch = ctx.resolve(&format!("{p}.model"), &j.model)?;
     let mp = format!("{p}.model");
     for (f, v) in [
@@ -298,16 +298,4 @@ pub fn resolve(ctx: &Ctx, p: &str, j: RawJob) -> Result<Job, SpecError> {
         dropout: j.dropout,
         sync: j.sync,
     })
-}
-
-/// Check the job's GPU count against the GPUs installed where it runs: an error naming
-/// `{p}.gpus` when it asks for more. (Zero is rejected by [`resolve`].)
-pub fn check_gpus(ctx: &Ctx, p: &str, job: &Job, installed: u64) -> Result<(), SpecError> {
-    match job.gpus {
-        Some(n) if n > installed => Err(ctx.err(
-            &format!("{p}.gpus"),
-            format!("the job asks for {n} GPUs but only {installed} are installed"),
-        )),
-        _ => Ok(()),
-    }
 }

@@ -4,11 +4,12 @@
 //! Architecture invariant: no model logic here, and no panic on any input. Everything a model needs
 //! is resolved into plain data in SI units; nothing downstream reads files or the catalogue again.
 
+pub mod builder;
 pub mod catalog;
-pub mod ctx;
+mod ctx;
 pub mod error;
 pub mod job;
-pub mod locate;
+mod locate;
 pub mod power;
 pub mod reliability;
 pub mod scenario;
@@ -16,7 +17,8 @@ pub mod sync;
 pub mod units;
 
 pub use catalog::{
-    Accelerator, Catalog, Cooling, CostDefaults, Fabric, ModelArch, Region, ScaleUp, System,
+    Accelerator, Catalog, Climate, Cooling, CostDefaults, Fabric, GridCode, ModelArch, Region,
+    ReliabilityPreset, ScaleUp, System,
 };
 pub use error::SpecError;
 pub use scenario::{load_scenario, parse_scenario, Scenario};

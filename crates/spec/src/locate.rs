@@ -44,7 +44,7 @@ pub fn span_of(src: &str, path: &str) -> Option<Range<usize>> {
                 _ => None,
             },
             (Cursor::Item(item), Seg::Index(i)) => match item {
-                Item::ArrayOfTables(a) => a.get(i).map(|t| Cursor::Table(t)),
+                Item::ArrayOfTables(a) => a.get(i).map(Cursor::Table),
                 Item::Value(Value::Array(a)) => a.get(i).map(Cursor::Value),
                 _ => None,
             },

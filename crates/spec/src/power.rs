@@ -1,52 +1,33 @@
 //! The `[power]` section: grid code and its overrides, the synthetic step shape used when the
 //! scenario has no job (with a job, the step model gives the step), the analysis window, the
-//! climate for cooling, and mitigations. Parsed and
-//! range-checked here; the model (`power`) merges it with its presets. Every field is optional.
+//! climate for cooling, and mitigations. Parsed, resolved against the catalogue (grid codes in
+//! `catalog/grid_codes.toml`, climates in `catalog/climates.toml`) and range-checked here. Every
+//! field is optional.
 //!
 //! ```toml
 //! [power]
-//! grid_code = "ercot-large-load"   # preset in crates/power/data/grid_codes.toml
+//! grid_code = "ercot-large-load"   # catalogue kind grid_code (crates/spec/catalog/grid_codes.toml)
 //! grid = { ramp_up = "50 MW/min", ramp_window = "1 s", band = ["0.1 Hz", "20 Hz"], band_limit = "20%" }
 //! step_time = "2 s"                # synthetic step (no [job]): compute, then exposed communication
 //! compute_fraction = "80%"
 //! window = "30 min"                # fine analysis window ...
 //! resolution = "10 ms"             # ... and its sample step
-//! climate = "memphis"              # hourly year for cooling (crates/power/data/climate.toml)
+//! climate = "memphis"              # for cooling, every site (catalogue kind climate)
 //! mitigation = { gpu_floor = "90%", rack_storage = "65 J", battery = { power = "300 MW", energy = "120 MWh" } }
 //! ```
 
-use crate::ctx::Ctx;
-use crate::error::{did_you_mean, SpecError};
+use crate::catalog::{Climate, GridCode};
+use crate::ctx::{CatalogRef, Ctx};
+use crate::error::SpecError;
 use crate::units::*;
 use serde::{Deserialize, Serialize};
 
-/// Grid-code presets (names checked here so a typo is a located error with a hint).
-const GRID_CODES_TOML: &str = include_str!("../../power/data/grid_codes.toml");
-/// Climate presets for the cooling model.
-const CLIMATE_TOML: &str = include_str!("../../power/data/climate.toml");
-
-/// Names of the top-level tables under `[<kind>.*]` of an embedded data file.
-fn preset_names(src: &str, kind: &str) -> Vec<String> {
-    toml::from_str::<toml::Table>(src)
-        .ok()
-        .and_then(|t| t.get(kind).and_then(|v| v.as_table()).cloned())
-        .map(|t| t.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
-/// Grid-code preset names.
-pub fn grid_code_names() -> Vec<String> {
-    preset_names(GRID_CODES_TOML, "grid_code")
-}
-
-/// Climate preset names.
-pub fn climate_names() -> Vec<String> {
-    preset_names(CLIMATE_TOML, "climate")
-}
+/// The grid code a scenario gets when `[power]` names none (the design's example).
+pub const DEFAULT_GRID_CODE: &str = "ercot-large-load";
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPower {
+pub(crate) struct RawPower {
     #[serde(default)]
     grid_code: Option<String>,
     #[serde(default)]
@@ -130,20 +111,6 @@ struct RawStorage {
     efficiency: Option<Fraction>,
 }
 
-/// Overrides of a grid-code preset; `None` keeps the preset's value.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct GridOverrides {
-    pub ramp_up_w_per_s: Option<f64>,
-    pub ramp_down_w_per_s: Option<f64>,
-    pub ramp_window_s: Option<f64>,
-    pub dynamic_range_fraction: Option<f64>,
-    pub band_low_hz: Option<f64>,
-    pub band_high_hz: Option<f64>,
-    pub band_energy_limit_fraction: Option<f64>,
-    pub large_load_w: Option<f64>,
-    pub load_loss_w: Option<f64>,
-}
-
 /// A storage system given in the `[power]` section.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct StorageSpec {
@@ -175,11 +142,12 @@ pub struct MitigationSpec {
     pub turbine_ramp_w_per_s: Option<f64>,
 }
 
-/// The resolved `[power]` section.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+/// The resolved `[power]` section (defaults when the scenario has none).
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PowerSection {
-    pub grid_code: Option<String>,
-    pub grid: GridOverrides,
+    /// The grid code, the catalogue entry with `[power] grid` applied (its name then ends in
+    /// " (overridden)").
+    pub grid_code: GridCode,
     pub step_time_s: Option<f64>,
     pub compute_fraction: Option<f64>,
     pub comm_activity: Option<f64>,
@@ -188,7 +156,10 @@ pub struct PowerSection {
     pub node_measured_max_fraction: Option<f64>,
     pub window_s: Option<f64>,
     pub resolution_s: Option<f64>,
-    pub climate: Option<String>,
+    /// `[power] climate`, for every site; `None`: each site's own (see `Site::climate`).
+    pub climate: Option<Climate>,
+    /// Every climate in the catalogue, in name order: the cooling design is compared across them.
+    pub climates: Vec<Climate>,
     pub mitigation: MitigationSpec,
 }
 
@@ -230,39 +201,27 @@ fn positive_opt(
     Ok(v)
 }
 
-fn known_name(
-    ctx: &Ctx,
-    path: &str,
-    name: Option<String>,
-    names: Vec<String>,
-    what: &str,
-) -> Result<Option<String>, SpecError> {
-    match name {
-        Some(n) if !names.iter().any(|k| *k == n) => Err(ctx
-            .err(
-                path,
-                format!("unknown {what} `{n}` (known: {})", names.join(", ")),
-            )
-            .with_hint(did_you_mean(&n, names.iter().map(|s| s.as_str())))),
-        n => Ok(n),
+pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecError> {
+    let code_name = r
+        .grid_code
+        .clone()
+        .unwrap_or_else(|| DEFAULT_GRID_CODE.to_string());
+    let mut grid_code: GridCode =
+        ctx.resolve(&format!("{p}.grid_code"), &CatalogRef::Name(code_name))?;
+    validate_grid_code(ctx, &format!("{p}.grid_code"), &grid_code)?;
+    let climate: Option<Climate> = match &r.climate {
+        Some(c) => Some(ctx.resolve(&format!("{p}.climate"), &CatalogRef::Name(c.clone()))?),
+        None => None,
+    };
+    let mut climates = vec![];
+    for n in ctx.catalog.names("climate") {
+        let c: Climate = ctx.resolve(&format!("{p}.climate"), &CatalogRef::Name(n.to_string()))?;
+        validate_climate(ctx, &format!("{p}.climate"), &c)?;
+        climates.push(c);
     }
-}
-
-pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecError> {
-    let grid_code = known_name(
-        ctx,
-        &format!("{p}.grid_code"),
-        r.grid_code,
-        grid_code_names(),
-        "grid code",
-    )?;
-    let climate = known_name(
-        ctx,
-        &format!("{p}.climate"),
-        r.climate,
-        climate_names(),
-        "climate",
-    )?;
+    if let Some(c) = &climate {
+        validate_climate(ctx, &format!("{p}.climate"), c)?;
+    }
 
     let g = r.grid.unwrap_or_default();
     let gp = format!("{p}.grid");
@@ -286,26 +245,26 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecErro
             ))
         }
     };
-    let grid = GridOverrides {
-        ramp_up_w_per_s: positive_opt(
+    let o = (
+        positive_opt(
             ctx,
             &format!("{gp}.ramp_up"),
             g.ramp_up.map(|x| x.w_per_s()),
             "ramp-up limit",
         )?,
-        ramp_down_w_per_s: positive_opt(
+        positive_opt(
             ctx,
             &format!("{gp}.ramp_down"),
             g.ramp_down.map(|x| x.w_per_s()),
             "ramp-down limit",
         )?,
-        ramp_window_s: positive_opt(
+        positive_opt(
             ctx,
             &format!("{gp}.ramp_window"),
             g.ramp_window.map(|x| x.s()),
             "ramp metering window",
         )?,
-        dynamic_range_fraction: fraction_in(
+        fraction_in(
             ctx,
             &format!("{gp}.dynamic_range"),
             g.dynamic_range,
@@ -313,26 +272,77 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecErro
         )?,
         band_low_hz,
         band_high_hz,
-        band_energy_limit_fraction: fraction_in(
+        fraction_in(
             ctx,
             &format!("{gp}.band_limit"),
             g.band_limit,
             "band energy limit",
         )?,
-        large_load_w: match g.large_load {
+        match g.large_load {
             Some(x) => {
                 ctx.non_negative(&format!("{gp}.large_load"), x.w(), "large-load threshold")?;
                 Some(x.w())
             }
             None => None,
         },
-        load_loss_w: positive_opt(
+        positive_opt(
             ctx,
             &format!("{gp}.load_loss"),
             g.load_loss.map(|x| x.w()),
             "load-loss limit",
         )?,
+    );
+    let (
+        ramp_up,
+        ramp_down,
+        ramp_window,
+        dynamic_range,
+        band_low,
+        band_high,
+        band_limit,
+        large_load,
+        load_loss,
+    ) = o;
+    let mut overridden = false;
+    let mut set = |d: &mut Option<f64>, v: Option<f64>| {
+        if v.is_some() {
+            *d = v;
+            overridden = true;
+        }
     };
+    let mut ru = grid_code.ramp_up.map(|x| x.w_per_s());
+    set(&mut ru, ramp_up);
+    let mut rd = grid_code.ramp_down.map(|x| x.w_per_s());
+    set(&mut rd, ramp_down);
+    let mut rw = grid_code.ramp_window.map(|x| x.s());
+    set(&mut rw, ramp_window);
+    let mut dr = grid_code.dynamic_range.map(|x| x.fraction());
+    set(&mut dr, dynamic_range);
+    let mut bl = grid_code.band_low.map(|x| x.hz());
+    set(&mut bl, band_low);
+    let mut bh = grid_code.band_high.map(|x| x.hz());
+    set(&mut bh, band_high);
+    let mut lim = grid_code.band_limit.map(|x| x.fraction());
+    set(&mut lim, band_limit);
+    let mut ll = Some(grid_code.large_load.w());
+    set(&mut ll, large_load);
+    let mut loss = grid_code.load_loss.map(|x| x.w());
+    set(&mut loss, load_loss);
+    if overridden {
+        grid_code = GridCode {
+            name: format!("{} (overridden)", grid_code.name),
+            ramp_up: ru.map(PowerRamp::from_w_per_s),
+            ramp_down: rd.map(PowerRamp::from_w_per_s),
+            ramp_window: rw.map(Duration::from_s),
+            dynamic_range: dr.map(Fraction::from_fraction),
+            band_low: bl.map(Frequency::from_hz),
+            band_high: bh.map(Frequency::from_hz),
+            band_limit: lim.map(Fraction::from_fraction),
+            large_load: Power::from_w(ll.unwrap_or(0.0)),
+            load_loss: loss.map(Power::from_w),
+            ..grid_code
+        };
+    }
 
     let step_time_s = positive_opt(
         ctx,
@@ -527,7 +537,6 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecErro
 
     Ok(PowerSection {
         grid_code,
-        grid,
         step_time_s,
         compute_fraction,
         comm_activity,
@@ -537,6 +546,67 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, SpecErro
         window_s,
         resolution_s,
         climate,
+        climates,
         mitigation,
     })
+}
+
+/// Range checks of a grid code (embedded or from a user catalogue).
+fn validate_grid_code(ctx: &Ctx, p: &str, c: &GridCode) -> Result<(), SpecError> {
+    let bad = |what: &str| ctx.err(p, format!("grid code `{}`: {what}", c.name));
+    for (what, v) in [
+        ("ramp_up", c.ramp_up.map(|x| x.w_per_s())),
+        ("ramp_down", c.ramp_down.map(|x| x.w_per_s())),
+        ("ramp_window", c.ramp_window.map(|x| x.s())),
+        ("load_loss", c.load_loss.map(|x| x.w())),
+    ] {
+        if let Some(v) = v {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(bad(&format!("{what} must be greater than zero, got {v}")));
+            }
+        }
+    }
+    for (what, v) in [
+        ("dynamic_range", c.dynamic_range),
+        ("band_limit", c.band_limit),
+    ] {
+        if let Some(v) = v.map(|x| x.fraction()) {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(bad(&format!("{what} must lie between 0 and 1, got {v}")));
+            }
+        }
+    }
+    if !(c.large_load.w() >= 0.0) {
+        return Err(bad("large_load must not be negative"));
+    }
+    if let (Some(lo), Some(hi)) = (c.band_low, c.band_high) {
+        if !(lo.hz() >= 0.0 && lo.hz() < hi.hz() && hi.hz().is_finite()) {
+            return Err(bad("band_low must lie below band_high"));
+        }
+    }
+    Ok(())
+}
+
+/// Range checks of a climate (embedded or from a user catalogue).
+fn validate_climate(ctx: &Ctx, p: &str, c: &Climate) -> Result<(), SpecError> {
+    let h = c.humidity.fraction();
+    if !(h > 0.0 && h <= 1.0) {
+        return Err(ctx.err(
+            p,
+            format!("climate `{}`: humidity must lie in (0, 1], got {h}", c.name),
+        ));
+    }
+    for m in 0..12 {
+        if !(c.min_f[m] <= c.max_f[m] && c.max_f[m].is_finite() && c.min_f[m].is_finite()) {
+            return Err(ctx.err(
+                p,
+                format!(
+                    "climate `{}`: month {} has a minimum above its maximum",
+                    c.name,
+                    m + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

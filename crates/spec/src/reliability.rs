@@ -1,6 +1,7 @@
 //! The `[reliability]` section: failure preset and overrides, checkpoint policy, spares, repair,
-//! restart chain, run length and replicas. Parsed and range-checked here; the model (`sim`) turns
-//! it into simulation parameters. Every field is optional.
+//! restart chain, run length and replicas. Parsed, resolved against the catalogue's reliability
+//! presets (`catalog/reliability.toml`, overrides applied) and range-checked here; the `pipeline`
+//! crate binds it to the reliability model's parameters. Every field is optional.
 //!
 //! ```toml
 //! [reliability]
@@ -17,16 +18,16 @@
 //! goodput_target = "90%"       # the goodput the recommendation must keep in `target` of runs
 //! ```
 
-use crate::ctx::Ctx;
-use crate::error::SpecError;
-use crate::locate::span_of;
+use crate::catalog::{FailureCause, FailureScope, Lifetime, ReliabilityPreset};
+use crate::ctx::{CatalogRef, Ctx};
+use crate::error::{did_you_mean, SpecError};
 use crate::units::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawReliability {
+pub(crate) struct RawReliability {
     #[serde(default)]
     preset: Option<String>,
     #[serde(default)]
@@ -104,14 +105,42 @@ struct RawContainment {
     peer_copies: Option<Count>,
 }
 
-/// The recovery designs `recovery` and `designs` accept (the model's `sim::Design` names).
-pub const RECOVERY_DESIGNS: &[&str] = &[
-    "restart",
-    "hot-spare",
-    "partial-restart",
-    "elastic-dp",
-    "in-memory",
-];
+/// A recovery design as `recovery` and `designs` name it (the reliability model's designs; the
+/// `pipeline` crate maps each to the model's).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecoveryDesign {
+    Restart,
+    HotSpare,
+    PartialRestart,
+    ElasticDp,
+    InMemory,
+}
+
+impl RecoveryDesign {
+    pub const ALL: [RecoveryDesign; 5] = [
+        RecoveryDesign::Restart,
+        RecoveryDesign::HotSpare,
+        RecoveryDesign::PartialRestart,
+        RecoveryDesign::ElasticDp,
+        RecoveryDesign::InMemory,
+    ];
+
+    /// The name a scenario writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecoveryDesign::Restart => "restart",
+            RecoveryDesign::HotSpare => "hot-spare",
+            RecoveryDesign::PartialRestart => "partial-restart",
+            RecoveryDesign::ElasticDp => "elastic-dp",
+            RecoveryDesign::InMemory => "in-memory",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RecoveryDesign> {
+        RecoveryDesign::ALL.into_iter().find(|d| d.name() == name)
+    }
+}
 
 /// The designs' parameters as written; `None` means the model's sourced default.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
@@ -211,21 +240,75 @@ pub enum SparesSpec {
     Nodes(u64),
 }
 
-/// Lifetime distribution as written.
-#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub enum LifetimeSpec {
-    #[default]
-    Exponential,
-    Weibull(f64),
-    Lognormal(f64),
+/// One failure class with its rate resolved (the preset's, or the scenario's override).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FailureClass {
+    pub name: String,
+    pub cause: FailureCause,
+    pub scope: FailureScope,
+    /// Failures per element-hour.
+    pub rate_per_hour: f64,
+    pub removes_nodes: bool,
+    pub source: String,
 }
 
-/// The resolved `[reliability]` section: plain data in SI units; `None` means "the preset's or the
-/// model's default".
-#[derive(Clone, Debug, Default, Serialize)]
+/// Silent data corruption, resolved.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Sdc {
+    pub prevalence: f64,
+    /// Corruption events per defective GPU-hour.
+    pub trigger_per_hour: f64,
+    pub detect_s: f64,
+}
+
+/// The restart chain, resolved.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Recovery {
+    pub detect_s: f64,
+    pub diagnose_s: f64,
+    pub standby_swap_s: f64,
+    pub host_selection_s: f64,
+    pub preemption_wait_s: f64,
+    pub restart_fixed_s: f64,
+    pub reinit_s: f64,
+    pub reinit_gpus: f64,
+    pub reinit_exponent: f64,
+}
+
+/// The repair pipeline, resolved.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Repair {
+    pub auto_s: f64,
+    pub manual_s: f64,
+    pub p_manual: f64,
+    pub p_auto_false: f64,
+    pub p_manual_false: f64,
+}
+
+/// The failure model of a run: the named preset with every `[reliability]` override applied.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FailureModel {
+    /// The preset's name.
+    pub preset: String,
+    pub classes: Vec<FailureClass>,
+    pub lifetime: Lifetime,
+    /// (share of nodes, how many times as often they fail).
+    pub bad_nodes: (f64, f64),
+    pub sdc: Sdc,
+    /// (every, duration) in seconds; `None`: no planned maintenance.
+    pub maintenance: Option<(f64, f64)>,
+    pub recovery: Recovery,
+    pub repair: Repair,
+    pub failures_while_down: bool,
+    pub nodes_per_rack: u32,
+}
+
+/// The resolved `[reliability]` section: plain data in SI units. The failure model is complete
+/// (preset and overrides); `None` elsewhere means "the reliability model's default" (or, for the
+/// step time and the run length, "from the job").
+#[derive(Clone, Debug, Serialize)]
 pub struct Reliability {
-    pub preset: Option<String>,
+    pub model: FailureModel,
     pub job_gpus: Option<u64>,
     pub step_time_s: Option<f64>,
     pub length_s: Option<f64>,
@@ -239,130 +322,30 @@ pub struct Reliability {
     pub checkpoint_load_s: Option<f64>,
     pub spares: SparesSpec,
     pub spare_pool_nodes: Option<u64>,
-    pub nodes_per_rack: Option<u32>,
-    pub repair_auto_s: Option<f64>,
-    pub repair_manual_s: Option<f64>,
-    pub p_manual: Option<f64>,
-    pub p_auto_false: Option<f64>,
-    pub p_manual_false: Option<f64>,
-    pub detect_s: Option<f64>,
-    pub diagnose_s: Option<f64>,
-    pub standby_swap_s: Option<f64>,
-    pub host_selection_s: Option<f64>,
-    pub preemption_wait_s: Option<f64>,
-    pub restart_fixed_s: Option<f64>,
-    pub reinit_s: Option<f64>,
-    pub reinit_gpus: Option<f64>,
-    pub reinit_exponent: Option<f64>,
-    /// Failure-rate overrides by class name, per element-hour.
-    pub rates: BTreeMap<String, f64>,
-    pub rate_scale: Option<f64>,
-    pub bad_nodes: Option<(f64, f64)>,
-    pub lifetime: Option<LifetimeSpec>,
-    pub sdc_prevalence: Option<f64>,
-    pub sdc_trigger_per_hour: Option<f64>,
-    pub sdc_detect_s: Option<f64>,
-    /// `Some(None)`: maintenance off; `Some(Some((every, duration)))`.
-    pub maintenance: Option<Option<(f64, f64)>>,
     /// The recovery design of the simulation (`restart` when absent).
-    pub recovery: Option<String>,
+    pub recovery: Option<RecoveryDesign>,
     pub containment: ContainmentSpec,
     /// Designs to compare side by side; empty when the scenario asks for none.
-    pub designs: Vec<String>,
+    pub designs: Vec<RecoveryDesign>,
+    /// The goodput the recommended design must keep in `target` of runs.
     pub goodput_target: Option<f64>,
-    /// Where each field sits in the file, for errors found later by the model.
-    #[serde(skip)]
-    pub located: Located,
 }
 
-/// File and positions of the section's fields, to build located errors after parsing.
-#[derive(Clone, Debug, Default)]
-pub struct Located {
-    pub file: String,
-    pub positions: BTreeMap<String, (usize, usize)>,
-}
+/// The preset a scenario gets when `[reliability]` names none.
+pub const DEFAULT_PRESET: &str = "llama3";
 
-impl Reliability {
-    /// An error at `reliability.<field>`, with the line and column when the field is in the file.
-    pub fn err(&self, field: &str, msg: impl Into<String>) -> SpecError {
-        let path = format!("reliability.{field}");
-        let file = if self.located.file.is_empty() {
-            "<scenario>"
-        } else {
-            &self.located.file
-        };
-        let mut e = SpecError::new(file, &path, msg);
-        // the field itself, else its parent table
-        let mut key = field.to_string();
-        loop {
-            if let Some((l, c)) = self.located.positions.get(&key) {
-                e.line = Some(*l);
-                e.column = Some(*c);
-                break;
-            }
-            match key.rfind('.') {
-                Some(i) => key.truncate(i),
-                None => {
-                    if let Some((l, c)) = self.located.positions.get("") {
-                        e.line = Some(*l);
-                        e.column = Some(*c);
-                    }
-                    break;
-                }
-            }
-        }
-        e
-    }
-}
-
-const FIELDS: &[&str] = &[
-    "",
-    "preset",
-    "job_gpus",
-    "step_time",
-    "length",
-    "work",
-    "replicas",
-    "target",
-    "checkpoint",
-    "checkpoint_state",
-    "storage_bandwidth",
-    "checkpoint_overhead",
-    "checkpoint_load",
-    "spares",
-    "spare_pool",
-    "nodes_per_rack",
-    "repair",
-    "restart",
-    "rates",
-    "rate_scale",
-    "bad_nodes",
-    "lifetime",
-    "sdc",
-    "maintenance",
-    "recovery",
-    "containment",
-    "designs",
-    "goodput_target",
-];
-
-#[allow(clippy::result_large_err)]
-fn design_name(ctx: &Ctx, p: &str, name: &str) -> Result<String, SpecError> {
-    if RECOVERY_DESIGNS.contains(&name) {
-        return Ok(name.to_string());
-    }
-    Err(ctx
-        .err(
+fn design(ctx: &Ctx, p: &str, name: &str) -> Result<RecoveryDesign, SpecError> {
+    RecoveryDesign::parse(name).ok_or_else(|| {
+        let names = RecoveryDesign::ALL.map(|d| d.name());
+        ctx.err(
             p,
             format!(
                 "unknown recovery design `{name}`; designs: {}",
-                RECOVERY_DESIGNS.join(", ")
+                names.join(", ")
             ),
         )
-        .with_hint(crate::error::did_you_mean(
-            name,
-            RECOVERY_DESIGNS.iter().copied(),
-        )))
+        .with_hint(did_you_mean(name, names.iter().copied()))
+    })
 }
 
 fn dur(ctx: &Ctx, p: &str, v: &toml::Value, what: &str) -> Result<f64, SpecError> {
@@ -411,28 +394,174 @@ fn non_neg_dur(
     }
 }
 
-pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, SpecError> {
-    let f = |name: &str| format!("{p}.{name}");
-    let mut located = Located {
-        file: ctx.file.to_string(),
-        positions: BTreeMap::new(),
+/// The failure model of a preset entry, before the scenario's overrides.
+pub fn failure_model(e: &ReliabilityPreset) -> FailureModel {
+    let r = &e.recovery;
+    let rp = &e.repair;
+    FailureModel {
+        preset: e.name.clone(),
+        classes: e
+            .classes
+            .iter()
+            .map(|c| FailureClass {
+                name: c.name.clone(),
+                cause: c.cause,
+                scope: c.scope,
+                rate_per_hour: c.rate_per_hour(),
+                removes_nodes: c.removes_nodes,
+                source: c.source.clone(),
+            })
+            .collect(),
+        lifetime: e.lifetime,
+        bad_nodes: (e.bad_nodes.fraction.fraction(), e.bad_nodes.multiplier),
+        sdc: Sdc {
+            prevalence: e.sdc.prevalence.fraction(),
+            trigger_per_hour: e.sdc.trigger,
+            detect_s: e.sdc.detect.s(),
+        },
+        maintenance: e.maintenance.map(|m| (m.every.s(), m.duration.s())),
+        recovery: Recovery {
+            detect_s: r.detect.s(),
+            diagnose_s: r.diagnose.s(),
+            standby_swap_s: r.standby_swap.s(),
+            host_selection_s: r.host_selection.s(),
+            preemption_wait_s: r.preemption_wait.s(),
+            restart_fixed_s: r.fixed.s(),
+            reinit_s: r.reinit.s(),
+            reinit_gpus: r.reinit_gpus,
+            reinit_exponent: r.reinit_exponent,
+        },
+        repair: Repair {
+            auto_s: rp.auto.s(),
+            manual_s: rp.manual.s(),
+            p_manual: rp.p_manual,
+            p_auto_false: rp.p_auto_false,
+            p_manual_false: rp.p_manual_false,
+        },
+        failures_while_down: e.failures_while_down,
+        nodes_per_rack: e.nodes_per_rack,
+    }
+}
+
+/// Range checks of a reliability preset (embedded or from a user catalogue), at `p` (the entry's
+/// path, e.g. `reliability.preset`).
+fn validate_preset(ctx: &Ctx, p: &str, e: &ReliabilityPreset) -> Result<(), SpecError> {
+    let bad = |what: &str, detail: String| {
+        ctx.err(
+            p,
+            format!("reliability preset `{}`: {what} {detail}", e.name),
+        )
     };
-    for name in FIELDS {
-        let path = if name.is_empty() {
-            p.to_string()
-        } else {
-            f(name)
-        };
-        if let Some(span) = span_of(ctx.src, &path) {
-            let (l, c) = crate::error::line_col(ctx.src, span.start);
-            located.positions.insert(name.to_string(), (l, c));
+    for c in &e.classes {
+        let r = c.rate_per_hour();
+        if !(c.failures >= 0.0 && c.exposure.s() > 0.0 && r.is_finite()) {
+            return Err(bad(
+                &format!("class `{}`", c.name),
+                format!(
+                    "needs failures not below zero over an exposure above zero, got {} over {} s",
+                    c.failures,
+                    c.exposure.s()
+                ),
+            ));
         }
     }
-    let mut out = Reliability {
-        located,
-        ..Default::default()
+    let probability = |what: &str, x: f64| {
+        if (0.0..=1.0).contains(&x) {
+            Ok(())
+        } else {
+            Err(bad(
+                what,
+                format!("is a probability and must lie in [0, 1], got {x}"),
+            ))
+        }
     };
-    out.preset = r.preset;
+    probability("bad_nodes.fraction", e.bad_nodes.fraction.fraction())?;
+    if !(e.bad_nodes.multiplier >= 1.0 && e.bad_nodes.multiplier.is_finite()) {
+        return Err(bad(
+            "bad_nodes.multiplier",
+            format!("must be at least 1, got {}", e.bad_nodes.multiplier),
+        ));
+    }
+    probability("sdc.prevalence", e.sdc.prevalence.fraction())?;
+    probability("repair.p_manual", e.repair.p_manual)?;
+    probability("repair.p_auto_false", e.repair.p_auto_false)?;
+    probability("repair.p_manual_false", e.repair.p_manual_false)?;
+    let r = &e.recovery;
+    for (what, v) in [
+        ("sdc.trigger", e.sdc.trigger),
+        ("sdc.detect", e.sdc.detect.s()),
+        ("recovery.detect", r.detect.s()),
+        ("recovery.diagnose", r.diagnose.s()),
+        ("recovery.standby_swap", r.standby_swap.s()),
+        ("recovery.host_selection", r.host_selection.s()),
+        ("recovery.preemption_wait", r.preemption_wait.s()),
+        ("recovery.fixed", r.fixed.s()),
+        ("recovery.reinit", r.reinit.s()),
+        ("recovery.reinit_exponent", r.reinit_exponent),
+        ("repair.auto", e.repair.auto.s()),
+        ("repair.manual", e.repair.manual.s()),
+    ] {
+        if !(v >= 0.0 && v.is_finite()) {
+            return Err(bad(
+                what,
+                format!("must be a finite number not below zero, got {v}"),
+            ));
+        }
+    }
+    if !(r.reinit_gpus > 0.0 && r.reinit_gpus.is_finite()) {
+        return Err(bad(
+            "recovery.reinit_gpus",
+            format!("must be greater than zero, got {}", r.reinit_gpus),
+        ));
+    }
+    if let Some(m) = e.maintenance {
+        if !(m.every.s() > 0.0 && m.duration.s() >= 0.0) {
+            return Err(bad(
+                "maintenance",
+                "needs an interval above zero and a duration not below zero".into(),
+            ));
+        }
+    }
+    if e.nodes_per_rack == 0 {
+        return Err(bad("nodes_per_rack", "must be at least 1".into()));
+    }
+    match e.lifetime {
+        Lifetime::Weibull(k) | Lifetime::Lognormal(k) if !(k > 0.0 && k.is_finite()) => Err(bad(
+            "lifetime",
+            format!("needs a shape greater than zero, got {k}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, SpecError> {
+    let f = |name: &str| format!("{p}.{name}");
+    let name = r
+        .preset
+        .clone()
+        .unwrap_or_else(|| DEFAULT_PRESET.to_string());
+    let entry: ReliabilityPreset = ctx.resolve(&f("preset"), &CatalogRef::Name(name))?;
+    validate_preset(ctx, &f("preset"), &entry)?;
+    let mut out = Reliability {
+        model: failure_model(&entry),
+        job_gpus: None,
+        step_time_s: None,
+        length_s: None,
+        work_s: None,
+        replicas: None,
+        target: None,
+        checkpoint: CheckpointSpec::Auto,
+        checkpoint_state_bytes: None,
+        storage_bandwidth_bytes_per_s: None,
+        checkpoint_overhead_s: None,
+        checkpoint_load_s: None,
+        spares: SparesSpec::Auto,
+        spare_pool_nodes: None,
+        recovery: None,
+        containment: ContainmentSpec::default(),
+        designs: vec![],
+        goodput_target: None,
+    };
     if let Some(g) = r.job_gpus {
         out.job_gpus = Some(ctx.whole(&f("job_gpus"), g.count(), "job_gpus")?);
     }
@@ -576,59 +705,100 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
         out.spare_pool_nodes = Some(v as u64);
     }
     if let Some(c) = r.nodes_per_rack {
-        out.nodes_per_rack =
-            Some(ctx.whole(&f("nodes_per_rack"), c.count(), "nodes per rack")? as u32);
+        out.model.nodes_per_rack =
+            ctx.whole(&f("nodes_per_rack"), c.count(), "nodes per rack")? as u32;
     }
+    let set = |d: &mut f64, v: Option<f64>| {
+        if let Some(v) = v {
+            *d = v;
+        }
+    };
     if let Some(rp) = r.repair {
-        out.repair_auto_s = non_neg_dur(ctx, &f("repair.auto"), rp.auto, "automatic repair time")?;
-        out.repair_manual_s =
-            non_neg_dur(ctx, &f("repair.manual"), rp.manual, "manual repair time")?;
-        out.p_manual = probability(ctx, &f("repair.p_manual"), rp.p_manual, "p_manual")?;
-        out.p_auto_false = probability(
-            ctx,
-            &f("repair.p_auto_false"),
-            rp.p_auto_false,
-            "p_auto_false",
-        )?;
-        out.p_manual_false = probability(
-            ctx,
-            &f("repair.p_manual_false"),
-            rp.p_manual_false,
-            "p_manual_false",
-        )?;
+        let m = &mut out.model.repair;
+        set(
+            &mut m.auto_s,
+            non_neg_dur(ctx, &f("repair.auto"), rp.auto, "automatic repair time")?,
+        );
+        set(
+            &mut m.manual_s,
+            non_neg_dur(ctx, &f("repair.manual"), rp.manual, "manual repair time")?,
+        );
+        set(
+            &mut m.p_manual,
+            probability(ctx, &f("repair.p_manual"), rp.p_manual, "p_manual")?,
+        );
+        set(
+            &mut m.p_auto_false,
+            probability(
+                ctx,
+                &f("repair.p_auto_false"),
+                rp.p_auto_false,
+                "p_auto_false",
+            )?,
+        );
+        set(
+            &mut m.p_manual_false,
+            probability(
+                ctx,
+                &f("repair.p_manual_false"),
+                rp.p_manual_false,
+                "p_manual_false",
+            )?,
+        );
     }
     if let Some(rs) = r.restart {
-        out.detect_s = non_neg_dur(ctx, &f("restart.detect"), rs.detect, "detection time")?;
-        out.diagnose_s = non_neg_dur(ctx, &f("restart.diagnose"), rs.diagnose, "diagnosis time")?;
-        out.standby_swap_s = non_neg_dur(
-            ctx,
-            &f("restart.standby_swap"),
-            rs.standby_swap,
-            "standby swap time",
-        )?;
-        out.host_selection_s = non_neg_dur(
-            ctx,
-            &f("restart.host_selection"),
-            rs.host_selection,
-            "host selection time",
-        )?;
-        out.preemption_wait_s = non_neg_dur(
-            ctx,
-            &f("restart.preemption_wait"),
-            rs.preemption_wait,
-            "preemption wait",
-        )?;
-        out.restart_fixed_s =
-            non_neg_dur(ctx, &f("restart.fixed"), rs.fixed, "fixed restart time")?;
-        out.reinit_s = non_neg_dur(
-            ctx,
-            &f("restart.reinit"),
-            rs.reinit,
-            "re-initialisation time",
-        )?;
+        let m = &mut out.model.recovery;
+        set(
+            &mut m.detect_s,
+            non_neg_dur(ctx, &f("restart.detect"), rs.detect, "detection time")?,
+        );
+        set(
+            &mut m.diagnose_s,
+            non_neg_dur(ctx, &f("restart.diagnose"), rs.diagnose, "diagnosis time")?,
+        );
+        set(
+            &mut m.standby_swap_s,
+            non_neg_dur(
+                ctx,
+                &f("restart.standby_swap"),
+                rs.standby_swap,
+                "standby swap time",
+            )?,
+        );
+        set(
+            &mut m.host_selection_s,
+            non_neg_dur(
+                ctx,
+                &f("restart.host_selection"),
+                rs.host_selection,
+                "host selection time",
+            )?,
+        );
+        set(
+            &mut m.preemption_wait_s,
+            non_neg_dur(
+                ctx,
+                &f("restart.preemption_wait"),
+                rs.preemption_wait,
+                "preemption wait",
+            )?,
+        );
+        set(
+            &mut m.restart_fixed_s,
+            non_neg_dur(ctx, &f("restart.fixed"), rs.fixed, "fixed restart time")?,
+        );
+        set(
+            &mut m.reinit_s,
+            non_neg_dur(
+                ctx,
+                &f("restart.reinit"),
+                rs.reinit,
+                "re-initialisation time",
+            )?,
+        );
         if let Some(g) = rs.reinit_gpus {
             ctx.positive(&f("restart.reinit_gpus"), g.count(), "reference GPUs")?;
-            out.reinit_gpus = Some(g.count());
+            m.reinit_gpus = g.count();
         }
         if let Some(x) = rs.reinit_exponent {
             ctx.within(
@@ -638,7 +808,7 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
                 3.0,
                 "re-initialisation exponent",
             )?;
-            out.reinit_exponent = Some(x);
+            m.reinit_exponent = x;
         }
     }
     if let Some(rates) = r.rates {
@@ -649,7 +819,26 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
                     format!("a failure rate (per element-hour) must be a finite number not below zero, got {v}"),
                 ));
             }
-            out.rates.insert(k, v);
+            let model = &mut out.model;
+            match model.classes.iter_mut().find(|c| c.name == k) {
+                Some(c) => {
+                    c.rate_per_hour = v;
+                    c.source = "scenario override".into();
+                }
+                None => {
+                    let names: Vec<&str> = model.classes.iter().map(|c| c.name.as_str()).collect();
+                    return Err(ctx
+                        .err(
+                            &format!("{p}.rates.{k}"),
+                            format!(
+                                "no failure class `{k}` in preset `{}`; classes: {}",
+                                model.preset,
+                                names.join(", ")
+                            ),
+                        )
+                        .with_hint(did_you_mean(&k, names.iter().copied())));
+                }
+            }
         }
     }
     if let Some(s) = r.rate_scale {
@@ -659,7 +848,9 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
                 format!("rate scale must be a finite number not below zero, got {s}"),
             ));
         }
-        out.rate_scale = Some(s);
+        for c in &mut out.model.classes {
+            c.rate_per_hour *= s;
+        }
     }
     if let Some(b) = r.bad_nodes {
         let fr = b.fraction.fraction();
@@ -678,12 +869,12 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
                 ),
             ));
         }
-        out.bad_nodes = Some((fr, b.multiplier));
+        out.model.bad_nodes = (fr, b.multiplier);
     }
     if let Some(v) = r.lifetime {
         let lp = f("lifetime");
-        out.lifetime = Some(match v {
-            toml::Value::String(s) if s == "exponential" => LifetimeSpec::Exponential,
+        out.model.lifetime = match v {
+            toml::Value::String(s) if s == "exponential" => Lifetime::Exponential,
             toml::Value::Table(t) if t.len() == 1 => {
                 let (k, x) = t
                     .iter()
@@ -698,11 +889,11 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
                 match k.as_str() {
                     "weibull" => {
                         ctx.positive(&format!("{lp}.weibull"), x, "Weibull shape")?;
-                        LifetimeSpec::Weibull(x)
+                        Lifetime::Weibull(x)
                     }
                     "lognormal" => {
                         ctx.positive(&format!("{lp}.lognormal"), x, "lognormal sigma")?;
-                        LifetimeSpec::Lognormal(x)
+                        Lifetime::Lognormal(x)
                     }
                     _ => return Err(ctx.err(&lp, format!("unknown lifetime `{k}`; expected \"exponential\", {{ weibull = shape }} or {{ lognormal = sigma }}"))),
                 }
@@ -711,31 +902,37 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
                 &lp,
                 "lifetime must be \"exponential\", { weibull = shape } or { lognormal = sigma }",
             )),
-        });
+        };
     }
     if let Some(s) = r.sdc {
+        let m = &mut out.model.sdc;
         if let Some(pv) = s.prevalence {
-            out.sdc_prevalence = probability(
-                ctx,
-                &f("sdc.prevalence"),
-                Some(pv.fraction()),
-                "SDC prevalence",
-            )?;
+            set(
+                &mut m.prevalence,
+                probability(
+                    ctx,
+                    &f("sdc.prevalence"),
+                    Some(pv.fraction()),
+                    "SDC prevalence",
+                )?,
+            );
         }
         if let Some(t) = s.trigger {
             if !(t >= 0.0 && t.is_finite()) {
                 return Err(ctx.err(&f("sdc.trigger"), format!("an SDC trigger rate (per defective GPU-hour) must be a finite number not below zero, got {t}")));
             }
-            out.sdc_trigger_per_hour = Some(t);
+            m.trigger_per_hour = t;
         }
-        out.sdc_detect_s = non_neg_dur(ctx, &f("sdc.detect"), s.detect, "SDC detection delay")?;
+        set(
+            &mut m.detect_s,
+            non_neg_dur(ctx, &f("sdc.detect"), s.detect, "SDC detection delay")?,
+        );
     }
     if let Some(name) = &r.recovery {
-        out.recovery = Some(design_name(ctx, &f("recovery"), name)?);
+        out.recovery = Some(design(ctx, &f("recovery"), name)?);
     }
     if let Some(c) = r.containment {
         let cp = f("containment");
-        #[allow(clippy::result_large_err)]
         let d = |v: Option<Duration>, k: &str, what: &str| -> Result<Option<f64>, SpecError> {
             non_neg_dur(ctx, &format!("{cp}.{k}"), v, what)
         };
@@ -784,15 +981,13 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
     if let Some(v) = &r.designs {
         let dp = f("designs");
         out.designs = match v {
-            toml::Value::String(s) if s == "all" => {
-                RECOVERY_DESIGNS.iter().map(|d| d.to_string()).collect()
-            }
-            toml::Value::String(s) => vec![design_name(ctx, &dp, s)?],
+            toml::Value::String(s) if s == "all" => RecoveryDesign::ALL.to_vec(),
+            toml::Value::String(s) => vec![design(ctx, &dp, s)?],
             toml::Value::Array(a) => {
                 let mut names = vec![];
                 for x in a {
                     match x {
-                        toml::Value::String(s) => names.push(design_name(ctx, &dp, s)?),
+                        toml::Value::String(s) => names.push(design(ctx, &dp, s)?),
                         other => {
                             return Err(ctx.err(
                                 &dp,
@@ -826,8 +1021,8 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
     }
     if let Some(m) = r.maintenance {
         let mp = f("maintenance");
-        out.maintenance =
-            Some(match m {
+        out.model.maintenance =
+            match m {
                 toml::Value::String(s) if s == "none" => None,
                 toml::Value::Table(t) => {
                     for k in t.keys() {
@@ -853,7 +1048,7 @@ pub fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, Spe
                     &mp,
                     "maintenance must be \"none\" or { every = \"27.6 h\", duration = \"5 min\" }",
                 )),
-            });
+            };
     }
     Ok(out)
 }

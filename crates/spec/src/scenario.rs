@@ -130,10 +130,22 @@ pub struct Scenario {
     pub cost: CostDefaults,
     /// The accelerator that H100-equivalents are counted in.
     pub reference: Accelerator,
-    pub reliability: Option<crate::reliability::Reliability>,
-    pub power: Option<crate::power::PowerSection>,
+    /// `[reliability]`, resolved (the default preset when the scenario has none).
+    pub reliability: crate::reliability::Reliability,
+    /// `[power]`, resolved (the default grid code when the scenario has none).
+    pub power: crate::power::PowerSection,
     /// `[job.sync]`, resolved (defaults when the job has none); `None` without a job.
     pub sync: Option<crate::sync::Sync>,
+    /// The file and its text, to locate problems that the models find after loading.
+    #[serde(skip)]
+    pub source: Source,
+}
+
+/// Where a scenario came from: its file name (or `<default scenario>`) and its text.
+#[derive(Clone, Debug, Default)]
+pub struct Source {
+    pub file: String,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -148,7 +160,15 @@ pub struct Site {
     pub region: Option<String>,
     pub facility: PowerPrice,
     pub halls: Vec<Hall>,
+    /// The climate of the site's cooling year: `[power] climate`, else the catalogue climate that
+    /// matches the site's region (or name), else memphis.
+    pub climate: Climate,
+    /// True when no climate matched and memphis stands in.
+    pub climate_fallback: bool,
 }
+
+/// The climate every site falls back to when none matches it.
+pub const FALLBACK_CLIMATE: &str = "memphis";
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Battery {
@@ -194,6 +214,24 @@ impl Scenario {
             .flat_map(|s| &s.halls)
             .map(|h| h.gpus)
             .sum()
+    }
+
+    /// A problem with `field` that a model found after loading, located in the scenario's text:
+    /// the line and column of `field`, or of the nearest enclosing table or key the file writes
+    /// out (a default has no line of its own).
+    pub fn error_at(&self, field: &str, message: impl Into<String>) -> SpecError {
+        let src = &self.source.text;
+        let mut probe = field;
+        let span = loop {
+            if let Some(s) = crate::locate::span_of(src, probe) {
+                break Some(s);
+            }
+            match probe.rfind('.') {
+                Some(i) => probe = &probe[..i],
+                None => break None,
+            }
+        };
+        SpecError::new(&self.source.file, field, message).at_span(src, span)
     }
 }
 
@@ -390,7 +428,7 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
             cost: l.cost,
         });
     }
-    if !links.is_empty() {
+    if sites.len() > 1 {
         check_connected(ctx, &sites, &links)?;
     }
 
@@ -399,14 +437,14 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         None => None,
     };
 
-    let reliability = match raw.reliability {
-        Some(r) => Some(crate::reliability::resolve(ctx, "reliability", r)?),
-        None => None,
-    };
-    let power = match raw.power {
-        Some(r) => Some(crate::power::resolve(ctx, "power", r)?),
-        None => None,
-    };
+    let reliability =
+        crate::reliability::resolve(ctx, "reliability", raw.reliability.unwrap_or_default())?;
+    let power = crate::power::resolve(ctx, "power", raw.power.unwrap_or_default())?;
+    for site in &mut sites {
+        let (climate, fallback) = site_climate(ctx, site, &power)?;
+        site.climate = climate;
+        site.climate_fallback = fallback;
+    }
     let sync = match &job {
         Some(j) => Some(match &j.sync {
             Some(v) => crate::sync::resolve(ctx, "job.sync", v)?,
@@ -418,7 +456,9 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         if sites.len() > 1 {
             check_within_site(ctx, &sites, j)?;
         }
+        check_job_gpus(ctx, &sites, j)?;
     }
+    check_reliability_pools(ctx, &sites, job.as_ref(), &reliability)?;
 
     Ok(Scenario {
         name: raw.name,
@@ -432,6 +472,10 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         reliability,
         power,
         sync,
+        source: Source {
+            file: ctx.file.to_string(),
+            text: ctx.src.to_string(),
+        },
     })
 }
 
@@ -460,15 +504,24 @@ fn check_connected(ctx: &Ctx, sites: &[Site], links: &[Link]) -> Result<(), Spec
             .filter(|&i| !seen[i])
             .map(|i| sites[i].name.as_str())
             .collect();
-        // point at the last link: the graph is incomplete there
-        let at = format!("link[{}].between", links.len() - 1);
+        // point at the last link, where the graph is incomplete; without links, at the first
+        // site that no link reaches
+        let at = match links.len() {
+            0 => format!("site[{k}].name"),
+            l => format!("link[{}].between", l - 1),
+        };
         return Err(ctx
             .err(
                 &at,
                 format!(
-                    "the site graph is disconnected: site `{}` cannot reach {} through the [[link]]s",
+                    "the site graph is disconnected: site `{}` cannot reach {} through the [[link]]s{}",
                     sites[0].name,
-                    cut.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                    cut.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                    if links.is_empty() {
+                        " (the scenario has none): the sites of one scenario form one cluster"
+                    } else {
+                        ""
+                    }
                 ),
             )
             .with_hint(Some(format!(
@@ -627,11 +680,144 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
         region,
         facility,
         halls,
+        climate: Climate::default(),
+        climate_fallback: false,
     })
 }
 
+/// A site's climate: `[power] climate`, else the first catalogue climate (in name order) one of
+/// whose `matches` words is part of the site's region, or without a region of its name, else
+/// [`FALLBACK_CLIMATE`] (and `true`).
+fn site_climate(
+    ctx: &Ctx,
+    site: &Site,
+    power: &crate::power::PowerSection,
+) -> Result<(Climate, bool), SpecError> {
+    if let Some(c) = &power.climate {
+        return Ok((c.clone(), false));
+    }
+    let key = site.region.as_deref().unwrap_or(&site.name).to_lowercase();
+    if let Some(c) = power
+        .climates
+        .iter()
+        .find(|c| c.matches.iter().any(|m| key.contains(&m.to_lowercase())))
+    {
+        return Ok((c.clone(), false));
+    }
+    match power.climates.iter().find(|c| c.name == FALLBACK_CLIMATE) {
+        Some(c) => Ok((c.clone(), true)),
+        None => Err(ctx.err(
+            "power.climate",
+            format!(
+                "no climate in the catalogue matches site `{}` and the fallback `{FALLBACK_CLIMATE}` is missing",
+                site.name
+            ),
+        )),
+    }
+}
+
+/// The job's GPUs against the GPUs that can run it: the halls of the first site that hold the
+/// first hall's accelerator. Halls with another accelerator are an error unless `[job] gpus` asks
+/// for no more than the matching halls hold (the job then runs on those). In a multi-site
+/// scenario `[job] gpus` counts GPUs of the first site; a job over every site leaves it unset.
+fn check_job_gpus(ctx: &Ctx, sites: &[Site], job: &Job) -> Result<(), SpecError> {
+    let Some(site) = sites.first() else {
+        return Ok(());
+    };
+    let Some(first) = site.halls.first() else {
+        return Ok(());
+    };
+    let same: u64 = site
+        .halls
+        .iter()
+        .filter(|h| h.accelerator.name == first.accelerator.name)
+        .map(|h| h.gpus)
+        .sum();
+    if let Some((i, h)) = site
+        .halls
+        .iter()
+        .enumerate()
+        .find(|(_, h)| h.accelerator.name != first.accelerator.name)
+    {
+        if job.gpus.is_none_or(|n| n > same) {
+            return Err(ctx.err(
+                &format!("site[0].hall[{i}].system"),
+                format!(
+                    "a job runs on one accelerator type: hall {} has {}, hall {} has {}; set job.gpus to at most {same} to run on the {} halls only",
+                    first.name, first.accelerator.name, h.name, h.accelerator.name, first.accelerator.name
+                ),
+            ));
+        }
+    }
+    match job.gpus {
+        Some(n) if n > same => Err(ctx.err(
+            "job.gpus",
+            format!(
+                "the job asks for {n} GPUs but the first site has {same} installed{}",
+                if sites.len() > 1 {
+                    " (job.gpus counts GPUs of the first site; a job over every site's GPUs leaves it unset)"
+                } else {
+                    ""
+                }
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The reliability timeline's node pools: the job's nodes (`[reliability] job_gpus`, else
+/// `[job] gpus`) fit the first site's halls, and explicit warm standbys fit the nodes the job
+/// leaves idle.
+fn check_reliability_pools(
+    ctx: &Ctx,
+    sites: &[Site],
+    job: Option<&Job>,
+    rel: &crate::reliability::Reliability,
+) -> Result<(), SpecError> {
+    let Some(site) = sites.first() else {
+        return Ok(());
+    };
+    let Some(hall) = site.halls.first() else {
+        return Ok(());
+    };
+    let gpn = hall.system.gpus_per_node.max(1) as u64;
+    let installed_nodes = site.halls.iter().map(|h| h.gpus).sum::<u64>().div_ceil(gpn);
+    let Some(job_gpus) = rel.job_gpus.or_else(|| job.and_then(|j| j.gpus)) else {
+        return Ok(());
+    };
+    let job_nodes = job_gpus.div_ceil(gpn);
+    if job_nodes > installed_nodes {
+        let msg = format!(
+            "the job needs {job_nodes} nodes but the first site's halls hold {installed_nodes}{}",
+            if sites.len() > 1 {
+                " (the reliability timeline follows the first site's job; a job over every site's GPUs leaves job.gpus unset)"
+            } else {
+                ""
+            }
+        );
+        let field = if rel.job_gpus.is_some() {
+            "reliability.job_gpus"
+        } else {
+            "job.gpus"
+        };
+        return Err(ctx.err(field, msg));
+    }
+    let idle = installed_nodes - job_nodes;
+    if let crate::reliability::SparesSpec::Nodes(n) = rel.spares {
+        if n > idle {
+            return Err(ctx.err(
+                "reliability.spares",
+                format!(
+                    "{n} warm standby nodes is more than the pool holds: the halls have {installed_nodes} nodes and the job uses {job_nodes}, leaving {idle}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Range checks for an accelerator (catalogue or user-supplied).
-pub fn validate_accelerator(ctx: &Ctx, p: &str, a: &Accelerator) -> Result<(), SpecError> {
+pub(crate) fn validate_accelerator(ctx: &Ctx, p: &str, a: &Accelerator) -> Result<(), SpecError> {
     ctx.positive(&format!("{p}.bf16"), a.bf16.flops(), "bf16 peak")?;
     if let Some(f) = a.fp8 {
         ctx.positive(&format!("{p}.fp8"), f.flops(), "fp8 peak")?;
@@ -825,31 +1011,4 @@ fn validate_cost(ctx: &Ctx, c: &CostDefaults) -> Result<(), SpecError> {
         "electricity price",
     )?;
     Ok(())
-}
-
-/// An error about a field of a scenario found after loading (by a model that checks more than
-/// the file's shape), located in the scenario's file: file, line and column of `field`, or of the
-/// nearest enclosing table or key that the file writes out (a default has no line of its own).
-pub fn error_at(path: Option<&Path>, field: &str, message: impl Into<String>) -> SpecError {
-    let (file, src) = match path {
-        Some(p) => (
-            p.display().to_string(),
-            std::fs::read_to_string(p).unwrap_or_default(),
-        ),
-        None => (
-            DEFAULT_SCENARIO_NAME.to_string(),
-            DEFAULT_SCENARIO.to_string(),
-        ),
-    };
-    let mut probe = field;
-    let span = loop {
-        if let Some(s) = crate::locate::span_of(&src, probe) {
-            break Some(s);
-        }
-        match probe.rfind('.') {
-            Some(i) => probe = &probe[..i],
-            None => break None,
-        }
-    };
-    SpecError::new(&file, field, message).at_span(&src, span)
 }

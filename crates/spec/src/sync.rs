@@ -139,7 +139,7 @@ impl Default for Sync {
 }
 
 /// Resolve `[job.sync]` (kept as raw TOML by the job section) at path `p` (`"job.sync"`).
-pub fn resolve(ctx: &Ctx, p: &str, v: &toml::Value) -> Result<Sync, SpecError> {
+pub(crate) fn resolve(ctx: &Ctx, p: &str, v: &toml::Value) -> Result<Sync, SpecError> {
     if !v.is_table() {
         return Err(ctx.err(
             p,

@@ -6,7 +6,8 @@ use spec::error::did_you_mean;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Kind of entry: accelerator, system, scale_up, fabric, cooling, model, cost, region.
+    /// Kind of entry: accelerator, system, scale_up, fabric, cooling, model, cost, region,
+    /// grid_code, climate, reliability.
     pub kind: Option<String>,
     /// Entry name; lists the kind's entries when absent.
     pub name: Option<String>,
@@ -94,6 +95,9 @@ fn summary(kind: &str, t: &toml::Table) -> String {
         "cooling" => &["pue", "wue"],
         "model" => &["params", "layers", "hidden"],
         "region" => &["electricity"],
+        "grid_code" => &["ramp_up", "dynamic_range", "band_limit", "large_load"],
+        "climate" => &["humidity", "matches"],
+        "reliability" => &["description"],
         _ => &["facility", "electricity"],
     };
     fields

@@ -3,7 +3,6 @@
 //! sweep over distance × link capacity (× site count) as CSV with an SVG heatmap next to it.
 
 use crate::{CliError, Common};
-use multisite::{Goodput, Graph, Prepared};
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
@@ -34,46 +33,6 @@ pub struct Args {
     pub sites: Vec<usize>,
 }
 
-/// Goodput of each failure domain from the reliability model's closed form (Kokolis et al.
-/// E[ETTR] with the preset's failure rates, restart overhead and checkpoint policy), for a job on
-/// all GPUs and for a job on each site alone. `None` when the reliability model cannot run.
-fn goodput(s: &spec::Scenario, g: &Graph, step_s: f64) -> Option<Goodput> {
-    let (p, _) = sim::from_scenario(s).ok()?;
-    let ettr = |gpus: u64| {
-        let mut q = p.clone();
-        q.job_gpus = gpus;
-        if step_s.is_finite() && step_s > 0.0 {
-            q.step_s = step_s;
-        }
-        let rate = sim::engine::job_interrupt_rate_per_s(&q, q.job_nodes());
-        let u0 = sim::monte::restart_overhead_s(&q);
-        let interval = sim::monte::resolved_interval_s(&q);
-        sim::formulas::kokolis_ettr(rate, u0, interval, q.checkpoint_write_s)
-    };
-    Some(Goodput {
-        whole_job: ettr(g.total_gpus()),
-        per_site: g.sites.iter().map(|x| ettr(x.gpus)).collect(),
-        model: format!(
-            "goodput: closed-form ETTR (Kokolis et al., HPCA'25) of the reliability preset `{}` for one failure domain of all GPUs (synchronous strategies) and of each site alone (DiLoCo strategies)",
-            p.preset
-        ),
-    })
-}
-
-/// The analysis with its loss in dollars: the plan's TCO per year for the whole cluster, the
-/// links over the network depreciation life.
-fn priced(a: multisite::Analysis, s: &spec::Scenario) -> multisite::Analysis {
-    a.with_costs(
-        plan::plan(s).tco_usd_per_year,
-        s.cost.depreciation_network.s(),
-    )
-}
-
-fn prepare(s: &spec::Scenario, path: Option<&Path>) -> Result<Prepared, CliError> {
-    multisite::prepare(s)
-        .map_err(|e| CliError::input(spec::scenario::error_at(path, &e.field, e.message)))
-}
-
 fn check_grid(args: &Args) -> Result<(), CliError> {
     for (name, v) in [
         ("--distances-km", &args.distances_km),
@@ -93,67 +52,31 @@ fn check_grid(args: &Args) -> Result<(), CliError> {
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     check_grid(args)?;
-    let s = common.scenario(args.scenario.as_deref())?;
-    let p = prepare(&s, args.scenario.as_deref())?;
-    let gp = goodput(&s, &p.graph, p.basis.step_s);
-    let a = priced(multisite::analyse(&p, gp.as_ref()), &s);
+    let p = common.pipeline(args.scenario.as_deref(), pipeline::Options::report())?;
+    // one site: the basis says why there is nothing to compare
+    let basis = p.multisite_basis()?;
+    let Some(m) = p.multisite()? else {
+        return Err(CliError::internal(
+            "no multi-site section for a one-site scenario",
+        ));
+    };
     if let Some(path) = &args.sweep {
         let sites = if args.sites.is_empty() {
-            vec![p.graph.site_count()]
+            vec![basis.graph.site_count()]
         } else {
             args.sites.clone()
         };
         let d: Vec<f64> = args.distances_km.iter().map(|k| k * 1e3).collect();
         let c: Vec<f64> = args.capacities_tbps.iter().map(|t| t * 1e12).collect();
-        let points = multisite::sweep(&p, &sites, &d, &c);
+        let points = p.multisite_sweep(&sites, &d, &c)?;
         write(path, &report::multisite::sweep_csv(&points))?;
-        let svg = report::multisite::heatmap(&points, sites[0], &a.configured);
+        let svg = report::multisite::heatmap(&points, sites[0], &m.analysis.configured);
         write(&path.with_extension("svg"), &svg)?;
     }
-    Ok(report::multisite::section(&a))
+    Ok(report::multisite::section(&m.analysis))
 }
 
 fn write(path: &Path, body: &str) -> Result<(), CliError> {
     std::fs::write(path, body)
         .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))
-}
-
-/// The multi-site section of `megacluster run` with its charts: `None` for one-site scenarios.
-pub fn section(
-    s: &spec::Scenario,
-    path: Option<&Path>,
-) -> Result<Option<(report::Section, Vec<report::html::Figure>)>, CliError> {
-    if s.sites.len() < 2 {
-        return Ok(None);
-    }
-    let p = prepare(s, path)?;
-    let gp = goodput(s, &p.graph, p.basis.step_s);
-    let a = priced(multisite::analyse(&p, gp.as_ref()), &s);
-    let d: Vec<f64> = [10.0, 100.0, 300.0, 1000.0, 2000.0, 3500.0]
-        .iter()
-        .map(|k| k * 1e3)
-        .collect();
-    let c: Vec<f64> = [0.1, 1.0, 10.0, 100.0, 1000.0]
-        .iter()
-        .map(|t| t * 1e12)
-        .collect();
-    let m = p.graph.site_count();
-    let points = multisite::sweep(&p, &[m], &d, &c);
-    let sec = report::multisite::section(&a);
-    let figures = vec![
-        report::html::Figure {
-            section: sec.key.clone(),
-            title: format!(
-                "Efficiency loss of {} over distance and capacity per link",
-                a.configured
-            ),
-            svg: report::multisite::heatmap(&points, m, &a.configured),
-        },
-        report::html::Figure {
-            section: sec.key.clone(),
-            title: "Efficiency of each strategy against one site".into(),
-            svg: report::multisite::strategy_bars(&a),
-        },
-    ];
-    Ok(Some((sec, figures)))
 }

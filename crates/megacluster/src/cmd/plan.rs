@@ -10,11 +10,6 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
-    let s = common.scenario(args.scenario.as_deref())?;
-    Ok(section(&s))
-}
-
-/// The plan section of the main report.
-pub fn section(s: &spec::Scenario) -> report::Section {
-    report::plan::section(&plan::plan(s))
+    let p = common.pipeline(args.scenario.as_deref(), pipeline::Options::report())?;
+    Ok(report::plan::section(p.plan()))
 }

@@ -1,57 +1,94 @@
-//! A progress bar on stderr that appears only once the work has taken more than a moment, so quick
-//! commands print nothing extra and output piped to a file stays clean (indicatif draws nothing
-//! when stderr is not a terminal).
+//! A progress bar on stderr fed by the pipeline's progress events. A late bar appears only once
+//! the work has taken more than a moment, so quick commands print nothing extra; output piped to
+//! a file stays clean either way (indicatif draws nothing when stderr is not a terminal).
 
+use pipeline::{Progress, Stage};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long work runs before its bar appears.
+/// How long work runs before a late bar appears.
 const SHOW_AFTER: Duration = Duration::from_millis(400);
 
-pub struct LateBar {
+pub struct Bar {
     bar: indicatif::ProgressBar,
     start: Instant,
+    late: bool,
     shown: AtomicBool,
 }
 
-impl LateBar {
-    /// A bar of `len` steps labelled by its message (`set_message`), e.g. "searching mitigations".
-    pub fn new(len: u64, what: &str) -> LateBar {
-        let bar = indicatif::ProgressBar::with_draw_target(
-            Some(len),
-            indicatif::ProgressDrawTarget::hidden(),
-        );
+/// What the bar says for a stage.
+fn label(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Plan => "plan",
+        Stage::LayoutSearch => "searching layouts",
+        Stage::MultiSiteLayoutSearch => "searching the multi-site layout",
+        Stage::Reliability => "simulating replicas",
+        Stage::Designs => "comparing recovery designs",
+        Stage::Timeline => "reliability timeline",
+        Stage::Power => "power trace and mitigations",
+        Stage::PowerSites => "power of every site",
+        Stage::MultiSite => "multi-site strategies",
+    }
+}
+
+impl Bar {
+    /// A bar that shows at once (when stderr is a terminal).
+    pub fn now() -> Arc<Bar> {
+        Bar::new(false)
+    }
+
+    /// A bar that shows once the work has taken more than [`SHOW_AFTER`].
+    pub fn late() -> Arc<Bar> {
+        Bar::new(true)
+    }
+
+    fn new(late: bool) -> Arc<Bar> {
+        let target = if late {
+            indicatif::ProgressDrawTarget::hidden()
+        } else {
+            indicatif::ProgressDrawTarget::stderr()
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(Some(1), target);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} {msg} {bar:40} {pos}/{len} ({eta})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        bar.set_message(what.to_string());
-        LateBar {
+        Arc::new(Bar {
             bar,
             start: Instant::now(),
-            shown: AtomicBool::new(false),
-        }
+            late,
+            shown: AtomicBool::new(!late),
+        })
     }
 
     fn show_if_late(&self) {
-        if !self.shown.load(Ordering::Relaxed) && self.start.elapsed() > SHOW_AFTER {
+        if self.late && !self.shown.load(Ordering::Relaxed) && self.start.elapsed() > SHOW_AFTER {
             self.shown.store(true, Ordering::Relaxed);
             self.bar
                 .set_draw_target(indicatif::ProgressDrawTarget::stderr());
         }
     }
 
-    /// `done` of `total` steps of the current stage.
-    pub fn set(&self, done: u64, total: u64) {
+    fn on(&self, p: Progress) {
         self.show_if_late();
-        self.bar.set_length(total.max(1));
-        self.bar.set_position(done);
+        match p {
+            Progress::Start(stage) => {
+                self.bar.set_message(label(stage));
+                self.bar.set_length(1);
+                self.bar.set_position(0);
+            }
+            Progress::Advance { done, total, .. } => {
+                self.bar.set_length(total.max(1));
+                self.bar.set_position(done);
+            }
+        }
     }
 
-    /// A new stage: its label and its number of steps.
-    pub fn stage(&self, what: &str, total: u64) {
-        self.set(0, total);
-        self.bar.set_message(what.to_string());
+    /// The pipeline's progress callback, drawing on this bar.
+    pub fn callback(self: &Arc<Self>) -> impl Fn(Progress) + Send + Sync + 'static {
+        let b = Arc::clone(self);
+        move |p| b.on(p)
     }
 
     pub fn finish(&self) {

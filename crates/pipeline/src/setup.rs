@@ -1,8 +1,8 @@
 //! From a resolved scenario to the step model's inputs.
 
-use crate::fabric::{hall_levels, Fabric};
-use crate::model::Model;
-use crate::step::{Cluster, Config, Hardware, Invalid, Overlap, Software, Workload};
+use perf::fabric::{hall_levels, Fabric};
+use perf::model::Model;
+use perf::step::{Cluster, Config, Hardware, Invalid, Overlap, Software, Workload};
 use serde::Serialize;
 use spec::job::{RawParallelism, Schedule};
 use spec::Scenario;
@@ -49,12 +49,6 @@ fn err(field: &str, message: impl Into<String>) -> SetupError {
     }
 }
 
-/// The cluster of a job: the halls of the first site (the multi-site model adds the others).
-/// Halls must share one accelerator; the fabric is the first hall's.
-pub fn cluster_of(s: &Scenario) -> Result<Cluster, SetupError> {
-    cluster_for(s, None)
-}
-
 /// The cluster a job of `job_gpus` GPUs runs on: the halls of the first site that hold the first
 /// hall's accelerator. Halls with another accelerator are an error unless the job asks for no
 /// more GPUs than the matching halls hold (it then runs on those).
@@ -67,11 +61,9 @@ pub fn cluster_for(s: &Scenario, job_gpus: Option<u64>) -> Result<Cluster, Setup
         .halls
         .first()
         .ok_or_else(|| err("site[0].hall", "the first site has no hall"))?;
-    let same: Vec<&spec::scenario::Hall> = site
-        .halls
-        .iter()
-        .filter(|h| h.accelerator.name == first.accelerator.name)
-        .collect();
+    // the one placement rule: the halls that hold the job's accelerator
+    let same: Vec<&spec::scenario::Hall> =
+        crate::bind::job_halls(s, site).map(|(_, h)| h).collect();
     let gpus: u64 = same.iter().map(|h| h.gpus).sum();
     if let Some((i, h)) = site
         .halls
@@ -79,7 +71,7 @@ pub fn cluster_for(s: &Scenario, job_gpus: Option<u64>) -> Result<Cluster, Setup
         .enumerate()
         .find(|(_, h)| h.accelerator.name != first.accelerator.name)
     {
-        if !job_gpus.is_some_and(|n| n <= gpus) {
+        if job_gpus.is_none_or(|n| n > gpus) {
             return Err(err(
                 &format!("site[0].hall[{i}].system"),
                 format!(

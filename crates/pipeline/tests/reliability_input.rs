@@ -1,26 +1,13 @@
-//! Bad `[reliability]` input: a clear error naming the field (the CLI exits 2 on these).
+//! Bad `[reliability]` input is a located error naming its field, whichever of `spec` (ranges,
+//! names, presets) or the reliability model (pools, checkpoint costs) finds it.
+
+use spec::builder::ScenarioBuilder;
 
 fn load(extra: &str) -> Result<sim::Params, spec::SpecError> {
-    let src = format!(
-        r#"
-name = "bad"
-[[site]]
-name = "x"
-[[site.hall]]
-system = "hgx-h100"
-gpus = 1024
-fabric = "roce-400g-3tier"
-[job]
-model = "llama3-405b"
-tokens = "15.6T"
-seq = 8192
-global_batch = "16M"
-[reliability]
-{extra}
-"#
-    );
-    let s = spec::parse_scenario("bad.toml", &src, &spec::Catalog::embedded())?;
-    sim::from_scenario(&s).map(|(p, _)| p)
+    let s = ScenarioBuilder::h100_llama3_405b(1024)
+        .table("reliability", extra)
+        .build()?;
+    pipeline::bind::sim_params(&s, &pipeline::Placement::of(&s), None).map(|(p, _)| p)
 }
 
 fn field_of(extra: &str) -> (String, String) {
@@ -149,14 +136,16 @@ fn designs_resolve() {
     assert_eq!(p.containment.peer_bytes_per_s, 50e9);
     // the 405B model's training state: 16 B per parameter
     assert!((p.containment.state_bytes - 405e9 * 16.0).abs() < 1e9 * 16.0);
-    // every design name of the spec is a design of the model
-    for n in spec::reliability::RECOVERY_DESIGNS {
-        assert!(sim::Design::parse(n).is_some(), "{n}");
-    }
-    assert_eq!(
-        spec::reliability::RECOVERY_DESIGNS.len(),
-        sim::Design::ALL.len()
-    );
+    // every design a scenario names is the model's design of that name, and the model has no other
+    let bound: Vec<sim::Design> = spec::reliability::RecoveryDesign::ALL
+        .iter()
+        .map(|&d| {
+            let m = pipeline::bind::design(d);
+            assert_eq!(m.name(), d.name());
+            m
+        })
+        .collect();
+    assert_eq!(bound, sim::Design::ALL.to_vec());
 }
 
 #[test]

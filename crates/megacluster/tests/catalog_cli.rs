@@ -1,0 +1,69 @@
+//! `megacluster catalog` lists every kind the scenarios resolve against, grid codes, climates and
+//! reliability presets included, each entry with its source.
+
+mod common;
+use common::*;
+
+fn stdout(args: &[&str]) -> String {
+    let out = bin().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_presets_are_catalogue_kinds() {
+    let kinds = stdout(&["catalog"]);
+    for k in ["grid_code", "climate", "reliability"] {
+        assert!(kinds.contains(k), "{kinds}");
+    }
+    let codes = stdout(&["catalog", "grid_code"]);
+    for c in [
+        "ercot-large-load",
+        "strict-generator-following",
+        "utility-band-example",
+        "none",
+    ] {
+        assert!(codes.contains(c), "{codes}");
+    }
+    let presets = stdout(&["catalog", "reliability"]);
+    for p in ["llama3", "meta-rsc-low", "meta-rsc-high", "airesim"] {
+        assert!(presets.contains(p), "{presets}");
+    }
+    // one entry: its file, its failure classes and their sources
+    let llama = stdout(&["catalog", "reliability", "llama3"]);
+    assert!(llama.contains("<catalogue>/reliability.toml"), "{llama}");
+    assert!(
+        llama.contains("faulty-gpu") && llama.contains("Table 5"),
+        "{llama}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&stdout(&["catalog", "climate", "memphis", "--json"])).unwrap();
+    assert_eq!(v["matches"][0], "tennessee");
+    assert!(v["source"].as_str().unwrap().contains("NOAA"));
+}
+
+/// A scenario's names resolve against the catalogue, with a hint for a near miss.
+#[test]
+fn unknown_presets_are_located_errors_with_a_hint() {
+    let base = spec::scenario::DEFAULT_SCENARIO;
+    rejects_with(
+        &["validate", "simulate"],
+        "preset.toml",
+        &format!("{base}\n[reliability]\npreset = \"lama3\"\n"),
+        &[
+            "preset.toml:",
+            "reliability.preset",
+            "did you mean `llama3`",
+        ],
+    );
+    rejects_with(
+        &["validate", "power"],
+        "climate.toml",
+        &format!("{base}\n[power]\nclimate = \"phenix\"\n"),
+        &["climate.toml:", "power.climate", "did you mean `phoenix`"],
+    );
+}
