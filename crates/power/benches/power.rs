@@ -1,5 +1,7 @@
 //! Speed budget (DESIGN section 7): a 1 GW cluster, 1 hour at 10 ms: trace, FFT and every grid check
-//! within 0.2 s on one core; the same with a 64-stage pipelined job (256 stage groups).
+//! within 0.2 s on one core; the same with a 64-stage pipelined job (256 stage groups). And one
+//! mitigation search (`--solve`) on the default scenario's inputs (as `megacluster power` builds
+//! them), the fast search against the exhaustive one it reproduces.
 //!
 //! `cargo bench -p power --bench power`
 
@@ -12,11 +14,9 @@ use power::storage::{Storage, Turbines};
 use power::trace::{it_trace, GpuMitigation};
 use std::hint::black_box;
 
-/// A grid code of the catalogue, in the power model's SI units.
-fn preset(name: &str) -> Option<power::grid::GridCode> {
-    let c = spec::Catalog::embedded().get::<spec::GridCode>(name).ok()?;
-    Some(pipeline::bind::grid_code(&c))
-}
+#[path = "../tests/support/scenario.rs"]
+mod scenario;
+use scenario::preset;
 
 /// ~1 GW of facility power: 700 k H100 at 1,050 W rack draw + 127.5 W other IT, PUE 1.14
 /// → 700e3 x (630 + 420 + 127.5) x 1.14 = 0.94 GW at the compute peak.
@@ -163,5 +163,20 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// One mitigation search on the default scenario's inputs (30 min at 10 ms, 98,304 job GPUs in 64
+/// pipeline stages, ERCOT): 37 combinations, 16 battery searches.
+fn bench_solve(c: &mut Criterion) {
+    let inp = scenario::inputs(None);
+    let mut g = c.benchmark_group("mitigation_solve_default_scenario");
+    g.sample_size(10);
+    g.bench_function("fast", |b| {
+        b.iter(|| black_box(power::solve::solve(&inp).best))
+    });
+    g.bench_function("exhaustive", |b| {
+        b.iter(|| black_box(power::solve::solve_exhaustive(&inp).best))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_solve);
 criterion_main!(benches);

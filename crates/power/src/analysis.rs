@@ -6,7 +6,7 @@ use crate::grid::{self, GridCode, Metrics, RuleCheck};
 use crate::profile::{time_in_states, RunInterval, RunState, StepShape};
 use crate::spectrum::Spectrum;
 use crate::storage::{dispatch_turbines, run_storage, Storage, StorageRun, Turbines};
-use crate::trace::{it_trace, state_it_mean_w, GpuMitigation, Trace};
+use crate::trace::{it_power_trace, state_it_mean_w, GpuMitigation, Trace};
 use serde::{Deserialize, Serialize};
 
 /// Hours in the cost year: 365.25 days (the cost sources' convention, `spec::units`).
@@ -228,7 +228,7 @@ pub fn raw_part(inp: &Inputs) -> RawPart {
     let n = win.samples();
     let dt = win.duration_s / n as f64;
     let c = &inp.cluster;
-    let it = it_trace(
+    let it = it_power_trace(
         c,
         &inp.step,
         &inp.run,
@@ -236,8 +236,7 @@ pub fn raw_part(inp: &Inputs) -> RawPart {
         dt,
         n,
         &GpuMitigation::none(),
-    )
-    .it;
+    );
     let facility = it.facility(c.pue);
     let (metrics, spectrum) = grid::metrics(&facility, &inp.code);
     let (_, checks) = grid::check(&inp.code, &metrics);
@@ -269,14 +268,28 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
     let raw_it = &raw.it;
     let raw_fac = &raw.facility;
 
-    // Mitigated: GPU level, then rack storage, facility overhead, site battery, turbines.
-    let itm = it_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu);
+    // Mitigated: GPU level, then rack storage, facility overhead, site battery, turbines. (No
+    // GPU-level mitigation: the raw IT trace, which is built the same way.)
+    let bits = |g: &GpuMitigation| {
+        let o = |x: Option<f64>| x.map(f64::to_bits);
+        (
+            g.floor_fraction.to_bits(),
+            o(g.ramp_up_w_per_s),
+            o(g.ramp_down_w_per_s),
+            o(g.filler_activity),
+        )
+    };
+    let itm = if bits(&mit.gpu) == bits(&GpuMitigation::none()) && raw_it.w.len() == n {
+        raw_it.clone()
+    } else {
+        it_power_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu)
+    };
     let rack_overhead = if raw_it.energy_j() > 0.0 {
-        itm.it.energy_j() / raw_it.energy_j() - 1.0
+        itm.energy_j() / raw_it.energy_j() - 1.0
     } else {
         0.0
     };
-    let mut load = itm.it;
+    let mut load = itm;
     let mut stored_change_j = 0.0;
     let mut rack_summary = None;
     if mit.rack_storage_j_per_gpu > 0.0 {
@@ -315,7 +328,20 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
             *g -= o;
         }
     }
-    let (m, sp) = grid::metrics(&fac, code);
+    // (the same trace as the raw one: the same figures)
+    let same = fac.t0_s.to_bits() == raw_fac.t0_s.to_bits()
+        && fac.dt_s.to_bits() == raw_fac.dt_s.to_bits()
+        && fac.w.len() == raw_fac.w.len()
+        && fac
+            .w
+            .iter()
+            .zip(&raw_fac.w)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+    let (m, sp) = if same {
+        (raw.metrics.clone(), raw.spectrum.clone())
+    } else {
+        grid::metrics(&fac, code)
+    };
     let (applies, checks) = grid::check(code, &m);
     let passes = checks.iter().all(|r| r.passes);
 
@@ -328,94 +354,16 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
         0.0
     };
 
-    // The run at per-step resolution.
-    let t_states = time_in_states(&inp.run);
-    let length_s: f64 = t_states.iter().sum();
-    let raw_levels: Vec<f64> = RunState::ALL
-        .iter()
-        .map(|s| state_it_mean_w(c, &inp.step, *s, &GpuMitigation::none()))
-        .collect();
-    let mit_levels: Vec<f64> = RunState::ALL
-        .iter()
-        .map(|s| state_it_mean_w(c, &inp.step, *s, &mit.gpu))
-        .collect();
-    let facility_raw_j: f64 = (0..6).map(|i| t_states[i] * raw_levels[i]).sum::<f64>() * c.pue;
-    let facility_mitigated_j: f64 =
-        (0..6).map(|i| t_states[i] * mit_levels[i]).sum::<f64>() * c.pue;
-    let run = RunEnergy {
-        length_s,
-        state_s: RunState::ALL
-            .iter()
-            .map(|s| (s.name().to_string(), t_states[s.index()]))
-            .collect(),
-        facility_raw_j,
-        facility_mitigated_j,
-        mean_facility_raw_w: if length_s > 0.0 {
-            facility_raw_j / length_s
-        } else {
-            0.0
-        },
-    };
-
-    // Costs per year: the run's state mix stands for the year; storage losses scale with energy.
-    let storage_loss_share = if window_raw_j > 0.0 {
-        (battery.as_ref().map_or(0.0, |b| b.losses_j)
-            + rack_summary.as_ref().map_or(0.0, |r| r.losses_j * c.pue))
-            / window_raw_j
-    } else {
-        0.0
-    };
-    let gpu_overhead = if facility_raw_j > 0.0 {
-        facility_mitigated_j / facility_raw_j - 1.0
-    } else {
-        0.0
-    };
-    // GPU ramp limits over the run: ramp-down limits burn energy above the demand (the "power
-    // burner"), which the run-level state means do not see, so it is added with the facility
-    // overhead on it; ramp-up limits defer work (below).
+    let run = run_energy(inp);
     let ramp = crate::trace::run_ramp_effect(c, &inp.step, &inp.run, &mit.gpu);
-    let ramp_burn_share = if facility_raw_j > 0.0 {
-        ramp.burned_j * c.pue / facility_raw_j
-    } else {
-        0.0
-    };
-    let energy_overhead_fraction = gpu_overhead + storage_loss_share + ramp_burn_share;
-    let year_j = run.mean_facility_raw_w * SECONDS_PER_YEAR;
-    let energy_overhead_j_per_year = energy_overhead_fraction * year_j;
-    let p = &inp.prices;
-    let battery_capex_usd = mit.battery.map_or(0.0, |b| {
-        if b.energy_j > 0.0 && b.power_w > 0.0 {
-            p.battery_usd_per_j * b.energy_j.max(b.power_w * p.battery_min_duration_s)
-        } else {
-            0.0
-        }
-    });
-    let rack_storage_capex_usd = p.rack_storage_usd_per_j * mit.rack_storage_j_per_gpu * c.gpus();
-    let capex_usd_per_year = battery_capex_usd / p.battery_life_s.max(1.0) * SECONDS_PER_YEAR
-        + rack_storage_capex_usd / p.rack_storage_life_s.max(1.0) * SECONDS_PER_YEAR;
-    let filler_loss = if mit.gpu.filler_activity.is_some() {
-        mit.filler_slowdown_fraction
-    } else {
-        0.0
-    };
-    // The ramp-up limit defers a share of the run's compute work (run level: the window's own
-    // mix of restarts and steps would stand for the whole run otherwise).
-    let deferred_loss = ramp.deferred_fraction;
-    let performance_loss_fraction = (filler_loss + deferred_loss).min(1.0);
-    let performance_usd_per_year =
-        performance_loss_fraction * c.gpus() * SECONDS_PER_YEAR / 3600.0 * p.gpu_hour_usd;
-    let energy_usd_per_year = energy_overhead_j_per_year * p.electricity_usd_per_j;
-    let costs = Costs {
-        energy_overhead_fraction,
-        energy_overhead_j_per_year,
-        energy_usd_per_year,
-        battery_capex_usd,
-        rack_storage_capex_usd,
-        capex_usd_per_year,
-        performance_loss_fraction,
-        performance_usd_per_year,
-        total_usd_per_year: energy_usd_per_year + capex_usd_per_year + performance_usd_per_year,
-    };
+    let costs = costs(
+        inp,
+        &run,
+        window_raw_j,
+        battery.as_ref().map(|b| b.losses_j),
+        rack_summary.as_ref().map(|r| r.losses_j),
+        &ramp,
+    );
 
     let traces = keep.then(|| Traces {
         run_raw: crate::trace::run_it_trace(c, &inp.step, &inp.run, 2000, &GpuMitigation::none())
@@ -453,4 +401,111 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
         costs,
     };
     (a, traces)
+}
+
+/// The run at per-step resolution: time in each state, and the facility energy with every state
+/// at its step-mean IT power, without and with the GPU-level mitigations.
+pub fn run_energy(inp: &Inputs) -> RunEnergy {
+    let c = &inp.cluster;
+    let mit = &inp.mitigation;
+    let t_states = time_in_states(&inp.run);
+    let length_s: f64 = t_states.iter().sum();
+    let raw_levels: Vec<f64> = RunState::ALL
+        .iter()
+        .map(|s| state_it_mean_w(c, &inp.step, *s, &GpuMitigation::none()))
+        .collect();
+    let mit_levels: Vec<f64> = RunState::ALL
+        .iter()
+        .map(|s| state_it_mean_w(c, &inp.step, *s, &mit.gpu))
+        .collect();
+    let facility_raw_j: f64 = (0..6).map(|i| t_states[i] * raw_levels[i]).sum::<f64>() * c.pue;
+    let facility_mitigated_j: f64 =
+        (0..6).map(|i| t_states[i] * mit_levels[i]).sum::<f64>() * c.pue;
+    RunEnergy {
+        length_s,
+        state_s: RunState::ALL
+            .iter()
+            .map(|s| (s.name().to_string(), t_states[s.index()]))
+            .collect(),
+        facility_raw_j,
+        facility_mitigated_j,
+        mean_facility_raw_w: if length_s > 0.0 {
+            facility_raw_j / length_s
+        } else {
+            0.0
+        },
+    }
+}
+
+/// What the mitigations of `inp` cost per year: the run's state mix stands for the year, the
+/// storage losses in the window (`battery_losses_j`, `rack_losses_j`, when there is such storage)
+/// scale with energy, `ramp` is what the GPU ramp limits do over the run
+/// ([`crate::trace::run_ramp_effect`]), `window_raw_j` the window's unmitigated facility energy.
+pub fn costs(
+    inp: &Inputs,
+    run: &RunEnergy,
+    window_raw_j: f64,
+    battery_losses_j: Option<f64>,
+    rack_losses_j: Option<f64>,
+    ramp: &crate::trace::RunRampEffect,
+) -> Costs {
+    let c = &inp.cluster;
+    let mit = &inp.mitigation;
+    let facility_raw_j = run.facility_raw_j;
+    let facility_mitigated_j = run.facility_mitigated_j;
+    let storage_loss_share = if window_raw_j > 0.0 {
+        (battery_losses_j.unwrap_or(0.0) + rack_losses_j.map_or(0.0, |r| r * c.pue)) / window_raw_j
+    } else {
+        0.0
+    };
+    let gpu_overhead = if facility_raw_j > 0.0 {
+        facility_mitigated_j / facility_raw_j - 1.0
+    } else {
+        0.0
+    };
+    // GPU ramp limits over the run: ramp-down limits burn energy above the demand (the "power
+    // burner"), which the run-level state means do not see, so it is added with the facility
+    // overhead on it; ramp-up limits defer work (below).
+    let ramp_burn_share = if facility_raw_j > 0.0 {
+        ramp.burned_j * c.pue / facility_raw_j
+    } else {
+        0.0
+    };
+    let energy_overhead_fraction = gpu_overhead + storage_loss_share + ramp_burn_share;
+    let year_j = run.mean_facility_raw_w * SECONDS_PER_YEAR;
+    let energy_overhead_j_per_year = energy_overhead_fraction * year_j;
+    let p = &inp.prices;
+    let battery_capex_usd = mit.battery.map_or(0.0, |b| {
+        if b.energy_j > 0.0 && b.power_w > 0.0 {
+            p.battery_usd_per_j * b.energy_j.max(b.power_w * p.battery_min_duration_s)
+        } else {
+            0.0
+        }
+    });
+    let rack_storage_capex_usd = p.rack_storage_usd_per_j * mit.rack_storage_j_per_gpu * c.gpus();
+    let capex_usd_per_year = battery_capex_usd / p.battery_life_s.max(1.0) * SECONDS_PER_YEAR
+        + rack_storage_capex_usd / p.rack_storage_life_s.max(1.0) * SECONDS_PER_YEAR;
+    let filler_loss = if mit.gpu.filler_activity.is_some() {
+        mit.filler_slowdown_fraction
+    } else {
+        0.0
+    };
+    // The ramp-up limit defers a share of the run's compute work (run level: the window's own
+    // mix of restarts and steps would stand for the whole run otherwise).
+    let deferred_loss = ramp.deferred_fraction;
+    let performance_loss_fraction = (filler_loss + deferred_loss).min(1.0);
+    let performance_usd_per_year =
+        performance_loss_fraction * c.gpus() * SECONDS_PER_YEAR / 3600.0 * p.gpu_hour_usd;
+    let energy_usd_per_year = energy_overhead_j_per_year * p.electricity_usd_per_j;
+    Costs {
+        energy_overhead_fraction,
+        energy_overhead_j_per_year,
+        energy_usd_per_year,
+        battery_capex_usd,
+        rack_storage_capex_usd,
+        capex_usd_per_year,
+        performance_loss_fraction,
+        performance_usd_per_year,
+        total_usd_per_year: energy_usd_per_year + capex_usd_per_year + performance_usd_per_year,
+    }
 }

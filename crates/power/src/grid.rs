@@ -86,62 +86,250 @@ pub struct Metrics {
 /// Largest rise and fall of the moving average over `m` samples, compared `m` samples apart, per
 /// second: `(A_i - A_{i-m}) / (m dt)` where `A_i` is the mean of samples `i-m+1 ..= i`.
 pub fn windowed_ramps_w_per_s(w: &[f64], dt_s: f64, m: usize) -> (f64, f64) {
-    let n = w.len();
-    let m = m.clamp(1, (n / 2).max(1));
-    if n < 2 * m || dt_s <= 0.0 {
-        return (0.0, 0.0);
+    let mut r = RampMeter::new(w.len(), dt_s, m);
+    for &x in w {
+        r.push(x);
     }
-    let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0.0);
-    let mut acc = 0.0;
-    for x in w {
-        acc += x;
-        prefix.push(acc);
-    }
-    let win = m as f64 * dt_s;
-    let (mut up, mut down) = (0.0f64, 0.0f64);
-    for i in (2 * m - 1)..n {
-        let a = (prefix[i + 1] - prefix[i + 1 - m]) / m as f64;
-        let b = (prefix[i + 1 - m] - prefix[i + 1 - 2 * m]) / m as f64;
-        let r = (a - b) / win;
-        up = up.max(r);
-        down = down.max(-r);
-    }
-    (up, down)
+    r.ramps_w_per_s()
 }
 
-/// Largest max-min of any run of `m` consecutive samples (monotonic deques, O(n)).
-pub fn max_window_range_w(w: &[f64], m: usize) -> f64 {
+/// [`windowed_ramps_w_per_s`] one sample at a time: the running sum of the samples (the same
+/// additions in the same order as a prefix sum), its last `2m + 1` values, and the largest rise
+/// and fall so far. `n` is the trace's length, which bounds the window as the batch form does.
+#[derive(Clone, Debug)]
+pub struct RampMeter {
+    m: usize,
+    win_s: f64,
+    /// Whether the trace is long enough (two windows) and the step positive.
+    on: bool,
+    /// `prefix[k]` (the sum of the first `k` samples) at `ring[k & mask]`.
+    ring: Vec<f64>,
+    mask: usize,
+    /// Samples pushed so far.
+    k: usize,
+    up: f64,
+    down: f64,
+}
+
+impl RampMeter {
+    pub fn new(n: usize, dt_s: f64, m: usize) -> RampMeter {
+        let m = m.clamp(1, (n / 2).max(1));
+        let on = n >= 2 * m && dt_s > 0.0;
+        let len = if on {
+            (2 * m + 1).next_power_of_two()
+        } else {
+            0
+        };
+        RampMeter {
+            m,
+            win_s: m as f64 * dt_s,
+            on,
+            ring: vec![0.0; len],
+            mask: len.saturating_sub(1),
+            k: 0,
+            up: 0.0,
+            down: 0.0,
+        }
+    }
+
+    /// The meter after the first `k` samples of a trace whose running sums are `prefix`
+    /// (`prefix[j - offset]` the sum of the first `j` samples, for `j` from `k - 2m` (or `offset`)
+    /// to `k`), with the largest rise and fall over them `up`, `down` (as
+    /// [`RampMeter::ramps_w_per_s`] gave then).
+    pub fn resume(
+        n: usize,
+        dt_s: f64,
+        m: usize,
+        (prefix, offset): (&[f64], usize),
+        k: usize,
+        (up, down): (f64, f64),
+    ) -> RampMeter {
+        let mut r = RampMeter::new(n, dt_s, m);
+        if r.on {
+            let from = k.saturating_sub(2 * r.m).max(offset);
+            for j in from..=k {
+                r.ring[j & r.mask] = prefix[j - offset];
+            }
+        }
+        r.k = k;
+        r.up = up;
+        r.down = down;
+        r
+    }
+
+    /// [`RampMeter::push`] keeping the running sum only: for samples whose ramps are known to
+    /// stay below what matters (the largest rise and fall so far are then not the meter's).
+    #[inline(always)]
+    pub fn push_sum(&mut self, x: f64) {
+        if !self.on {
+            return;
+        }
+        let mask = self.mask;
+        let acc = self.ring[self.k & mask] + x;
+        self.k += 1;
+        self.ring[self.k & mask] = acc;
+    }
+
+    /// The running sum of the samples so far (0 when the meter does not measure).
+    pub fn sum(&self) -> f64 {
+        if self.on {
+            self.ring[self.k & self.mask]
+        } else {
+            0.0
+        }
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, x: f64) {
+        if !self.on {
+            return;
+        }
+        let mask = self.mask;
+        let acc = self.ring[self.k & mask] + x;
+        self.k += 1;
+        self.ring[self.k & mask] = acc;
+        let m = self.m;
+        if self.k >= 2 * m {
+            // i = k - 1: prefix[i + 1], prefix[i + 1 - m], prefix[i + 1 - 2m]
+            let p1 = self.ring[(self.k - m) & mask];
+            let p2 = self.ring[(self.k - 2 * m) & mask];
+            let r = window_ramp(acc, p1, p2, m, self.win_s);
+            self.up = self.up.max(r);
+            self.down = self.down.max(-r);
+        }
+    }
+
+    /// The meter's window (samples, after the trace's length bounds it) and its length (s), and
+    /// whether it measures at all (the trace holds two windows and the step is positive).
+    pub fn window(&self) -> (usize, f64, bool) {
+        (self.m, self.win_s, self.on)
+    }
+
+    /// Largest rise and fall so far, W/s.
+    pub fn ramps_w_per_s(&self) -> (f64, f64) {
+        (self.up, self.down)
+    }
+}
+
+/// The ramp between the means of two adjacent windows of `m` samples, per second of the window's
+/// length `win_s`, from the running sums at the end of the later window (`p0`), between them
+/// (`p1`) and at the start of the earlier one (`p2`).
+#[inline(always)]
+pub fn window_ramp(p0: f64, p1: f64, p2: f64, m: usize, win_s: f64) -> f64 {
+    let a = (p0 - p1) / m as f64;
+    let b = (p1 - p2) / m as f64;
+    (a - b) / win_s
+}
+
+/// An upper bound on [`max_window_range_w`]`(w, m)`: every run of `m` samples lies within two
+/// adjacent blocks of `m` (aligned from the start), so its range is at most theirs.
+pub fn window_range_bound_w(w: &[f64], m: usize) -> f64 {
     let m = m.max(1);
-    let mut maxq: VecDeque<usize> = VecDeque::new();
-    let mut minq: VecDeque<usize> = VecDeque::new();
     let mut best = 0.0f64;
-    for (i, &x) in w.iter().enumerate() {
-        while maxq.back().is_some_and(|&j| w[j] <= x) {
-            maxq.pop_back();
-        }
-        maxq.push_back(i);
-        while minq.back().is_some_and(|&j| w[j] >= x) {
-            minq.pop_back();
-        }
-        minq.push_back(i);
-        while maxq.front().is_some_and(|&j| j + m <= i) {
-            maxq.pop_front();
-        }
-        while minq.front().is_some_and(|&j| j + m <= i) {
-            minq.pop_front();
-        }
-        if let (Some(&a), Some(&b)) = (maxq.front(), minq.front()) {
-            best = best.max(w[a] - w[b]);
-        }
+    let mut last: Option<(f64, f64)> = None;
+    for block in w.chunks(m) {
+        let hi = block.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lo = block.iter().copied().fold(f64::INFINITY, f64::min);
+        let (h, l) = match last {
+            Some((ph, pl)) => (hi.max(ph), lo.min(pl)),
+            None => (hi, lo),
+        };
+        best = best.max(h - l);
+        last = Some((hi, lo));
     }
     best
 }
 
+/// Whether the dynamic range of `w` over runs of `m` samples ([`max_window_range_w`]) is within
+/// `limit` ([`within`], the code applying): by [`window_range_bound_w`] when it suffices, else
+/// measured.
+pub fn range_within(w: &[f64], m: usize, limit: f64) -> bool {
+    within(true, window_range_bound_w(w, m), limit) || within(true, max_window_range_w(w, m), limit)
+}
+
+/// Largest max-min of any run of `m` consecutive samples (monotonic deques, O(n)).
+pub fn max_window_range_w(w: &[f64], m: usize) -> f64 {
+    let mut r = RangeMeter::new(m);
+    for &x in w {
+        r.push(x);
+    }
+    r.best_w()
+}
+
+/// [`max_window_range_w`] one sample at a time: the window's candidates for its maximum and
+/// minimum (monotonic deques of index and value) and the largest range so far.
+#[derive(Clone, Debug)]
+pub struct RangeMeter {
+    m: usize,
+    i: usize,
+    maxq: VecDeque<(usize, f64)>,
+    minq: VecDeque<(usize, f64)>,
+    best: f64,
+}
+
+impl RangeMeter {
+    pub fn new(m: usize) -> RangeMeter {
+        let m = m.max(1);
+        RangeMeter {
+            m,
+            i: 0,
+            maxq: VecDeque::with_capacity(m + 1),
+            minq: VecDeque::with_capacity(m + 1),
+            best: 0.0,
+        }
+    }
+
+    /// The meter after the first `k` samples of `w` (only the last `m` of them are read), with
+    /// the largest range over them `best` (as [`RangeMeter::best_w`] gave then).
+    pub fn resume(m: usize, w: &[f64], k: usize, best: f64) -> RangeMeter {
+        let mut r = RangeMeter::new(m);
+        let from = k.saturating_sub(r.m);
+        r.i = from;
+        for &x in &w[from..k] {
+            r.push(x);
+        }
+        r.best = best;
+        r
+    }
+
+    #[inline(always)]
+    pub fn push(&mut self, x: f64) {
+        let i = self.i;
+        while self.maxq.back().is_some_and(|&(_, v)| v <= x) {
+            self.maxq.pop_back();
+        }
+        self.maxq.push_back((i, x));
+        while self.minq.back().is_some_and(|&(_, v)| v >= x) {
+            self.minq.pop_back();
+        }
+        self.minq.push_back((i, x));
+        let m = self.m;
+        while self.maxq.front().is_some_and(|&(j, _)| j + m <= i) {
+            self.maxq.pop_front();
+        }
+        while self.minq.front().is_some_and(|&(j, _)| j + m <= i) {
+            self.minq.pop_front();
+        }
+        if let (Some(&(_, a)), Some(&(_, b))) = (self.maxq.front(), self.minq.front()) {
+            self.best = self.best.max(a - b);
+        }
+        self.i += 1;
+    }
+
+    /// Largest range so far, W.
+    pub fn best_w(&self) -> f64 {
+        self.best
+    }
+}
+
+/// Samples in a code's metering window at step `dt_s` (at least one).
+pub fn window_samples(code: &GridCode, dt_s: f64) -> usize {
+    ((code.ramp_window_s() / dt_s).round() as usize).max(1)
+}
+
 /// Metrics of a trace under a code's windows and band; also returns the spectrum.
 pub fn metrics(t: &Trace, code: &GridCode) -> (Metrics, Spectrum) {
-    let win = code.ramp_window_s();
-    let m = ((win / t.dt_s).round() as usize).max(1);
+    let m = window_samples(code, t.dt_s);
     let (up, down) = windowed_ramps_w_per_s(&t.w, t.dt_s, m);
     let sample =
         t.w.windows(2)
@@ -183,6 +371,78 @@ pub struct RuleCheck {
     pub passes: bool,
 }
 
+/// Whether a rule holds: the code does not apply at this peak, or the value is within the limit
+/// (to a relative 1e-9, for rounding).
+pub fn within(applies: bool, value: f64, limit: f64) -> bool {
+    !applies || value <= limit * (1.0 + 1e-9)
+}
+
+/// [`check`]'s verdict on every rule at once (whether they all pass) from the figures it reads:
+/// the peak and the windowed ramps given, the dynamic range and the band share asked for only
+/// when the rules before them pass (`range_within(limit)`, `band_within(limit)`: whether the
+/// figure is within `limit`, see [`within`]).
+pub fn all_pass(
+    code: &GridCode,
+    peak_w: f64,
+    (up, down): (f64, f64),
+    range_within: impl FnOnce(f64) -> bool,
+    band_within: impl FnOnce(f64) -> bool,
+) -> bool {
+    let applies = peak_w >= code.large_load_w;
+    if !applies {
+        return true;
+    }
+    let ok = |value: f64, limit: Option<f64>| limit.is_none_or(|l| within(applies, value, l));
+    ok(up, code.ramp_up_w_per_s)
+        && ok(down, code.ramp_down_w_per_s)
+        && ok(peak_w, code.load_loss_w)
+        && code
+            .dynamic_range_fraction
+            .is_none_or(|f| range_within(f * peak_w))
+        && code.band_energy_limit_fraction.is_none_or(band_within)
+}
+
+/// Whether `t` passes every rule of `code`: the verdict of [`check`] on [`metrics`], computed
+/// without the spectrum when the band rule is absent, moot (another rule fails or the code does
+/// not apply) or decided by Parseval's bound ([`crate::spectrum::band_fraction_bound`]).
+pub fn passes(t: &Trace, code: &GridCode) -> bool {
+    let m = window_samples(code, t.dt_s);
+    let peak = t.peak_w();
+    // (the code does not apply below its threshold, nor to a peak that is not a number)
+    if peak.is_nan() || peak < code.large_load_w {
+        return true;
+    }
+    // The code applies: a ramp over its limit so far fails it (the figures only grow).
+    let over = |v: f64, lim: Option<f64>| lim.is_some_and(|l| !within(true, v, l));
+    let mut meter = RampMeter::new(t.w.len(), t.dt_s, m);
+    for &x in &t.w {
+        meter.push(x);
+        let (up, down) = meter.ramps_w_per_s();
+        if over(up, code.ramp_up_w_per_s) || over(down, code.ramp_down_w_per_s) {
+            return false;
+        }
+    }
+    all_pass(
+        code,
+        peak,
+        meter.ramps_w_per_s(),
+        |limit| range_within(&t.w, m, limit),
+        |limit| band_within(&t.w, t.dt_s, code, limit),
+    )
+}
+
+/// Whether the band share of `w` (as [`metrics`] computes it) is within `limit` ([`within`], the
+/// code applying): by Parseval's bound when it suffices, else from the spectrum.
+pub fn band_within(w: &[f64], dt_s: f64, code: &GridCode, limit: f64) -> bool {
+    let (lo, hi) = code.band_hz();
+    if let Some(b) = crate::spectrum::band_fraction_bound(w, dt_s, lo) {
+        if within(true, b, limit) {
+            return true;
+        }
+    }
+    within(true, spectrum(w, dt_s).band_energy_fraction(lo, hi), limit)
+}
+
 /// Whether the code applies (peak at or above its large-load threshold) and each rule's result.
 pub fn check(code: &GridCode, m: &Metrics) -> (bool, Vec<RuleCheck>) {
     let applies = m.peak_w >= code.large_load_w;
@@ -194,7 +454,7 @@ pub fn check(code: &GridCode, m: &Metrics) -> (bool, Vec<RuleCheck>) {
                 value,
                 limit: l,
                 unit: unit.into(),
-                passes: !applies || value <= l * (1.0 + 1e-9),
+                passes: within(applies, value, l),
             });
         }
     };
@@ -224,4 +484,89 @@ pub fn check(code: &GridCode, m: &Metrics) -> (bool, Vec<RuleCheck>) {
     );
     rule("load_loss", m.peak_w, code.load_loss_w, "w");
     (applies, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random traces: steps, ramps and noise around a large level.
+    fn traces() -> Vec<Vec<f64>> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..6)
+            .map(|k| {
+                let n = 500 + 997 * k;
+                let mut level = 1e8;
+                (0..n)
+                    .map(|i| {
+                        if rnd() < 0.01 {
+                            level += (rnd() - 0.5) * 5e7;
+                        }
+                        level + (i as f64 * 0.37).sin() * 1e6 * k as f64 + rnd() * 1e3
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn meters_are_the_prefix_sum_and_window_definitions() {
+        for w in traces() {
+            for m in [1, 7, 100, w.len() / 2, w.len()] {
+                // windowed ramps from a prefix-sum array, as defined
+                let n = w.len();
+                let mm = m.clamp(1, (n / 2).max(1));
+                let mut prefix = vec![0.0];
+                for x in &w {
+                    prefix.push(prefix.last().unwrap() + x);
+                }
+                let (mut up, mut down) = (0.0f64, 0.0f64);
+                if n >= 2 * mm {
+                    let win = mm as f64 * 0.01;
+                    for i in (2 * mm - 1)..n {
+                        let a = (prefix[i + 1] - prefix[i + 1 - mm]) / mm as f64;
+                        let b = (prefix[i + 1 - mm] - prefix[i + 1 - 2 * mm]) / mm as f64;
+                        let r = (a - b) / win;
+                        up = up.max(r);
+                        down = down.max(-r);
+                    }
+                }
+                let (u, d) = windowed_ramps_w_per_s(&w, 0.01, m);
+                assert_eq!((u.to_bits(), d.to_bits()), (up.to_bits(), down.to_bits()));
+                // the largest range of any m consecutive samples (and of the first, shorter runs)
+                let best = (0..n)
+                    .map(|i| {
+                        let s = &w[i.saturating_sub(m - 1)..=i];
+                        let hi = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        let lo = s.iter().copied().fold(f64::INFINITY, f64::min);
+                        hi - lo
+                    })
+                    .fold(0.0, f64::max);
+                assert_eq!(max_window_range_w(&w, m).to_bits(), best.to_bits());
+                assert!(window_range_bound_w(&w, m) >= best);
+                // a meter resumed halfway goes on as the one that never stopped
+                let k = n / 2;
+                let mut first = RampMeter::new(n, 0.01, m);
+                for &x in &w[..k] {
+                    first.push(x);
+                }
+                let mut resumed =
+                    RampMeter::resume(n, 0.01, m, (&prefix, 0), k, first.ramps_w_per_s());
+                for &x in &w[k..] {
+                    resumed.push(x);
+                }
+                let r = resumed.ramps_w_per_s();
+                assert_eq!(
+                    (r.0.to_bits(), r.1.to_bits()),
+                    (up.to_bits(), down.to_bits())
+                );
+            }
+        }
+    }
 }

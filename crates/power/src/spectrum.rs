@@ -1,7 +1,9 @@
 //! The spectrum of a trace (real FFT) and the share of its energy inside a frequency band.
 
-use realfft::RealFftPlanner;
+use realfft::{RealFftPlanner, RealToComplex};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::sync::Arc;
 
 /// One-sided energy spectrum: `energy[k]` at `k x df_hz`, normalised so that the sum over all bins
 /// equals the sum of squares of the samples (Parseval), DC included.
@@ -132,8 +134,7 @@ pub fn spectrum(w: &[f64], dt_s: f64) -> Spectrum {
             energy: w.iter().map(|x| x * x).collect(),
         };
     }
-    let mut planner = RealFftPlanner::<f64>::new();
-    let fft = planner.plan_fft_forward(n);
+    let fft = plan(n);
     let reference = w[0];
     let mut input: Vec<f64> = w.iter().map(|x| x - reference).collect();
     let mut out = fft.make_output_vec();
@@ -161,4 +162,75 @@ pub fn spectrum(w: &[f64], dt_s: f64) -> Spectrum {
         df_hz: 1.0 / (nf * dt_s),
         energy,
     }
+}
+
+thread_local! {
+    /// One planner per thread: a plan's twiddle factors are computed once per length, not once
+    /// per spectrum (the same plan, so the same transform, bit for bit).
+    static PLANNER: RefCell<RealFftPlanner<f64>> = RefCell::new(RealFftPlanner::new());
+}
+
+fn plan(n: usize) -> Arc<dyn RealToComplex<f64>> {
+    PLANNER.with(|p| p.borrow_mut().plan_fft_forward(n))
+}
+
+/// An upper bound on `spectrum(w, dt_s).band_energy_fraction(low_hz, _)` without the transform,
+/// when the band leaves out DC (`low_hz > 0`): the band holds at most the oscillating energy,
+/// `sum (w - mean)^2` (Parseval), and the whole spectrum at least the DC bin, `(sum w)^2 / n`,
+/// computed as [`spectrum`] computes it. The oscillating energy is taken 1e-6 larger, plus 1e-9 of
+/// the energy of the deviations the transform sees, for its round-off and that of the sums (a
+/// transform's error is ~1e-15 of its input's norm). `None` when no bound follows (DC in the band,
+/// or no DC energy).
+pub fn band_fraction_bound(w: &[f64], dt_s: f64, low_hz: f64) -> Option<f64> {
+    let n = w.len();
+    if n < 2 || dt_s.is_nan() || dt_s <= 0.0 {
+        // (the spectrum has no frequency axis: no band share)
+        return Some(0.0);
+    }
+    if low_hz.is_nan() || low_hz <= 0.0 {
+        return None;
+    }
+    let nf = n as f64;
+    let sum: f64 = w.iter().sum();
+    let dc = sum * sum / nf;
+    if dc.is_nan() || dc <= 0.0 || dc.is_infinite() {
+        return None;
+    }
+    let mean = sum / nf;
+    let reference = w[0];
+    let (mut ac, mut seen) = (0.0, 0.0);
+    for &x in w {
+        ac += (x - mean) * (x - mean);
+        seen += (x - reference) * (x - reference);
+    }
+    band_bound(dc, ac, seen)
+}
+
+/// [`band_fraction_bound`] from running sums of a trace's `n` samples (`sum`, as
+/// [`spectrum`]'s), and of their deviations from the first sample, `s1 = sum (w - w0)` and
+/// `s2 = sum (w - w0)^2`: the oscillating energy is then `s2 - s1^2 / n`, whose round-off
+/// (`3 n eps s2`, at most) the margin of 1e-9 of `s2` covers for traces of up to 10^6 samples.
+pub fn band_fraction_bound_from_sums(
+    n: usize,
+    dt_s: f64,
+    low_hz: f64,
+    (sum, s1, s2): (f64, f64, f64),
+) -> Option<f64> {
+    if n < 2 || dt_s.is_nan() || dt_s <= 0.0 {
+        return Some(0.0);
+    }
+    if low_hz.is_nan() || low_hz <= 0.0 || n > 1_000_000 {
+        return None;
+    }
+    let nf = n as f64;
+    let dc = sum * sum / nf;
+    if dc.is_nan() || dc <= 0.0 || dc.is_infinite() {
+        return None;
+    }
+    band_bound(dc, (s2 - s1 * s1 / nf).max(0.0), s2)
+}
+
+fn band_bound(dc: f64, ac: f64, seen: f64) -> Option<f64> {
+    let bound = (ac * (1.0 + 1e-6) + 1e-9 * seen) / dc;
+    bound.is_finite().then_some(bound.clamp(0.0, 1.0))
 }

@@ -3,6 +3,7 @@
 
 use crate::draw::{Cluster, Group};
 use crate::profile::{RunInterval, RunState, StepShape};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// A uniformly sampled power trace: `w[i]` is the mean power over `[t0_s + i dt_s, t0_s + (i+1) dt_s)`.
@@ -18,7 +19,7 @@ impl Trace {
         Trace {
             t0_s,
             dt_s,
-            w: vec![0.0; n],
+            w: zeroed(n),
         }
     }
     pub fn duration_s(&self) -> f64 {
@@ -52,29 +53,7 @@ impl Trace {
 
     /// Add a constant `value_w` over `[a, b)` (seconds), averaged into the bins it overlaps.
     pub fn add_segment(&mut self, a: f64, b: f64, value_w: f64) {
-        let n = self.w.len();
-        if n == 0 || !(b > a) || value_w == 0.0 {
-            return;
-        }
-        let end = self.t0_s + self.duration_s();
-        let a = a.max(self.t0_s);
-        let b = b.min(end);
-        if !(b > a) {
-            return;
-        }
-        let x0 = (a - self.t0_s) / self.dt_s;
-        let x1 = (b - self.t0_s) / self.dt_s;
-        let i0 = (x0.floor() as usize).min(n - 1);
-        let i1 = (x1.floor() as usize).min(n - 1);
-        if i0 == i1 {
-            self.w[i0] += value_w * (x1 - x0);
-            return;
-        }
-        self.w[i0] += value_w * ((i0 + 1) as f64 - x0);
-        for v in &mut self.w[i0 + 1..i1] {
-            *v += value_w;
-        }
-        self.w[i1] += value_w * (x1 - i1 as f64);
+        add_segment(self.t0_s, self.dt_s, &mut self.w, a, b, value_w);
     }
 
     /// Facility power: IT power plus the facility overhead (cooling, distribution) of
@@ -89,6 +68,52 @@ impl Trace {
             w: self.w.iter().map(|x| x + overhead).collect(),
         }
     }
+
+    /// [`Trace::facility`] in place of the IT trace (the same arithmetic).
+    pub fn into_facility(mut self, pue: f64) -> Trace {
+        let overhead = (pue - 1.0).max(0.0) * self.mean_w();
+        for x in &mut self.w {
+            *x += overhead;
+        }
+        self
+    }
+}
+
+/// `n` zeros, written (not the zero pages of a fresh allocation: a trace's bins are read before
+/// they are written, and a written zero page is copied, which in a multi-threaded process
+/// flushes every processor's address cache, a page at a time).
+fn zeroed(n: usize) -> Vec<f64> {
+    let mut w = Vec::with_capacity(n);
+    w.resize(n, 0.0);
+    w
+}
+
+/// [`Trace::add_segment`] on bins `w` of width `dt_s` from `t0_s`.
+fn add_segment(t0_s: f64, dt_s: f64, w: &mut [f64], a: f64, b: f64, value_w: f64) {
+    let n = w.len();
+    if n == 0 || !(b > a) || value_w == 0.0 {
+        return;
+    }
+    let end = t0_s + dt_s * n as f64;
+    let a = a.max(t0_s);
+    let b = b.min(end);
+    if !(b > a) {
+        return;
+    }
+    let x0 = (a - t0_s) / dt_s;
+    let x1 = (b - t0_s) / dt_s;
+    // (x0, x1 >= 0: truncation is the floor)
+    let i0 = (x0 as usize).min(n - 1);
+    let i1 = (x1 as usize).min(n - 1);
+    if i0 == i1 {
+        w[i0] += value_w * (x1 - x0);
+        return;
+    }
+    w[i0] += value_w * ((i0 + 1) as f64 - x0);
+    for v in &mut w[i0 + 1..i1] {
+        *v += value_w;
+    }
+    w[i1] += value_w * (x1 - i1 as f64);
 }
 
 /// GPU-level mitigations, applied per group before the groups are summed.
@@ -240,29 +265,264 @@ pub fn group_gpu_trace(
     n: usize,
     m: &GpuMitigation,
 ) -> Trace {
+    let mut w = vec![];
+    let pre = group_draw_into(g, step, run, t0_s, dt_s, n, m, &mut w);
+    w.drain(..pre);
+    Trace { t0_s, dt_s, w }
+}
+
+/// [`group_gpu_trace`] into `buf`, lead-in included: the window's samples are `buf[pre..]`, where
+/// `pre` (returned) is the number of samples of lead-in a ramp-limited GPU is built with.
+#[allow(clippy::too_many_arguments)]
+fn group_draw_into(
+    g: &Group,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+    buf: &mut Vec<f64>,
+) -> usize {
+    let (pre, limited) = group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, 0, buf);
+    if limited {
+        ramp_limit_in_place(buf, dt_s, m.ramp_up_w_per_s, m.ramp_down_w_per_s);
+    }
+    pre
+}
+
+/// A group's draw as [`group_draw_into`] builds it, before the ramp limit is applied: the
+/// lead-in's length, and whether the limit applies.
+#[allow(clippy::too_many_arguments)]
+fn group_draw_unlimited(
+    g: &Group,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+    from: usize,
+    buf: &mut Vec<f64>,
+) -> (usize, bool) {
     // Spares hold their idle draw: nothing to limit.
     let limited = !g.spare && (m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some());
     // A ramp-limited GPU carries its state into the window: start the limiter early (within the
     // run) so that it enters the window in its steady state.
     let pre = if limited {
-        let run_start = run.iter().map(|iv| iv.start_s).fold(t0_s, f64::min);
-        let pre_s = MAX_RAMP_PRE_ROLL_S.min(t0_s - run_start).max(0.0);
-        (pre_s / dt_s).ceil() as usize
+        lead_in_samples(run, t0_s, dt_s)
     } else {
         0
     };
     let start = t0_s - pre as f64 * dt_s;
-    let mut tr = Trace::zeros(start, dt_s, n + pre);
+    buf.clear();
+    buf.resize(n + pre, 0.0);
     let end = t0_s + dt_s * n as f64;
+    // (segments that end two bins before `from` touch no bin from `from - 1` on)
+    let skip = if from >= 2 {
+        start + (from - 2) as f64 * dt_s
+    } else {
+        f64::NEG_INFINITY
+    };
     for_each_group_segment(g, step, run, start, end, m, |a, b, w| {
-        tr.add_segment(a, b, w)
+        if b > skip {
+            add_segment(start, dt_s, buf, a, b, w)
+        }
     });
-    if limited {
-        ramp_limit_in_place(&mut tr.w, dt_s, m.ramp_up_w_per_s, m.ramp_down_w_per_s);
-        tr.w.drain(..pre);
-        tr.t0_s = t0_s;
+    (pre, limited)
+}
+
+/// Groups whose ramp-limited draws are followed side by side: each limiter is a chain of
+/// dependent samples, and independent chains interleaved keep the processor busy.
+const LANES: usize = 8;
+
+/// Each group's per-GPU draw with GPU mitigation `m` (ramp limits included) over `n` samples from
+/// `t0_s` (as [`group_gpu_trace`] builds it), and the energy per GPU the ramp limits defer and burn
+/// against the same draw without them ([`deferred_energy_j`], [`burned_energy_j`]; 0 where not
+/// asked, `(defer, burn)`): `sink(i, draw, deferred, burned)` for the `i`-th of `groups`, in order.
+#[allow(clippy::too_many_arguments)]
+fn group_draws(
+    groups: &[&Group],
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+    (defer, burn): (bool, bool),
+    scratch: &Scratch,
+    lead: LeadIn,
+    mut sink: impl FnMut(usize, &[f64], f64, f64),
+) {
+    let free = GpuMitigation {
+        ramp_up_w_per_s: None,
+        ramp_down_w_per_s: None,
+        ..*m
+    };
+    {
+        let take = || {
+            scratch
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop())
+                .unwrap_or_default()
+        };
+        let mut draws: Vec<Vec<f64>> = (0..LANES).map(|_| take()).collect();
+        let mut demands: Vec<Vec<f64>> = (0..LANES).map(|_| take()).collect();
+        for (lane0, part) in groups.chunks(LANES).enumerate() {
+            let k = part.len();
+            let mut pres = [0usize; LANES];
+            let mut limited = [false; LANES];
+            // (with a shared lead-in, the bins before it are not built: their segments are left
+            // out, and the limiter starts from the shared value)
+            let from = match &lead {
+                LeadIn::From(at, _) => *at,
+                _ => 0,
+            };
+            for (j, g) in part.iter().enumerate() {
+                let (pre, lim) =
+                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, from, &mut draws[j]);
+                pres[j] = pre;
+                limited[j] = lim;
+                if let LeadIn::From(at, values) = &lead {
+                    if lim {
+                        draws[j][at - 1] = values[lane0 * LANES + j];
+                    }
+                }
+            }
+            ramp_limit_lanes(
+                &mut draws[..k],
+                &limited[..k],
+                from,
+                dt_s,
+                m.ramp_up_w_per_s,
+                m.ramp_down_w_per_s,
+            );
+            if let LeadIn::Keep(at, values) = &lead {
+                let mut v = values.lock().unwrap_or_else(|e| e.into_inner());
+                for j in 0..k {
+                    v[lane0 * LANES + j] = draws[j].get(at - 1).copied().unwrap_or(f64::NAN);
+                }
+            }
+            let mut sums = [(0.0, 0.0); LANES];
+            if defer || burn {
+                for (j, g) in part.iter().enumerate() {
+                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, &free, 0, &mut demands[j]);
+                }
+                let views: Vec<(&[f64], &[f64])> = (0..k)
+                    .map(|j| (&demands[j][..], &draws[j][pres[j]..]))
+                    .collect();
+                deferred_and_burned_lanes(&views, dt_s, &mut sums[..k]);
+            }
+            for j in 0..k {
+                let (d, b) = sums[j];
+                sink(
+                    lane0 * LANES + j,
+                    &draws[j][pres[j]..],
+                    if defer { d } else { 0.0 },
+                    if burn { b } else { 0.0 },
+                );
+            }
+        }
+        if let Ok(mut s) = scratch.lock() {
+            s.extend(draws);
+            s.extend(demands);
+        }
     }
-    tr
+}
+
+/// A lead-in that several of [`group_draws`]'s synthetic runs share (their bins are the same
+/// before it): `Keep(at, values)` stores each group's limited draw at bin `at - 1`,
+/// `From(at, values)` starts from those (the groups indexed as in the call).
+enum LeadIn<'a> {
+    None,
+    Keep(usize, &'a std::sync::Mutex<Vec<f64>>),
+    From(usize, &'a [f64]),
+}
+
+/// Spare trace buffers for [`group_draws`], shared by the threads of one call.
+type Scratch = std::sync::Mutex<Vec<Vec<f64>>>;
+
+/// [`ramp_limit_in_place`] on each of `lanes` that is `limited`, the lanes side by side.
+fn ramp_limit_lanes(
+    lanes: &mut [Vec<f64>],
+    limited: &[bool],
+    from: usize,
+    dt_s: f64,
+    up_w_per_s: Option<f64>,
+    down_w_per_s: Option<f64>,
+) {
+    let up = up_w_per_s.map(|r| r * dt_s).unwrap_or(f64::INFINITY);
+    let down = down_w_per_s.map(|r| r * dt_s).unwrap_or(f64::INFINITY);
+    let mut ws: Vec<&mut [f64]> = lanes
+        .iter_mut()
+        .zip(limited)
+        .filter(|(_, l)| **l)
+        .map(|(w, _)| &mut w[..])
+        .collect();
+    let Some(len) = ws.first().map(|w| w.len()) else {
+        return;
+    };
+    if ws.iter().any(|w| w.len() != len) || from >= len {
+        for w in ws {
+            ramp_limit_in_place(
+                &mut w[from.saturating_sub(1).min(len)..],
+                dt_s,
+                up_w_per_s,
+                down_w_per_s,
+            );
+        }
+        return;
+    }
+    let first = from.max(1);
+    let mut prev = [0.0; LANES];
+    for (p, w) in prev.iter_mut().zip(&ws) {
+        *p = w[first - 1];
+    }
+    for i in first..len {
+        for (w, p) in ws.iter_mut().zip(prev.iter_mut()) {
+            let x = w[i].clamp(*p - down, *p + up);
+            w[i] = x;
+            *p = x;
+        }
+    }
+}
+
+/// [`deferred_energy_j`] and [`burned_energy_j`] of each `(demand, limited)` pair into `out`, the
+/// pairs side by side (each sum in the same order as alone).
+fn deferred_and_burned_lanes(pairs: &[(&[f64], &[f64])], dt_s: f64, out: &mut [(f64, f64)]) {
+    let k = pairs.len();
+    let len = pairs
+        .iter()
+        .map(|(d, l)| d.len().min(l.len()))
+        .min()
+        .unwrap_or(0);
+    // (a float sum starts from -0.0, as `Iterator::sum` does)
+    let mut acc = [(-0.0f64, -0.0f64); LANES];
+    for i in 0..len {
+        for j in 0..k {
+            let (x, y) = (pairs[j].0[i], pairs[j].1[i]);
+            acc[j].0 += (x - y).max(0.0);
+            acc[j].1 += (y - x).max(0.0);
+        }
+    }
+    for j in 0..k {
+        let (d, l) = pairs[j];
+        let (mut a, mut b) = acc[j];
+        for (x, y) in d[len..].iter().zip(&l[len..]) {
+            a += (x - y).max(0.0);
+            b += (y - x).max(0.0);
+        }
+        out[j] = (a * dt_s, b * dt_s);
+    }
+}
+
+/// Samples of lead-in a ramp-limited GPU's trace from `t0_s` is built with (up to
+/// [`MAX_RAMP_PRE_ROLL_S`], within the run).
+fn lead_in_samples(run: &[RunInterval], t0_s: f64, dt_s: f64) -> usize {
+    let run_start = run.iter().map(|iv| iv.start_s).fold(t0_s, f64::min);
+    let pre_s = MAX_RAMP_PRE_ROLL_S.min(t0_s - run_start).max(0.0);
+    (pre_s / dt_s).ceil() as usize
 }
 
 /// Lead-in a ramp-limited GPU trace is built with before its window (less where the run starts
@@ -284,28 +544,37 @@ impl SegmentSum {
     fn new(t0_s: f64, dt_s: f64, n: usize) -> SegmentSum {
         SegmentSum {
             tr: Trace::zeros(t0_s, dt_s, n),
-            diff: vec![0.0; n + 1],
+            diff: zeroed(n + 1),
         }
     }
 
-    fn add(&mut self, a: f64, b: f64, value_w: f64) {
-        let tr = &mut self.tr;
+    /// Where `[a, b)` falls in the bins: first and last bin and positions (`None`: nowhere).
+    fn place(&self, a: f64, b: f64) -> Option<(usize, usize, f64, f64)> {
+        let tr = &self.tr;
         let n = tr.w.len();
         // (an empty or NaN interval adds nothing)
         let nonempty = |a: f64, b: f64| b.partial_cmp(&a) == Some(std::cmp::Ordering::Greater);
-        if n == 0 || !nonempty(a, b) || value_w == 0.0 {
-            return;
+        if n == 0 || !nonempty(a, b) {
+            return None;
         }
         let a = a.max(tr.t0_s);
         let b = b.min(tr.t0_s + tr.duration_s());
         if !nonempty(a, b) {
-            return;
+            return None;
         }
         // a >= t0: truncation is the floor
         let x0 = (a - tr.t0_s) / tr.dt_s;
         let x1 = (b - tr.t0_s) / tr.dt_s;
-        let i0 = (x0 as usize).min(n - 1);
-        let i1 = (x1 as usize).min(n - 1);
+        Some(((x0 as usize).min(n - 1), (x1 as usize).min(n - 1), x0, x1))
+    }
+
+    /// Add `value_w` over a placed interval.
+    #[inline(always)]
+    fn apply(&mut self, &(i0, i1, x0, x1): &(usize, usize, f64, f64), value_w: f64) {
+        if value_w == 0.0 {
+            return;
+        }
+        let tr = &mut self.tr;
         if i0 == i1 {
             tr.w[i0] += value_w * (x1 - x0);
             return;
@@ -414,6 +683,7 @@ fn merge_groups<'a>(cluster: &'a Cluster, step: &StepShape) -> Vec<MergedGroup<'
 /// step profile (watts summed between consecutive phase edges of any stage), which is then laid
 /// over the run like one group's step, each piece summed in O(1) ([`SegmentSum`]). The stages
 /// multiply the pieces of one step, not the work per step or per bin.
+#[allow(clippy::too_many_arguments)]
 fn pipelined_it_trace(
     cluster: &Cluster,
     step: &StepShape,
@@ -423,12 +693,75 @@ fn pipelined_it_trace(
     n: usize,
     m: &GpuMitigation,
 ) -> Trace {
-    let end = t0_s + dt_s * n as f64;
-    let groups = merge_groups(cluster, step);
+    pipelined_it_traces(cluster, step, run, t0_s, dt_s, n, &[*m])
+        .pop()
+        .unwrap_or_default()
+}
+
+/// An offset class's step profile: its pieces (duration, watts) and its idle draw.
+type ClassProfile = (Vec<(f64, f64)>, f64);
+
+/// The watts of one offset class's step profile under mitigation `m`: its pieces (duration,
+/// watts) between consecutive phase edges of any of its stages (equal neighbours merged), and
+/// its idle draw.
+fn class_pieces(class: &[&MergedGroup], step: &StepShape, m: &GpuMitigation) -> ClassProfile {
     let step_s = step.step_s();
     // Edges of different stages closer than this are one edge (the stages' step lengths and
     // aligned tails agree to rounding).
     let eps = 1e-12 * step_s;
+    // Watt steps at each stage's phase edges, within one step.
+    let mut edges: Vec<(f64, f64)> = vec![];
+    let mut idle_w = 0.0;
+    for mg in class {
+        idle_w += mg.gpus * mitigated_gpu_w(mg.group, 0.0, false, m);
+        let shape = step.for_stage(mg.group.stage);
+        let mut t = 0.0_f64;
+        for ph in &shape.phases {
+            let d = ph.duration_s.max(0.0);
+            if d > 0.0 {
+                let w = mg.gpus * mitigated_gpu_w(mg.group, ph.activity, true, m);
+                edges.push((t.min(step_s), w));
+                edges.push(((t + d).min(step_s), -w));
+            }
+            t += d;
+        }
+    }
+    edges.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut pieces: Vec<(f64, f64)> = vec![];
+    let (mut level, mut at) = (0.0, 0.0);
+    let close =
+        |from: f64, to: f64, level: f64, pieces: &mut Vec<(f64, f64)>| match pieces.last_mut() {
+            Some(last) if last.1 == level => last.0 += to - from,
+            _ => pieces.push((to - from, level)),
+        };
+    for &(t, dw) in &edges {
+        if t > at + eps {
+            close(at, t, level, &mut pieces);
+            at = t;
+        }
+        level += dw;
+    }
+    if step_s > at {
+        close(at, step_s, level, &mut pieces);
+    }
+    (pieces, idle_w)
+}
+
+/// [`pipelined_it_trace`] under each of `ms`. Mitigations whose step profiles have the same
+/// pieces (in time: their watts differ) are laid over the run together: each segment's place in
+/// the bins is found once and each trace takes its own watts there, the same sums as alone.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pipelined_it_traces(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    ms: &[GpuMitigation],
+) -> Vec<Trace> {
+    let end = t0_s + dt_s * n as f64;
+    let groups = merge_groups(cluster, step);
     let mut constant_w = 0.0;
     let mut offsets: Vec<f64> = vec![];
     for mg in &groups {
@@ -439,65 +772,82 @@ fn pipelined_it_trace(
             offsets.push(mg.group.offset_s);
         }
     }
-    let mut sum = SegmentSum::new(t0_s, dt_s, n);
-    for &offset_s in &offsets {
-        let class: Vec<&MergedGroup> = groups
+    let classes: Vec<Vec<&MergedGroup>> = offsets
+        .iter()
+        .map(|&o| {
+            groups
+                .iter()
+                .filter(|mg| !mg.group.spare && mg.group.offset_s == o)
+                .collect()
+        })
+        .collect();
+    // per mitigation, per class: pieces and idle draw
+    let profiles: Vec<Vec<ClassProfile>> = ms
+        .iter()
+        .map(|m| classes.iter().map(|c| class_pieces(c, step, m)).collect())
+        .collect();
+    let timing = |k: usize| -> Vec<Vec<u64>> {
+        profiles[k]
             .iter()
-            .filter(|mg| !mg.group.spare && mg.group.offset_s == offset_s)
+            .map(|(p, _)| p.iter().map(|x| x.0.to_bits()).collect())
+            .collect()
+    };
+    let mut sums: Vec<SegmentSum> = ms.iter().map(|_| SegmentSum::new(t0_s, dt_s, n)).collect();
+    let mut done = vec![false; ms.len()];
+    for k in 0..ms.len() {
+        if done[k] {
+            continue;
+        }
+        let together: Vec<usize> = (k..ms.len())
+            .filter(|&j| !done[j] && timing(j) == timing(k))
             .collect();
-        // Watt steps at each stage's phase edges, within one step.
-        let mut edges: Vec<(f64, f64)> = vec![];
-        let mut idle_w = 0.0;
-        for mg in &class {
-            idle_w += mg.gpus * mitigated_gpu_w(mg.group, 0.0, false, m);
-            let shape = step.for_stage(mg.group.stage);
-            let mut t = 0.0_f64;
-            for ph in &shape.phases {
-                let d = ph.duration_s.max(0.0);
-                if d > 0.0 {
-                    let w = mg.gpus * mitigated_gpu_w(mg.group, ph.activity, true, m);
-                    edges.push((t.min(step_s), w));
-                    edges.push(((t + d).min(step_s), -w));
-                }
-                t += d;
-            }
+        for &j in &together {
+            done[j] = true;
         }
-        edges.sort_by(|x, y| x.0.total_cmp(&y.0));
-        let mut pieces: Vec<(f64, f64)> = vec![];
-        let (mut level, mut at) = (0.0, 0.0);
-        let close = |from: f64, to: f64, level: f64, pieces: &mut Vec<(f64, f64)>| match pieces
-            .last_mut()
-        {
-            Some(last) if last.1 == level => last.0 += to - from,
-            _ => pieces.push((to - from, level)),
-        };
-        for &(t, dw) in &edges {
-            if t > at + eps {
-                close(at, t, level, &mut pieces);
-                at = t;
-            }
-            level += dw;
+        for (ci, &offset_s) in offsets.iter().enumerate() {
+            let (pieces, _) = &profiles[k][ci];
+            // the pieces by index (the idle draw after them), each trace's watts looked up
+            let indexed: Vec<(f64, f64)> = pieces
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.0, i as f64))
+                .collect();
+            let idle = pieces.len();
+            let period: f64 = pieces.iter().map(|p| p.0).sum();
+            let watts: Vec<Vec<f64>> = together
+                .iter()
+                .map(|&j| {
+                    let (p, idle_w) = &profiles[j][ci];
+                    p.iter().map(|x| x.1).chain([*idle_w]).collect()
+                })
+                .collect();
+            periodic_segments(
+                &indexed,
+                period,
+                idle as f64,
+                offset_s,
+                run,
+                t0_s,
+                end,
+                |a, b, i| {
+                    if let Some(at) = sums[together[0]].place(a, b) {
+                        for (w, &j) in watts.iter().zip(&together) {
+                            sums[j].apply(&at, w[i as usize]);
+                        }
+                    }
+                },
+            );
         }
-        if step_s > at {
-            close(at, step_s, level, &mut pieces);
-        }
-        let period: f64 = pieces.iter().map(|p| p.0).sum();
-        periodic_segments(
-            &pieces,
-            period,
-            idle_w,
-            offset_s,
-            run,
-            t0_s,
-            end,
-            |a, b, w| sum.add(a, b, w),
-        );
     }
-    let mut it = sum.finish();
-    for w in &mut it.w {
-        *w += constant_w;
-    }
-    it
+    sums.into_iter()
+        .map(|sum| {
+            let mut it = sum.finish();
+            for w in &mut it.w {
+                *w += constant_w;
+            }
+            it
+        })
+        .collect()
 }
 
 /// Build the IT trace of a window `[t0_s, t0_s + n dt_s)`.
@@ -510,6 +860,70 @@ pub fn it_trace(
     n: usize,
     m: &GpuMitigation,
 ) -> ItTrace {
+    build_it_trace(cluster, step, run, t0_s, dt_s, n, m, true)
+}
+
+/// [`it_trace`]'s IT power alone: without the energy its ramp limits move in the window, which
+/// needs every group's draw without the limits too (the analysis prices ramp limits over the
+/// whole run, [`run_ramp_effect`]).
+pub fn it_power_trace(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+) -> Trace {
+    build_it_trace(cluster, step, run, t0_s, dt_s, n, m, false).it
+}
+
+/// [`it_power_trace`] under each of `ms` (the pipelined ones without ramp limits built together,
+/// see [`pipelined_it_traces`]).
+pub fn it_power_traces(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    ms: &[GpuMitigation],
+) -> Vec<Trace> {
+    let arranged = step.pipeline_stages > 1 && step.stage_shape(0).phases != step.phases;
+    let free = |m: &GpuMitigation| m.ramp_up_w_per_s.is_none() && m.ramp_down_w_per_s.is_none();
+    let batch: Vec<GpuMitigation> = ms.iter().filter(|m| arranged && free(m)).copied().collect();
+    let (batched, alone) = rayon::join(
+        || pipelined_it_traces(cluster, step, run, t0_s, dt_s, n, &batch),
+        || {
+            ms.par_iter()
+                .filter(|m| !(arranged && free(m)))
+                .map(|m| it_power_trace(cluster, step, run, t0_s, dt_s, n, m))
+                .collect::<Vec<_>>()
+        },
+    );
+    let (mut batched, mut alone) = (batched.into_iter(), alone.into_iter());
+    ms.iter()
+        .map(|m| {
+            if arranged && free(m) {
+                batched.next().unwrap_or_default()
+            } else {
+                alone.next().unwrap_or_default()
+            }
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_it_trace(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    m: &GpuMitigation,
+    moved: bool,
+) -> ItTrace {
     let limited = m.ramp_up_w_per_s.is_some() || m.ramp_down_w_per_s.is_some();
     // The pipeline arrangement applies (a bubble to place): stage 0 then starts without a fill.
     let arranged = step.pipeline_stages > 1 && step.stage_shape(0).phases != step.phases;
@@ -520,24 +934,77 @@ pub fn it_trace(
             burned_j: 0.0,
         };
     }
+    let moved = moved && limited;
     let mut it = Trace::zeros(t0_s, dt_s, n);
     let (mut deferred_j, mut burned_j) = (0.0, 0.0);
-    for mg in merge_groups(cluster, step) {
-        let g = mg.group;
-        let gt = group_gpu_trace(g, step, run, t0_s, dt_s, n, m);
-        if limited {
-            let free = GpuMitigation {
-                ramp_up_w_per_s: None,
-                ramp_down_w_per_s: None,
-                ..*m
-            };
-            let demand = group_gpu_trace(g, step, run, t0_s, dt_s, n, &free);
-            deferred_j += mg.gpus * deferred_energy_j(&demand.w, &gt.w, dt_s);
-            burned_j += mg.gpus * burned_energy_j(&demand.w, &gt.w, dt_s);
+    let groups = merge_groups(cluster, step);
+    if !limited {
+        // (no limiter to interleave: each group's draw added in turn)
+        let mut w = vec![];
+        for mg in &groups {
+            let pre = group_draw_into(mg.group, step, run, t0_s, dt_s, n, m, &mut w);
+            for (o, x) in it.w.iter_mut().zip(&w[pre..]) {
+                *o += mg.gpus * x + mg.constant_w;
+            }
         }
-        let c = mg.constant_w;
-        for (o, x) in it.w.iter_mut().zip(&gt.w) {
-            *o += mg.gpus * x + c;
+        return ItTrace {
+            it,
+            deferred_j,
+            burned_j,
+        };
+    }
+    // The groups' draws are independent: built side by side and in parallel, each as the group's
+    // share of the IT power (its GPUs' draw plus its constant load), then added in the groups'
+    // order, so the sum does not depend on the thread count.
+    let block = LANES * rayon::current_num_threads().max(1);
+    let pool = std::sync::Mutex::new(Vec::<Vec<f64>>::new());
+    let scratch: Scratch = std::sync::Mutex::new(vec![]);
+    let take = || {
+        pool.lock()
+            .map(|mut p| p.pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    for part in groups.chunks(block) {
+        let shares: Vec<(Vec<f64>, f64, f64)> = part
+            .par_chunks(LANES)
+            .flat_map_iter(|lane| {
+                let gs: Vec<&Group> = lane.iter().map(|mg| mg.group).collect();
+                let mut out = Vec::with_capacity(gs.len());
+                group_draws(
+                    &gs,
+                    step,
+                    run,
+                    t0_s,
+                    dt_s,
+                    n,
+                    m,
+                    (moved, moved),
+                    &scratch,
+                    LeadIn::None,
+                    |i, w, d, b| {
+                        let (gpus, c) = (lane[i].gpus, lane[i].constant_w);
+                        let mut share = take();
+                        share.clear();
+                        share.extend(w.iter().map(|x| gpus * x + c));
+                        out.push((share, d, b));
+                    },
+                );
+                out
+            })
+            .collect();
+        for (mg, (w, d, b)) in part.iter().zip(shares) {
+            if moved {
+                deferred_j += mg.gpus * d;
+                burned_j += mg.gpus * b;
+            }
+            for (o, x) in it.w.iter_mut().zip(&w) {
+                *o += x;
+            }
+            if let Ok(mut p) = pool.lock() {
+                p.push(w);
+            }
         }
     }
     ItTrace {
@@ -686,59 +1153,89 @@ pub fn run_ramp_effect(
             .sum::<f64>();
     // the synthetic runs resolve the step in ~40 bins: recoveries last tens of seconds
     let dt = step_s / 40.0;
-    let free = GpuMitigation {
-        ramp_up_w_per_s: None,
-        ramp_down_w_per_s: None,
-        ..*m
-    };
     let interval = |start_s: f64, end_s: f64, state: RunState| RunInterval {
         start_s,
         end_s,
         state,
     };
-    let (mut deferred_j, mut burned_j) = (0.0, 0.0);
-    for mg in merge_groups(cluster, step) {
-        let g = mg.group;
-        if g.spare {
-            continue;
-        }
-        let lead = MAX_RAMP_PRE_ROLL_S + step_s;
-        // (deferred, burned) per GPU over [t0, t1) of a synthetic run
-        let both = |run: &[RunInterval], t0: f64, t1: f64| {
-            let n = ((t1 - t0) / dt).round().max(1.0) as usize;
-            let d = group_gpu_trace(g, step, run, t0, dt, n, &free);
-            let l = group_gpu_trace(g, step, run, t0, dt, n, m);
-            // only a ramp-up limit defers and only a ramp-down limit burns (exactly: the traces
-            // are otherwise equal up to the rounding of their bins)
-            (
-                if m.ramp_up_w_per_s.is_some() {
-                    deferred_energy_j(&d.w, &l.w, dt)
-                } else {
-                    0.0
-                },
-                if m.ramp_down_w_per_s.is_some() {
-                    burned_energy_j(&d.w, &l.w, dt)
-                } else {
-                    0.0
-                },
-            )
-        };
-        // steady stepping: 20 whole steps after the lead-in
-        let k = 20.0;
-        let steady = [interval(0.0, lead + k * step_s, RunState::Training)];
-        let (d0, b0) = both(&steady, lead, lead + k * step_s);
-        let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
-        let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
-        for &(state, count, mean_s) in &stopped {
-            // stepping, one interval of the state, then stepping long enough to climb back
-            let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
-            let end = lead + mean_s + back;
-            let r = [
+    let groups = merge_groups(cluster, step);
+    let (defer, burn) = (m.ramp_up_w_per_s.is_some(), m.ramp_down_w_per_s.is_some());
+    let jobs: Vec<&MergedGroup> = groups.iter().filter(|mg| !mg.group.spare).collect();
+    let gs: Vec<&Group> = jobs.iter().map(|mg| mg.group).collect();
+    let lead = MAX_RAMP_PRE_ROLL_S + step_s;
+    // steady stepping: 20 whole steps after the lead-in; then for each state that stops stepping:
+    // stepping, one interval of the state, then stepping long enough to climb back
+    let k = 20.0;
+    let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
+    let mut runs = vec![(
+        vec![interval(0.0, lead + k * step_s, RunState::Training)],
+        lead + k * step_s,
+    )];
+    for &(state, _, mean_s) in &stopped {
+        let end = lead + mean_s + back;
+        runs.push((
+            vec![
                 interval(0.0, lead, RunState::Training),
                 interval(lead, lead + mean_s, state),
                 interval(lead + mean_s, end, RunState::Training),
-            ];
-            let (d, b) = both(&r, lead, end);
+            ],
+            end,
+        ));
+    }
+    // (deferred, burned) per GPU of every job group over [lead, end) of each synthetic run; only a
+    // ramp-up limit defers and only a ramp-down limit burns (exactly: the traces are otherwise
+    // equal up to the rounding of their bins)
+    let scratch: Scratch = std::sync::Mutex::new(vec![]);
+    // Every synthetic run starts with the same stepping from 0 and the same lead-in before its
+    // window: the bins before a step's worth (and a few bins) ahead of the window, where their
+    // first intervals part, are the same, and so is the limiter there. The first run keeps the
+    // limited draw where that shared part ends; the others start from it.
+    let pre = lead_in_samples(&runs[0].0, lead, dt);
+    let safe = pre.saturating_sub((step_s / dt).ceil() as usize + 3);
+    let share = safe >= 2 && runs.len() > 1;
+    let per_lane: Vec<Vec<Vec<(f64, f64)>>> = gs
+        .par_chunks(LANES)
+        .map(|lane| {
+            let kept = std::sync::Mutex::new(vec![f64::NAN; lane.len()]);
+            let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(lane.len()); runs.len()];
+            for (i, (r, end)) in runs.iter().enumerate() {
+                let n = ((end - lead) / dt).round().max(1.0) as usize;
+                let values = kept.lock().map(|v| v.clone()).unwrap_or_default();
+                let shared = if !share || lead_in_samples(r, lead, dt) != pre {
+                    LeadIn::None
+                } else if i == 0 {
+                    LeadIn::Keep(safe, &kept)
+                } else {
+                    LeadIn::From(safe, &values)
+                };
+                let o = &mut out[i];
+                group_draws(
+                    lane,
+                    step,
+                    r,
+                    lead,
+                    dt,
+                    n,
+                    m,
+                    (defer, burn),
+                    &scratch,
+                    shared,
+                    |_, _, d, b| o.push((d, b)),
+                );
+            }
+            out
+        })
+        .collect();
+    let per_run: Vec<Vec<(f64, f64)>> = (0..runs.len())
+        .map(|i| per_lane.iter().flat_map(|l| l[i].iter().copied()).collect())
+        .collect();
+    let (mut deferred_j, mut burned_j) = (0.0, 0.0);
+    for (j, mg) in jobs.iter().enumerate() {
+        let (d0, b0) = per_run[0][j];
+        let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
+        let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
+        for (i, &(_, count, _)) in stopped.iter().enumerate() {
+            let (d, b) = per_run[1 + i][j];
             d_gpu += count * (d - rate_d * back).max(0.0);
             b_gpu += count * (b - rate_b * back).max(0.0);
         }
@@ -752,5 +1249,230 @@ pub fn run_ramp_effect(
             0.0
         },
         burned_j,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The side-by-side, shared-lead-in and parallel computations give what the plain one group
+    //! at a time computation gives, bit for bit.
+    use super::*;
+    use crate::draw::GpuDraw;
+    use crate::profile::PhaseDraw;
+
+    /// Ten pipeline stage groups (more than one set of lanes), spares, a restart, checkpoint
+    /// writes and maintenance.
+    fn job() -> (Cluster, StepShape, Vec<RunInterval>) {
+        let gpu = GpuDraw::from_tdp(700.0, 0.2, 0.9);
+        let p = 10;
+        let mut groups: Vec<Group> = (0..p)
+            .map(|s| Group {
+                name: format!("stage {s}"),
+                gpus: 1000.0,
+                gpu,
+                host_w_per_gpu: 420.0,
+                other_it_w_per_gpu: 127.5,
+                offset_s: 0.0,
+                spare: false,
+                stage: s,
+            })
+            .collect();
+        groups.push(Group {
+            name: "spares".into(),
+            gpus: 300.0,
+            spare: true,
+            stage: 0,
+            ..groups[0].clone()
+        });
+        let ph = |name: &str, s: f64, a: f64| PhaseDraw {
+            name: name.into(),
+            duration_s: s,
+            activity: a,
+        };
+        let step = StepShape {
+            phases: vec![
+                ph("pipeline_fill", 0.11, 0.1),
+                ph("forward", 0.31, 1.0),
+                ph("backward", 0.57, 1.0),
+                ph("tp_comm", 0.02, 0.2),
+                ph("pipeline_drain", 0.11, 0.1),
+                ph("dp_comm", 0.13, 0.2),
+                ph("optimizer", 0.01, 0.5),
+            ],
+            pipeline_stages: p,
+        };
+        let iv = |a: f64, b: f64, state| RunInterval {
+            start_s: a,
+            end_s: b,
+            state,
+        };
+        let run = vec![
+            iv(0.0, 700.0, RunState::Training),
+            iv(700.0, 703.5, RunState::CheckpointWrite),
+            iv(703.5, 900.0, RunState::Training),
+            iv(900.0, 1150.0, RunState::Restart),
+            iv(1150.0, 1400.0, RunState::Training),
+            iv(1400.0, 1520.0, RunState::PlannedMaintenance),
+            iv(1520.0, 2000.0, RunState::Training),
+        ];
+        (Cluster { groups, pue: 1.2 }, step, run)
+    }
+
+    fn limits(r: f64) -> GpuMitigation {
+        GpuMitigation {
+            ramp_up_w_per_s: Some(r),
+            ramp_down_w_per_s: Some(r),
+            ..GpuMitigation::none()
+        }
+    }
+
+    #[test]
+    fn ramp_limited_it_trace_is_the_groups_draws_added_in_order() {
+        let (c, step, run) = job();
+        let m = limits(9.0);
+        let (t0, dt, n) = (850.0, 0.01, 20_000);
+        let got = it_trace(&c, &step, &run, t0, dt, n, &m);
+        let free = GpuMitigation {
+            ramp_up_w_per_s: None,
+            ramp_down_w_per_s: None,
+            ..m
+        };
+        let mut it = Trace::zeros(t0, dt, n);
+        let (mut deferred, mut burned) = (0.0, 0.0);
+        for mg in merge_groups(&c, &step) {
+            let g = mg.group;
+            let gt = group_gpu_trace(g, &step, &run, t0, dt, n, &m);
+            let demand = group_gpu_trace(g, &step, &run, t0, dt, n, &free);
+            deferred += mg.gpus * deferred_energy_j(&demand.w, &gt.w, dt);
+            burned += mg.gpus * burned_energy_j(&demand.w, &gt.w, dt);
+            for (o, x) in it.w.iter_mut().zip(&gt.w) {
+                *o += mg.gpus * x + mg.constant_w;
+            }
+        }
+        let bits = |w: &[f64]| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got.it.w), bits(&it.w));
+        assert_eq!(got.deferred_j.to_bits(), deferred.to_bits());
+        assert_eq!(got.burned_j.to_bits(), burned.to_bits());
+        let lean = it_power_trace(&c, &step, &run, t0, dt, n, &m);
+        assert_eq!(bits(&lean.w), bits(&it.w));
+    }
+
+    #[test]
+    fn pipelined_traces_built_together_are_the_traces_built_alone() {
+        let (c, step, run) = job();
+        let (t0, dt, n) = (850.0, 0.01, 30_000);
+        let ms: Vec<GpuMitigation> = [0.0, 0.5, 0.7, 0.8, 0.9]
+            .iter()
+            .flat_map(|&f| {
+                [None, Some(0.8)].map(|filler| GpuMitigation {
+                    floor_fraction: f,
+                    filler_activity: filler,
+                    ..GpuMitigation::none()
+                })
+            })
+            .chain([limits(9.0)])
+            .collect();
+        let together = it_power_traces(&c, &step, &run, t0, dt, n, &ms);
+        for (m, t) in ms.iter().zip(&together) {
+            let alone = it_power_trace(&c, &step, &run, t0, dt, n, m);
+            let bits = |w: &[f64]| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&t.w), bits(&alone.w), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn run_ramp_effect_is_the_groups_synthetic_runs_summed_in_order() {
+        let (c, step, run) = job();
+        for m in [
+            limits(7.0),
+            GpuMitigation {
+                ramp_down_w_per_s: None,
+                ..limits(20.0)
+            },
+        ] {
+            let got = run_ramp_effect(&c, &step, &run, &m);
+            // the same synthetic runs, each group's traces built alone
+            let step_s = step.step_s();
+            let dt = step_s / 40.0;
+            let free = GpuMitigation {
+                ramp_up_w_per_s: None,
+                ramp_down_w_per_s: None,
+                ..m
+            };
+            let mut stopped: Vec<(RunState, f64, f64)> = vec![];
+            for s in RunState::ALL.iter().filter(|s| !s.steps()) {
+                let iv: Vec<&RunInterval> = run.iter().filter(|iv| iv.state == *s).collect();
+                let t: f64 = iv.iter().map(|iv| (iv.end_s - iv.start_s).max(0.0)).sum();
+                if !iv.is_empty() && t > 0.0 {
+                    stopped.push((*s, iv.len() as f64, t / iv.len() as f64));
+                }
+            }
+            let stepping: f64 = run
+                .iter()
+                .filter(|iv| iv.state.steps())
+                .map(|iv| (iv.end_s - iv.start_s).max(0.0))
+                .sum();
+            let iv = |a: f64, b: f64, state| RunInterval {
+                start_s: a,
+                end_s: b,
+                state,
+            };
+            let (mut deferred_j, mut burned_j) = (0.0, 0.0);
+            for mg in merge_groups(&c, &step) {
+                let g = mg.group;
+                if g.spare {
+                    continue;
+                }
+                let lead = MAX_RAMP_PRE_ROLL_S + step_s;
+                let both = |r: &[RunInterval], t0: f64, t1: f64| {
+                    let n = ((t1 - t0) / dt).round().max(1.0) as usize;
+                    let d = group_gpu_trace(g, &step, r, t0, dt, n, &free);
+                    let l = group_gpu_trace(g, &step, r, t0, dt, n, &m);
+                    (
+                        if m.ramp_up_w_per_s.is_some() {
+                            deferred_energy_j(&d.w, &l.w, dt)
+                        } else {
+                            0.0
+                        },
+                        if m.ramp_down_w_per_s.is_some() {
+                            burned_energy_j(&d.w, &l.w, dt)
+                        } else {
+                            0.0
+                        },
+                    )
+                };
+                let k = 20.0;
+                let steady = [iv(0.0, lead + k * step_s, RunState::Training)];
+                let (d0, b0) = both(&steady, lead, lead + k * step_s);
+                let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
+                let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
+                for &(state, count, mean_s) in &stopped {
+                    let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
+                    let end = lead + mean_s + back;
+                    let r = [
+                        iv(0.0, lead, RunState::Training),
+                        iv(lead, lead + mean_s, state),
+                        iv(lead + mean_s, end, RunState::Training),
+                    ];
+                    let (d, b) = both(&r, lead, end);
+                    d_gpu += count * (d - rate_d * back).max(0.0);
+                    b_gpu += count * (b - rate_b * back).max(0.0);
+                }
+                deferred_j += mg.gpus * d_gpu;
+                burned_j += mg.gpus * b_gpu;
+            }
+            assert_eq!(got.burned_j.to_bits(), burned_j.to_bits(), "{m:?}");
+            let work_j: f64 = stepping
+                * step.mean_activity()
+                * c.groups
+                    .iter()
+                    .filter(|g| !g.spare)
+                    .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
+                    .sum::<f64>();
+            let frac = (deferred_j / work_j).clamp(0.0, 1.0);
+            assert_eq!(got.deferred_fraction.to_bits(), frac.to_bits(), "{m:?}");
+            assert!(got.burned_j > 0.0 || m.ramp_down_w_per_s.is_none());
+            assert!(got.deferred_fraction > 0.0);
+        }
     }
 }

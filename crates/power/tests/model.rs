@@ -1,14 +1,17 @@
 //! Power model: energy conservation, storage balance, grid-code pass/fail, mitigation costs,
 //! turbines, spectrum, cooling.
 
+#[path = "support/scenario.rs"]
+mod scenario;
 use power::analysis::{analyse, Inputs, Mitigation, Prices, Window};
 use power::draw::{Cluster, GpuDraw, Group};
-use power::grid::{self, GridCode};
+use power::grid;
 use power::profile::{steady_run, PhaseDraw, RunInterval, RunState, StepShape};
 use power::spectrum::spectrum;
 use power::storage::{dispatch_turbines, run_storage, Storage, Turbines};
 use power::trace::{it_trace, GpuMitigation, Trace};
 use proptest::prelude::*;
+use scenario::preset;
 
 /// DGX H100 figures (crates/power/src/draw.rs): 630 W compute, 140 W idle, 420 W host,
 /// 127.5 W other IT per GPU.
@@ -23,12 +26,6 @@ fn h100_group(gpus: f64, offset_s: f64) -> Group {
         spare: false,
         stage: 0,
     }
-}
-
-/// A grid code of the catalogue, in the power model's SI units.
-fn preset(name: &str) -> Option<GridCode> {
-    let c = spec::Catalog::embedded().get::<spec::GridCode>(name).ok()?;
-    Some(pipeline::bind::grid_code(&c))
 }
 
 fn prices() -> Prices {

@@ -2,16 +2,13 @@
 //! every stage idles the same bubble at different places, so each stage's shape lasts the step and
 //! holds its energy, and a pipelined job's trace has the aligned job's energy with gentler ramps.
 
+#[path = "support/scenario.rs"]
+mod scenario;
 use power::draw::{Cluster, GpuDraw, Group};
 use power::grid;
 use power::profile::{phase_names as n, steady_run, PhaseDraw, StepShape};
 use power::trace::{it_trace, state_it_mean_w, GpuMitigation, Trace};
-
-/// A grid code of the catalogue, in the power model's SI units.
-fn preset(name: &str) -> Option<power::grid::GridCode> {
-    let c = spec::Catalog::embedded().get::<spec::GridCode>(name).ok()?;
-    Some(pipeline::bind::grid_code(&c))
-}
+use scenario::preset;
 
 fn ph(name: &str, ms: f64, activity: f64) -> PhaseDraw {
     PhaseDraw {

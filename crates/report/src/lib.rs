@@ -4,10 +4,12 @@
 //! data; it never computes a model figure itself.
 
 pub mod fmt;
+pub mod headline;
 pub mod html;
 pub mod multisite;
 pub mod plan;
 pub mod power;
+pub mod run;
 pub mod simulate;
 mod svg;
 pub mod train;

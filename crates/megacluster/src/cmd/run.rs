@@ -1,4 +1,5 @@
-//! `megacluster run [scenario]`: the main job, every section in one report.
+//! `megacluster run [scenario]`: the main job, every section in one report
+//! (`report::run`, the same path `megacluster serve` answers from).
 
 use super::progress::Bar;
 use crate::{CliError, Common};
@@ -13,24 +14,14 @@ pub struct Args {
     pub html: Option<PathBuf>,
 }
 
-/// Distances (km) and capacities per link (Tbit/s) of the report's multi-site heatmap.
-const SWEEP_KM: [f64; 6] = [10.0, 100.0, 300.0, 1000.0, 2000.0, 3500.0];
-const SWEEP_TBPS: [f64; 5] = [0.1, 1.0, 10.0, 100.0, 1000.0];
-/// GPU counts of the report's goodput chart per recovery design (10k → 1M), and runs per point.
-const SWEEP_GPUS: [u64; 6] = [10_000, 30_000, 100_000, 300_000, 600_000, 1_000_000];
-const SWEEP_REPLICAS: u64 = 12;
-
 pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     // One bar for the whole job; it appears only if the job takes more than a moment.
     let bar = Bar::late();
-    let options = pipeline::Options {
-        traces: args.html.is_some(),
-        ..pipeline::Options::report()
-    };
+    let charts = args.html.is_some();
     let p = common
-        .pipeline(args.scenario.as_deref(), options)?
+        .pipeline(args.scenario.as_deref(), report::run::options(charts))?
         .with_progress(bar.callback());
-    let r = report(&p, args.html.is_some());
+    let r = report::run::report(&p, charts);
     bar.finish();
     let (r, figures) = r?;
     if let Some(dir) = &args.html {
@@ -42,64 +33,8 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
         eprintln!("wrote {}", path.display());
     }
     Ok(if common.json {
-        let mut t = serde_json::to_string_pretty(&r.json()).map_err(CliError::internal)?;
-        t.push('\n');
-        t
+        report::run::json_text(&r)?
     } else {
         r.text()
     })
-}
-
-/// Every section of the pipeline in report order, with the charts when `charts`.
-fn report(
-    p: &pipeline::Pipeline,
-    charts: bool,
-) -> Result<(report::Report, Vec<report::html::Figure>), CliError> {
-    let s = p.scenario();
-    let scope = p.scope();
-    let mut r = report::Report {
-        title: s.name.clone(),
-        sections: vec![],
-    };
-    let mut figures = vec![];
-    let plan = p.plan();
-    r.sections.push(report::plan::section(plan));
-    figures.extend(report::plan::figures(plan));
-    if let Some(t) = p.step()? {
-        r.sections.push(report::with_scope(
-            report::train::trained(&s.name, t),
-            scope.as_ref(),
-        ));
-        figures.extend(report::train::figures(&t.profile));
-    }
-    let rel = p.reliability()?;
-    let mut sec = report::simulate::of(rel);
-    if let Some(c) = p.designs()? {
-        sec = report::simulate::with_designs(sec, c);
-    }
-    r.sections.push(report::with_scope(sec, scope.as_ref()));
-    figures.extend(report::simulate::figures(
-        &rel.summary,
-        &rel.ettr_per_replica,
-    ));
-    if charts {
-        let sweeps = p.designs_sweep(&SWEEP_GPUS, SWEEP_REPLICAS)?;
-        figures.push(report::simulate::sweep_figure(&sweeps));
-    }
-    let pw = p.power()?;
-    r.sections.push(report::power::section(pw));
-    if let Some(tr) = &pw.traces {
-        figures.extend(report::power::figures(&pw.study, tr));
-    }
-    if let Some(m) = p.multisite()? {
-        r.sections.push(report::multisite::section(&m.analysis));
-        if charts {
-            let n = m.analysis.sites.len();
-            let d: Vec<f64> = SWEEP_KM.iter().map(|k| k * 1e3).collect();
-            let c: Vec<f64> = SWEEP_TBPS.iter().map(|t| t * 1e12).collect();
-            let points = p.multisite_sweep(&[n], &d, &c)?;
-            figures.extend(report::multisite::figures(&m.analysis, &points, n));
-        }
-    }
-    Ok((r, figures))
 }
