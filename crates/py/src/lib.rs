@@ -120,7 +120,12 @@ pub fn section_json(scenario: &spec::Scenario, s: &Section) -> Result<serde_json
                     )));
                 }
             }
-            report::with_scope(report::simulate::of(p.reliability()?), p.scope().as_ref())
+            // with the recovery designs of `[reliability] designs`, as `megacluster simulate`
+            let mut sec = report::simulate::of(p.reliability()?);
+            if let Some(c) = p.designs()? {
+                sec = report::simulate::with_designs(sec, c);
+            }
+            report::with_scope(sec, p.scope().as_ref())
         }
         Section::Power { .. } => report::power::section(p.power()?),
         Section::Multisite => {

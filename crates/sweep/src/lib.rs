@@ -110,6 +110,8 @@ impl RunOptions {
             traces: false,
             recommend: false,
             climates: false,
+            // the recovery designs are a section of their own, which no sweep column reads
+            designs: None,
         }
     }
 }
