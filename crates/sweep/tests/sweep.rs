@@ -240,10 +240,23 @@ fn five_regions_loss_over_link_capacity_matches_the_readme() {
     for (i, (l, w)) in loss.iter().zip(want).enumerate() {
         assert!((l - w).abs() < 0.006, "point {i}: loss {l}, README {w}");
     }
-    // DP's goodput at 512k GPUs is nil (README: "barely progresses"): no finite run time;
-    // Streaming DiLoCo's run is priced
-    let days = col(&t, "days_to_train");
-    assert_eq!(days[0], Cell::Null);
-    assert!(f(&days[1]) > 0.0);
+    // README, same section: with failures a 512k-GPU synchronous job keeps 13.8 % goodput,
+    // DiLoCo's per-site failure domains 66.5 % (to the README's rounding); DP's run is the longer
+    let good: Vec<f64> = col(&t, "multisite_goodput").iter().map(f).collect();
+    for i in [0, 2, 4] {
+        assert!(
+            (good[i] - 0.138).abs() < 0.0005,
+            "point {i}: goodput {}",
+            good[i]
+        );
+        assert!(
+            (good[i + 1] - 0.665).abs() < 0.0005,
+            "point {}: goodput {}",
+            i + 1,
+            good[i + 1]
+        );
+    }
+    let days: Vec<f64> = col(&t, "days_to_train").iter().map(f).collect();
+    assert!(days[1] > 0.0 && days[0] > days[1], "{days:?}");
     assert_eq!(col(&t, "sites")[0], Cell::UInt(5));
 }
