@@ -361,14 +361,16 @@ pub(crate) fn resolve_phases(
             ctx.non_negative(&format!("{pp}.grid"), g.w(), "grid power")?;
             match site.grid {
                 Some(s) if g.w() <= s.w() => {}
-                Some(s) => return Err(ctx.err(
-                    &format!("{pp}.grid"),
-                    format!(
+                Some(s) => {
+                    return Err(ctx.err(
+                        &format!("{pp}.grid"),
+                        format!(
                         "a phase's grid ({} MW) exceeds the site's ({} MW), its final connection",
                         g.mw(),
                         s.mw()
                     ),
-                )),
+                    ))
+                }
                 None => {
                     return Err(ctx.err(
                         &format!("{pp}.grid"),

@@ -63,9 +63,10 @@ fn report(
     r.sections.push(report::plan::section(plan));
     figures.extend(report::plan::figures(plan));
     if let Some(t) = p.step()? {
-        r.sections.push(report::with_scope(
-            report::train::trained(&s.name, t),
-            scope.as_ref(),
+        let cost = p.run_cost(pipeline::Goodput::MonteCarlo)?;
+        r.sections.push(report::campus::with_run_cost(
+            report::with_scope(report::train::trained(&s.name, t), scope.as_ref()),
+            cost.as_ref(),
         ));
         figures.extend(report::train::figures(&t.profile));
     }
@@ -92,6 +93,10 @@ fn report(
             let points = p.multisite_sweep(&[n], &d, &c)?;
             figures.extend(report::multisite::figures(&m.analysis, &points, n));
         }
+    }
+    if let Some(prog) = p.programme() {
+        r.sections.push(report::campus::section(prog));
+        figures.extend(report::campus::figures(prog));
     }
     Ok((r, figures))
 }
