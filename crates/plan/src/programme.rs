@@ -146,7 +146,8 @@ pub struct TimelinePoint {
     pub gpus: u64,
     pub gpus_fed: u64,
     pub facility_power_w: f64,
-    pub supply_w: f64,
+    /// Grid plus generation of the sites that give either (`None` when none does).
+    pub supply_w: Option<f64>,
 }
 
 /// The programme.
@@ -422,14 +423,16 @@ pub fn programme(i: &Inputs) -> Programme {
                 gpus: 0,
                 gpus_fed: 0,
                 facility_power_w: 0.0,
-                supply_w: 0.0,
+                supply_w: None,
             };
             for (st, _, _) in &per_site {
                 if let Some(s) = st.iter().rev().find(|s| s.month.ceil() <= m) {
                     p.gpus += s.gpus;
                     p.gpus_fed += s.fed;
                     p.facility_power_w += s.facility_w;
-                    p.supply_w += s.supply_w.unwrap_or(0.0);
+                    if let Some(w) = s.supply_w {
+                        p.supply_w = Some(p.supply_w.unwrap_or(0.0) + w);
+                    }
                 }
             }
             p

@@ -211,7 +211,7 @@ pub fn text(p: &Programme) -> String {
                 thousands(t.gpus as f64),
                 thousands(t.gpus_fed as f64),
                 power(t.facility_power_w),
-                power(t.supply_w),
+                t.supply_w.map(power).unwrap_or_else(|| "not given".into()),
             ]
         })
         .collect();
@@ -424,14 +424,19 @@ pub fn figures(p: &Programme) -> Vec<Figure> {
         false,
         false,
     );
+    let mut power_series = vec![series("facility at nameplate", &|t| {
+        t.facility_power_w / 1e6
+    })];
+    if p.timeline.iter().any(|t| t.supply_w.is_some()) {
+        power_series.push(series("grid + generation", &|t| {
+            t.supply_w.unwrap_or(0.0) / 1e6
+        }));
+    }
     let mw = line_chart(
         "Power over the programme",
         "months after the start",
         "MW",
-        &[
-            series("facility at nameplate", &|t| t.facility_power_w / 1e6),
-            series("grid + generation", &|t| t.supply_w / 1e6),
-        ],
+        &power_series,
         false,
         false,
     );

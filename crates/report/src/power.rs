@@ -165,7 +165,12 @@ fn mitigation_json(m: &Mitigation) -> Value {
 /// The analysis as JSON: mitigated metrics at the top level, the unmitigated under `raw`.
 fn analysis_json(a: &Analysis, m: &Mitigation) -> Map<String, Value> {
     let mut o = metrics_json(&a.mitigated);
-    o.insert("passes".into(), json!(a.passes));
+    // (the grid code's rules and, where there is one, the supply check: an island whose plant
+    // cannot follow its load, or an import above the connection, does not pass)
+    o.insert(
+        "passes".into(),
+        json!(a.passes && a.supply.as_ref().is_none_or(|x| x.passes)),
+    );
     o.insert("applies".into(), json!(a.applies));
     let mut raw = metrics_json(&a.raw);
     raw.insert("passes".into(), json!(a.raw_passes));
