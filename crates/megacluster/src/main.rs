@@ -47,6 +47,8 @@ enum Cmd {
     Power(cmd::power::Args),
     /// Multi-site training: each cross-site strategy's efficiency against one site.
     Multisite(cmd::multisite::Args),
+    /// The web planner: presets, knobs, charts and a side-by-side comparison in a browser.
+    Serve(cmd::serve::Args),
 }
 
 /// Options shared by every command.
@@ -122,6 +124,7 @@ fn main() -> ExitCode {
         Cmd::Search(a) => cmd::search::run(a, &common).and_then(|s| single(&common, s)),
         Cmd::Power(a) => cmd::power::run(a, &common).and_then(|s| single(&common, s)),
         Cmd::Multisite(a) => cmd::multisite::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Serve(a) => cmd::serve::run(a, &common),
     };
     match result {
         Ok(out) => {

@@ -296,6 +296,8 @@ fn train_and_run_print_the_cost_of_the_run() {
     let text = text_of(&["train"]);
     assert!(text.contains("Cost of the run") && text.contains("per million tokens"));
     let r = json_of(&["run"]);
+    // no phases, no [programme]: no programme section
+    assert!(r.get("programme").is_none());
     let rc = &r["train"]["run_cost"];
     assert_eq!(rc["goodput"]["source"], "monte_carlo");
     assert_eq!(f(&rc["usd"]), usd);

@@ -5,10 +5,12 @@
 
 pub mod campus;
 pub mod fmt;
+pub mod headline;
 pub mod html;
 pub mod multisite;
 pub mod plan;
 pub mod power;
+pub mod run;
 pub mod simulate;
 mod svg;
 pub mod train;

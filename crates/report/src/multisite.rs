@@ -518,3 +518,58 @@ pub fn figures(a: &Analysis, points: &[SweepPoint], sites: usize) -> Vec<crate::
         },
     ]
 }
+
+/// Efficiency loss (%) of every strategy against the capacity per link (Tbit/s, log axis), at one
+/// fiber distance, from `points` of a sweep at `sites` sites; a dashed line at the scenario's own
+/// capacity per link (`at_bits_per_s`, its thinnest link).
+pub fn loss_figure(
+    points: &[SweepPoint],
+    sites: usize,
+    distance_m: f64,
+    at_bits_per_s: f64,
+) -> crate::html::Figure {
+    let pts: Vec<&SweepPoint> = points.iter().filter(|p| p.sites == sites).collect();
+    let names: Vec<String> = pts
+        .first()
+        .map(|p| p.efficiency.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
+    let series: Vec<crate::svg::Series> = names
+        .iter()
+        .map(|n| crate::svg::Series {
+            name: n.clone(),
+            points: pts
+                .iter()
+                .filter_map(|p| {
+                    p.efficiency
+                        .iter()
+                        .find(|(m, _)| m == n)
+                        .and_then(|(_, e)| *e)
+                        .filter(|e| e.is_finite())
+                        .map(|e| (p.capacity_bits_per_s / 1e12, 100.0 * (1.0 - e)))
+                })
+                .collect(),
+        })
+        .collect();
+    let title = format!(
+        "Efficiency loss against capacity per link ({sites} sites, {} km of fiber per link)",
+        crate::fmt::thousands((distance_m / 1e3).round())
+    );
+    let marks = [crate::svg::Mark {
+        horizontal: false,
+        at: at_bits_per_s / 1e12,
+        label: format!("this scenario: {}", crate::fmt::si(at_bits_per_s, "bit/s")),
+    }];
+    crate::html::Figure {
+        section: "multisite".into(),
+        title: "Efficiency loss against capacity per link".into(),
+        svg: crate::svg::line_chart_marked(
+            &title,
+            "capacity per link (Tbit/s)",
+            "loss against one site (%)",
+            &series,
+            true,
+            false,
+            &marks,
+        ),
+    }
+}

@@ -1156,15 +1156,41 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
     } else {
         n
     };
+    // The grid code's dynamic-range rule drawn as the band it allows below the unmitigated peak.
+    let marks: Vec<svg::Mark> = st
+        .analysis
+        .raw_checks
+        .iter()
+        .filter(|r| r.rule == "dynamic_range" && r.limit.is_finite())
+        .flat_map(|r| {
+            let peak = st.analysis.raw.peak_w;
+            [
+                svg::Mark {
+                    horizontal: true,
+                    at: peak * 1e-6,
+                    label: format!("unmitigated peak {}", crate::fmt::power(peak)),
+                },
+                svg::Mark {
+                    horizontal: true,
+                    at: (peak - r.limit) * 1e-6,
+                    label: format!(
+                        "grid code: dynamic range at most {} below the peak",
+                        crate::fmt::power(r.limit)
+                    ),
+                },
+            ]
+        })
+        .collect();
     out.push(fig(
         "Facility power over four steps",
-        svg::line_chart(
+        svg::line_chart_marked(
             "Facility power over four steps",
             "time in the run (s)",
             "grid import (MW)",
             &pair(raw.t0_s, raw.dt_s, steps),
             false,
             false,
+            &marks,
         ),
     ));
 

@@ -284,6 +284,28 @@ pub fn line_chart(
     log_x: bool,
     log_y: bool,
 ) -> String {
+    line_chart_marked(title, x_label, y_label, series, log_x, log_y, &[])
+}
+
+/// A reference line across a chart: a limit a rule sets, or where the scenario stands.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    /// A horizontal line at this y (else a vertical line at this x).
+    pub horizontal: bool,
+    pub at: f64,
+    pub label: String,
+}
+
+/// [`line_chart`] with reference lines (dashed, labelled), the axis widened to show them.
+pub fn line_chart_marked(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_x: bool,
+    log_y: bool,
+    marks: &[Mark],
+) -> String {
     let keep = |p: &(f64, f64)| {
         p.0.is_finite() && p.1.is_finite() && (!log_x || p.0 > 0.0) && (!log_y || p.1 > 0.0)
     };
@@ -305,6 +327,19 @@ pub fn line_chart(
         yl = yl.min(y);
         yh = yh.max(y);
     }
+    let marks: Vec<&Mark> = marks
+        .iter()
+        .filter(|m| m.at.is_finite() && (m.at > 0.0 || !(if m.horizontal { log_y } else { log_x })))
+        .collect();
+    for m in &marks {
+        if m.horizontal {
+            yl = yl.min(m.at);
+            yh = yh.max(m.at);
+        } else {
+            xl = xl.min(m.at);
+            xh = xh.max(m.at);
+        }
+    }
     if !log_y {
         // Include zero when the data sit close to it, so swings are not exaggerated.
         if yl > 0.0 && yl < 0.5 * yh {
@@ -321,6 +356,23 @@ pub fn line_chart(
     let mut out = String::new();
     header(&mut out, title, W, H);
     axes(&mut out, &x, &y, x_label, y_label);
+    for (i, m) in marks.iter().enumerate() {
+        let (x1, y1, x2, y2, tx, ty, anchor) = if m.horizontal {
+            let py = y.map(m.at);
+            (LEFT, py, W - RIGHT, py, W - RIGHT - 4.0, py - 4.0, "end")
+        } else {
+            let px = x.map(m.at);
+            let ty = TOP + 12.0 + 14.0 * i as f64;
+            (px, TOP, px, H - BOTTOM, px + 4.0, ty, "start")
+        };
+        let _ = write!(
+            out,
+            "<line class=\"mark\" x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" \
+             stroke=\"#B00020\" stroke-width=\"1.2\" stroke-dasharray=\"6 4\"/>\
+             <text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"{anchor}\" fill=\"#B00020\">{}</text>",
+            esc(&m.label)
+        );
+    }
     for (i, (name, pts)) in clean.iter().enumerate() {
         if pts.is_empty() {
             continue;

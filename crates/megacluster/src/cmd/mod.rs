@@ -7,6 +7,7 @@ pub mod power;
 pub mod progress;
 pub mod run;
 pub mod search;
+pub mod serve;
 pub mod simulate;
 pub mod train;
 pub mod validate;
