@@ -537,7 +537,7 @@ fn supply_rows(a: &Analysis, x: &power::analysis::SupplyCheck) -> String {
     r.push((
         "Grid connection".into(),
         match c.import_w {
-            Some(g) if g == 0.0 => "none: islanded".to_string(),
+            Some(0.0) => "none: islanded".to_string(),
             Some(g) => format!(
                 "import up to {}, export up to {}",
                 power(g),
