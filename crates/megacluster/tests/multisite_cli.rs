@@ -315,3 +315,32 @@ fn losses_are_priced_against_the_cluster_tco() {
     }
     assert!((num(c, "links_usd_per_year") - 10e6).abs() < 1.0);
 }
+
+/// Five regions of synchronous DP: the reliability model's closed form gives the whole job a
+/// goodput (Kokolis's first-order formula, which does not hold there, printed 0.0 %); with bad
+/// nodes no closed form holds and the table says so, with the reason, instead of a figure.
+#[test]
+fn goodput_is_a_figure_or_says_why_not() {
+    let v = json(&["multisite", "--json", &example("five-regions.toml")]);
+    let g = num(&v, "single_site_goodput");
+    assert!((0.05..0.5).contains(&g), "{g}");
+    let body = format!(
+        "name = \"two sites, bad nodes\"\n{}{}{}{JOB}[reliability]\npreset = \"airesim\"\n",
+        site("a", 1024),
+        site("b", 1024),
+        link("a", "b", "10 Tbps")
+    );
+    let p = write("airesim-two-sites.toml", &body);
+    let out = bin().arg("multisite").arg(&p).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("dp goodput does not apply: bad nodes"),
+        "{text}"
+    );
+    assert!(!text.contains("0.0 %                     0.0 %"), "{text}");
+}

@@ -26,7 +26,7 @@ pub mod graph;
 pub mod quality;
 pub mod strategy;
 
-pub use goodput::Goodput;
+pub use goodput::{DomainGoodput, Goodput};
 pub use graph::{Edge, Graph, SiteNode};
 pub use strategy::{Basis, Note, Outcome};
 
@@ -215,8 +215,12 @@ pub struct StrategyReport {
     #[serde(flatten)]
     pub outcome: Outcome,
     pub needs: Vec<Need>,
-    /// Share of wall-clock time that trains, with failures (when the reliability model ran).
+    /// Share of wall-clock time that trains, with failures (when the reliability model ran and
+    /// its closed form applies).
     pub goodput: Option<f64>,
+    /// Why the reliability model's closed form gives no goodput for this strategy's failure domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goodput_note: Option<String>,
     /// Efficiency × goodput: against one site without failures (compare with
     /// `single_site_goodput`, the one-site job's own goodput).
     pub efficiency_with_failures: Option<f64>,
@@ -270,6 +274,9 @@ pub struct Analysis {
     pub single_site_step_s: f64,
     /// Goodput of the whole job as one failure domain (one site), when modelled.
     pub single_site_goodput: Option<f64>,
+    /// Why the closed form gives no goodput for the whole job as one failure domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub single_site_goodput_note: Option<String>,
     pub sync: Sync,
     /// The strategy `[job.sync]` names.
     pub configured: String,
@@ -279,6 +286,9 @@ pub struct Analysis {
     /// (`report` says so in the notes).
     #[serde(skip)]
     pub goodput_preset: Option<String>,
+    /// The recovery design that closed form is of (`report` says so in the notes).
+    #[serde(skip)]
+    pub goodput_design: Option<String>,
     /// What the loss is worth: set by [`Analysis::with_costs`].
     pub costs: Option<Costs>,
 }
@@ -342,13 +352,15 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
                 link_capacity_bits_per_s: strategy::capacity_for_loss(g, b, &p.sync, s, t),
             })
             .collect();
-        let gp = goodput.map(|gd| gd.of(s, g));
+        let domain = goodput.map(|gd| gd.of(s, g));
+        let gp = domain.as_ref().and_then(|d| d.value());
         let ewf = gp.map(|x| outcome.efficiency * x);
         let best = best_inner_steps(g, b, &p.sync, s);
         strategies.push(StrategyReport {
             outcome,
             needs,
             goodput: gp,
+            goodput_note: domain.as_ref().and_then(|d| d.note()).map(str::to_string),
             efficiency_with_failures: ewf,
             best_inner_steps: best.map(|x| x.0),
             best_efficiency: best.map(|x| x.1),
@@ -376,12 +388,14 @@ pub fn analyse(p: &Prepared, goodput: Option<&Goodput>) -> Analysis {
         basis: b.clone(),
         single_site_tokens_per_s: b.tokens_per_s(),
         single_site_step_s: b.step_s,
-        single_site_goodput: goodput.map(|g| g.whole_job),
+        single_site_goodput: goodput.and_then(|g| g.whole_job.value()),
+        single_site_goodput_note: goodput.and_then(|g| g.whole_job.note()).map(str::to_string),
         sync: p.sync.clone(),
         configured: p.sync.strategy.name().into(),
         strategies,
         notes,
         goodput_preset: goodput.map(|g| g.preset.clone()),
+        goodput_design: goodput.map(|g| g.design.clone()),
         costs: None,
     }
 }

@@ -3,6 +3,7 @@
 //! the multi-site graph. Conversions only; every formula is the model's.
 
 use spec::catalog::{FailureCause, FailureScope};
+use spec::reliability::RecoveryDesign;
 use spec::scenario::{Hall, Scenario, Site};
 
 // ---------------------------------------------------------------------------------------------
@@ -177,9 +178,69 @@ pub fn failures(m: &spec::reliability::FailureModel) -> sim::Failures {
     }
 }
 
+/// A recovery design as the reliability model's.
+pub fn design(d: RecoveryDesign) -> sim::Design {
+    match d {
+        RecoveryDesign::Restart => sim::Design::Restart,
+        RecoveryDesign::HotSpare => sim::Design::HotSpare,
+        RecoveryDesign::PartialRestart => sim::Design::PartialRestart,
+        RecoveryDesign::ElasticDp => sim::Design::ElasticDp,
+        RecoveryDesign::InMemory => sim::Design::InMemory,
+    }
+}
+
+/// GPUs of one data-parallel replica, the failure domain a contained design recovers:
+/// `[reliability] containment.replica_gpus`, else the step model's layout (its GPUs ÷ dp), else
+/// the job's fixed layout (tp·pp·cp·ep); a job whose layout is still to be searched has none known.
+pub fn replica(s: &Scenario, profile: Option<&perf::StepProfile>) -> sim::input::ReplicaSize {
+    use sim::input::ReplicaSize;
+    use spec::job::RawParallelism;
+    if let Some(g) = s.reliability.containment.replica_gpus {
+        return ReplicaSize::Given(g);
+    }
+    if let Some(p) = profile.filter(|p| p.config.dp > 0) {
+        return ReplicaSize::Layout(p.gpus / p.config.dp as u64);
+    }
+    match s.job.as_ref().map(|j| &j.parallelism) {
+        Some(RawParallelism::Fixed(f)) => {
+            ReplicaSize::Layout(f.tp as u64 * f.pp as u64 * f.cp as u64 * f.ep as u64)
+        }
+        Some(_) => ReplicaSize::Unknown,
+        None => ReplicaSize::WholeJob,
+    }
+}
+
+/// The recovery design and its parameters from `[reliability] recovery` and `containment`
+/// (`None` fields take the model's sourced defaults).
+pub fn containment(
+    s: &Scenario,
+    profile: Option<&perf::StepProfile>,
+) -> sim::input::ContainmentInput {
+    let rel = &s.reliability;
+    let c = &rel.containment;
+    sim::input::ContainmentInput {
+        design: rel.recovery.map_or(sim::Design::Restart, design),
+        replica: replica(s, profile),
+        detect_s: c.detect_s,
+        hot_swap_s: c.hot_swap_s,
+        reconfigure_s: c.reconfigure_s,
+        peer_bytes_per_s: c.peer_bytes_per_s,
+        snapshot_every_steps: c.snapshot_every_steps,
+        snapshot_block_s: c.snapshot_block_s,
+        peer_copies: c.peer_copies,
+    }
+}
+
 /// The reliability model's input for the scenario's job on the first site, with its step time
-/// and the work it runs (`run`); the pools around it are the first site's halls.
-pub fn sim_input(s: &Scenario, placement: &Placement, step_s: f64, run: sim::Run) -> sim::Input {
+/// and the work it runs (`run`), and the step model's `profile` when there is one (its layout sizes
+/// a data-parallel replica); the pools around it are the first site's halls.
+pub fn sim_input(
+    s: &Scenario,
+    placement: &Placement,
+    step_s: f64,
+    run: sim::Run,
+    profile: Option<&perf::StepProfile>,
+) -> sim::Input {
     use spec::reliability::{CheckpointSpec, SparesSpec};
     let rel = &s.reliability;
     let site = &s.sites[0];
@@ -218,6 +279,7 @@ pub fn sim_input(s: &Scenario, placement: &Placement, step_s: f64, run: sim::Run
         },
         spare_pool_nodes: rel.spare_pool_nodes.unwrap_or(0),
         seed: s.seed,
+        containment: containment(s, profile),
     }
 }
 
@@ -277,7 +339,8 @@ pub fn sim_params(
     profile: Option<&perf::StepProfile>,
 ) -> Result<(sim::Params, crate::StepSource), spec::SpecError> {
     let (step_s, run, source) = reliability_step(s, placement, profile);
-    let p = sim::params(&sim_input(s, placement, step_s, run)).map_err(|e| param_error(s, e))?;
+    let p = sim::params(&sim_input(s, placement, step_s, run, profile))
+        .map_err(|e| param_error(s, e))?;
     Ok((p, source))
 }
 

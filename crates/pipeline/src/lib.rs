@@ -3,7 +3,8 @@
 //!
 //! [`Pipeline::new`] takes a resolved [`spec::Scenario`]; each section is computed the first time
 //! it is asked for and kept: [`Pipeline::plan`], [`Pipeline::step`] (the step model and its layout
-//! search), [`Pipeline::reliability`] (the Monte Carlo), [`Pipeline::timeline`] (replica 0's run,
+//! search), [`Pipeline::reliability`] (the Monte Carlo), [`Pipeline::designs`] (the recovery
+//! designs side by side at the plan's TCO per GPU-hour), [`Pipeline::timeline`] (replica 0's run,
 //! for the power model), [`Pipeline::power`] (the power study of every site) and
 //! [`Pipeline::multisite`] (the cross-site strategies). A section that needs another reads the
 //! kept one, so `run` evaluates the layout search once however many sections use its profile.
@@ -11,10 +12,12 @@
 //! The glue lives here and nowhere else:
 //! - where the job runs ([`bind::Placement`], one rule for the step model, the reliability
 //!   timeline, the power model and the multi-site model);
-//! - step profile → reliability: the step time and the work (the step model's tokens per step);
+//! - step profile → reliability: the step time and the work (the step model's tokens per step),
+//!   and the size of a data-parallel replica (the layout's GPUs ÷ dp) for the recovery designs;
+//! - plan → reliability: the TCO per GPU-hour that prices the recovery designs;
 //! - step profile and timeline → power: the step's phases and pipeline stages, the run's states;
 //! - multi-site step → power: a synchronous job's cross-site wait as a phase;
-//! - reliability → multi-site: each failure domain's closed-form goodput.
+//! - reliability → multi-site: each failure domain's closed-form goodput under the recovery design.
 //!
 //! No printing and no terminal: progress goes to the callback given to [`Pipeline::with_progress`];
 //! `report` words and formats everything. The same scenario and options give the same values
@@ -101,6 +104,8 @@ pub enum Stage {
     /// The layout search of the whole job in one site, the multi-site comparison's basis.
     MultiSiteLayoutSearch,
     Reliability,
+    /// The recovery designs side by side; `done`/`total` count their replicas.
+    Designs,
     Timeline,
     /// The power study; `done`/`total` count the mitigation candidates when it solves.
     Power,
@@ -136,7 +141,7 @@ pub enum Solve {
 }
 
 /// What the sections evaluate beyond the scenario.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Options {
     pub depth: Depth,
     /// Monte Carlo replicas; `None`: `[reliability] replicas`, else the model's default.
@@ -146,6 +151,8 @@ pub struct Options {
     pub solve: Solve,
     /// Keep the power traces (for charts).
     pub traces: bool,
+    /// Recovery designs to compare side by side; `None`: `[reliability] designs`.
+    pub designs: Option<Vec<spec::reliability::RecoveryDesign>>,
 }
 
 impl Options {
@@ -157,6 +164,7 @@ impl Options {
             target: None,
             solve: Solve::WhenUnmitigated,
             traces: true,
+            designs: None,
         }
     }
 }
@@ -264,6 +272,7 @@ pub struct Pipeline {
     step: OnceLock<Result<Option<Trained>, Error>>,
     reliability_params: OnceLock<Result<ReliabilityParams, Error>>,
     reliability: OnceLock<Result<Reliability, Error>>,
+    designs: OnceLock<Result<Option<sim::designs::Comparison>, Error>>,
     timeline: OnceLock<Result<sim::Recording, Error>>,
     basis: OnceLock<Result<multisite::Prepared, Error>>,
     multisite: OnceLock<Result<Option<MultiSite>, Error>>,
@@ -287,6 +296,7 @@ impl Pipeline {
             step: OnceLock::new(),
             reliability_params: OnceLock::new(),
             reliability: OnceLock::new(),
+            designs: OnceLock::new(),
             timeline: OnceLock::new(),
             basis: OnceLock::new(),
             multisite: OnceLock::new(),
@@ -493,6 +503,70 @@ impl Pipeline {
         })
     }
 
+    /// The recovery designs asked for ([`Options::designs`], else `[reliability] designs`) side by
+    /// side on the reliability section's parameters (its step, work, replica size and seed), as
+    /// many runs each as the reliability section, priced at the plan's TCO per GPU-hour; the
+    /// recommendation holds for the reliability section's share of runs at `[reliability]
+    /// goodput_target` (else [`sim::designs::DEFAULT_GOODPUT_TARGET`]). `Ok(None)` when no design
+    /// is asked for.
+    pub fn designs(&self) -> Result<Option<&sim::designs::Comparison>, Error> {
+        self.designs
+            .get_or_init(|| self.compute_designs())
+            .as_ref()
+            .map(|c| c.as_ref())
+            .map_err(|e| e.clone())
+    }
+
+    fn compute_designs(&self) -> Result<Option<sim::designs::Comparison>, Error> {
+        let s = &self.scenario;
+        let asked = self.options.designs.as_ref();
+        let designs: Vec<sim::Design> = asked
+            .unwrap_or(&s.reliability.designs)
+            .iter()
+            .map(|&d| bind::design(d))
+            .collect();
+        if designs.is_empty() {
+            return Ok(None);
+        }
+        let rp = self.reliability_params()?;
+        let price = self.plan().tco_usd_per_gpu_hour;
+        let goal = s
+            .reliability
+            .goodput_target
+            .unwrap_or(sim::designs::DEFAULT_GOODPUT_TARGET);
+        self.start(Stage::Designs);
+        let total = designs.len() as u64 * rp.replicas;
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let tick = || {
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            self.advance(Stage::Designs, d.min(total), total);
+        };
+        sim::designs::compare(
+            &rp.params,
+            &designs,
+            rp.replicas,
+            price,
+            rp.target,
+            goal,
+            &tick,
+        )
+        .map(Some)
+        .map_err(|e| bind::param_error(s, e).into())
+    }
+
+    /// Goodput against GPU count per recovery design: the reliability section's job scaled to each
+    /// of `gpu_counts` at the same global batch ([`sim::designs::sweep`]), `replicas` runs a point.
+    /// Not kept.
+    pub fn designs_sweep(
+        &self,
+        gpu_counts: &[u64],
+        replicas: u64,
+    ) -> Result<Vec<sim::designs::Sweep>, Error> {
+        let rp = self.reliability_params()?;
+        sim::designs::sweep(&rp.params, gpu_counts, &sim::Design::ALL, replicas)
+            .map_err(|e| bind::param_error(&self.scenario, e).into())
+    }
+
     /// Replica 0's run (intervals and event log), the states the power model reads.
     pub fn timeline(&self) -> Result<&sim::Recording, Error> {
         self.timeline
@@ -625,34 +699,41 @@ impl Pipeline {
         ))
     }
 
-    /// Goodput of each failure domain from the reliability model's closed form (Kokolis et al.
-    /// E[ETTR]) for a job on all GPUs and for a job on each site alone, at the multi-site basis's
-    /// step. `None` when the reliability model cannot run.
+    /// Goodput of each failure domain from the reliability model's closed form of the scenario's
+    /// recovery design ([`sim::designs::domain_goodput`]) for a job on all GPUs and for a job on
+    /// each site alone, at the multi-site basis's step and with its layout's replicas. `None` when
+    /// the reliability model cannot run.
     fn goodput(&self, p: &multisite::Prepared) -> Option<multisite::Goodput> {
-        let rp = self.reliability_params_for_goodput()?;
+        let mut rp = self.reliability_params_for_goodput(&p.profile)?;
         let step_s = p.basis.step_s;
-        let ettr = |gpus: u64| {
-            let mut q = rp.clone();
-            q.job_gpus = gpus;
-            if step_s.is_finite() && step_s > 0.0 {
-                q.step_s = step_s;
+        if step_s.is_finite() && step_s > 0.0 {
+            rp.step_s = step_s;
+        }
+        let domain = |gpus: u64| match sim::designs::domain_goodput(&rp, gpus) {
+            sim::formulas::ClosedForm::Value(v) => multisite::DomainGoodput::Value(v),
+            sim::formulas::ClosedForm::DoesNotApply(why) => {
+                multisite::DomainGoodput::DoesNotApply(why)
             }
-            sim::monte::closed_form_ettr(&q)
         };
         Some(multisite::Goodput {
-            whole_job: ettr(p.graph.total_gpus()),
-            per_site: p.graph.sites.iter().map(|x| ettr(x.gpus)).collect(),
+            whole_job: domain(p.graph.total_gpus()),
+            per_site: p.graph.sites.iter().map(|x| domain(x.gpus)).collect(),
             preset: rp.preset.clone(),
+            design: rp.containment.design.name().into(),
         })
     }
 
     /// The reliability parameters the goodput starts from: the closed form needs the failure
-    /// rates, the restart chain and the checkpoint costs, and takes its step from the multi-site
-    /// basis, so no step-model profile is asked for.
-    fn reliability_params_for_goodput(&self) -> Option<sim::Params> {
-        bind::sim_params(&self.scenario, self.placement(), None)
-            .ok()
-            .map(|(p, _)| p)
+    /// rates, the restart chain, the checkpoint costs and the recovery design, and takes its step
+    /// from the multi-site basis, whose layout (`basis`) sizes a data-parallel replica; the step
+    /// model's profile of the first site's job is not asked for.
+    fn reliability_params_for_goodput(&self, basis: &perf::StepProfile) -> Option<sim::Params> {
+        let s = &self.scenario;
+        let placement = self.placement();
+        let (step_s, run, _) = bind::reliability_step(s, placement, None);
+        let mut input = bind::sim_input(s, placement, step_s, run, None);
+        input.containment.replica = bind::replica(s, Some(basis));
+        sim::params(&input).ok()
     }
 
     /// The multi-site section: every cross-site strategy against the same GPUs in one site, with

@@ -183,3 +183,103 @@ fn no_job_no_step_and_a_synthetic_power_step() {
     assert_eq!(pw.study.step_source, "synthetic");
     assert!(pw.notes.contains(&pipeline::PowerNote::SyntheticStep));
 }
+
+/// The designs section runs once on the reliability section's parameters: the replica is the step
+/// model's model-parallel group, the price the plan's TCO per GPU-hour, and whole-job restart, run
+/// with the same replicas and seeds, is the reliability section's own Monte Carlo.
+#[test]
+fn the_designs_section_is_kept_and_compares_on_the_reliability_sections_job() {
+    use spec::reliability::RecoveryDesign;
+    let s = spec::load_scenario(None, &[]).unwrap();
+    let started = Arc::new(Mutex::new(vec![]));
+    let log = Arc::clone(&started);
+    let options = pipeline::Options {
+        designs: Some(vec![RecoveryDesign::Restart, RecoveryDesign::ElasticDp]),
+        ..pipeline::Options::report()
+    };
+    let p = Pipeline::with_options(s, options).with_progress(move |e| {
+        if let Progress::Start(stage) = e {
+            log.lock().unwrap().push(stage);
+        }
+    });
+    let c = p.designs().unwrap().expect("designs were asked for");
+    assert!(std::ptr::eq(c, p.designs().unwrap().unwrap()));
+    assert_eq!(count(&started, Stage::Designs), 1);
+    assert_eq!(count(&started, Stage::LayoutSearch), 1);
+    let t = p.step().unwrap().unwrap();
+    assert_eq!(
+        c.replica_gpus,
+        t.profile.gpus / t.profile.config.dp as u64,
+        "{:?}",
+        t.profile.config
+    );
+    assert_eq!(c.usd_per_gpu_hour, p.plan().tco_usd_per_gpu_hour);
+    let rel = p.reliability().unwrap();
+    let restart = &c.designs[0];
+    assert_eq!(restart.design, sim::Design::Restart);
+    assert_eq!(restart.summary.ettr, rel.summary.ettr);
+    assert_eq!(c.designs[1].design, sim::Design::ElasticDp);
+    assert!(c.designs[1].summary.ettr.mean > restart.summary.ettr.mean);
+    // none asked for, none run
+    let q = Pipeline::new(spec::load_scenario(None, &[]).unwrap());
+    assert!(q.designs().unwrap().is_none());
+}
+
+/// Two sites of 8,192 H100 training Llama 3 70B with data parallelism across them.
+fn two_sites(reliability: &str) -> spec::Scenario {
+    spec::builder::ScenarioBuilder::new("two sites")
+        .site("a", "hgx-h100", 8192, "roce-400g-3tier")
+        .site("b", "hgx-h100", 8192, "roce-400g-3tier")
+        .link("a", "b", "500 km", "100 Tbps")
+        .job("llama3-70b", "15T", 8192, "16777216")
+        .job_line("parallelism = { tp = 8, pp = 4 }")
+        .table("reliability", reliability)
+        .build()
+        .unwrap()
+}
+
+/// Multi-site goodput is the reliability model's closed form of the scenario's recovery design
+/// for each failure domain, and says where that closed form does not apply instead of a figure.
+#[test]
+fn multisite_goodput_is_the_designs_closed_form_per_failure_domain() {
+    let goodput = |rel: &str| {
+        let p = Pipeline::new(two_sites(rel));
+        let a = p.multisite().unwrap().unwrap().analysis.clone();
+        let dp = a
+            .strategies
+            .iter()
+            .find(|s| s.outcome.name == "dp")
+            .unwrap();
+        let diloco = a
+            .strategies
+            .iter()
+            .find(|s| s.outcome.name == "diloco")
+            .unwrap();
+        (
+            a.clone(),
+            dp.goodput,
+            diloco.goodput,
+            dp.goodput_note.clone(),
+        )
+    };
+    let (a, dp, diloco, _) = goodput("preset = \"llama3\"");
+    assert_eq!(a.goodput_design.as_deref(), Some("restart"));
+    let (dp, diloco) = (dp.unwrap(), diloco.unwrap());
+    assert_eq!(a.single_site_goodput, Some(dp));
+    // one site is a smaller failure domain than both
+    assert!(diloco > dp, "diloco {diloco}, dp {dp}");
+    // the same numbers as the closed form of the reliability model's parameters
+    let s = two_sites("preset = \"llama3\"");
+    let (mut q, _) = pipeline::bind::sim_params(&s, &pipeline::Placement::of(&s), None).unwrap();
+    q.step_s = a.basis.step_s;
+    let cf = sim::designs::domain_goodput(&q, 16_384).value().unwrap();
+    assert!((cf - dp).abs() < 1e-12, "{cf} vs {dp}");
+    // elastic DP contains node failures to a replica: more goodput in the same domain
+    let (_, elastic, _, _) = goodput("preset = \"llama3\"\nrecovery = \"elastic-dp\"");
+    assert!(elastic.unwrap() > dp, "{elastic:?} vs {dp}");
+    // bad nodes change the rate over the run: no closed form, and the reason instead of a figure
+    let (a, dp, diloco, note) = goodput("preset = \"airesim\"");
+    assert_eq!((dp, diloco, a.single_site_goodput), (None, None, None));
+    assert!(note.unwrap().contains("bad nodes"));
+    assert!(a.single_site_goodput_note.unwrap().contains("bad nodes"));
+}

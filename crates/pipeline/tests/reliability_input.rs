@@ -85,11 +85,67 @@ fn each_bad_value_names_its_field() {
             "reliability.lifetime.weibull",
             "greater than zero",
         ),
+        (
+            "recovery = \"elastic\"",
+            "reliability.recovery",
+            "did you mean `elastic-dp`",
+        ),
+        (
+            "designs = [\"restart\", \"hotspare\"]",
+            "reliability.designs",
+            "did you mean `hot-spare`",
+        ),
+        (
+            "containment = { replica_gpus = 4096 }",
+            "reliability.containment.replica_gpus",
+            "larger than the job",
+        ),
+        (
+            "containment = { detect = \"-5 s\" }",
+            "reliability.containment.detect",
+            "",
+        ),
+        (
+            "containment = { snapshot_every = 0 }",
+            "reliability.containment.snapshot_every",
+            "at least 1",
+        ),
+        (
+            "recovery = \"hot-spare\"\ncheckpoint = { memory = \"2 min\", persistent = \"30 min\" }",
+            "reliability.checkpoint",
+            "persistent checkpoint policy",
+        ),
+        (
+            "goodput_target = 1.5",
+            "reliability.goodput_target",
+            "(0, 1]",
+        ),
     ] {
         let (path, msg) = field_of(extra);
         assert_eq!(path, field, "{extra}: {msg}");
         assert!(msg.contains(words), "{extra}: {msg}");
     }
+}
+
+#[test]
+fn designs_resolve() {
+    let p = load("recovery = \"elastic-dp\"\ncontainment = { detect = \"5 s\", replica_gpus = 128, peer_bandwidth = \"400 Gbps\" }").unwrap();
+    assert_eq!(p.containment.design, sim::Design::ElasticDp);
+    assert_eq!(p.containment.detect_s, 5.0);
+    assert_eq!(p.containment.replica_gpus, 128);
+    assert_eq!(p.containment.peer_bytes_per_s, 50e9);
+    // the 405B model's training state: 16 B per parameter
+    assert!((p.containment.state_bytes - 405e9 * 16.0).abs() < 1e9 * 16.0);
+    // every design a scenario names is the model's design of that name, and the model has no other
+    let bound: Vec<sim::Design> = spec::reliability::RecoveryDesign::ALL
+        .iter()
+        .map(|&d| {
+            let m = pipeline::bind::design(d);
+            assert_eq!(m.name(), d.name());
+            m
+        })
+        .collect();
+    assert_eq!(bound, sim::Design::ALL.to_vec());
 }
 
 #[test]

@@ -92,6 +92,7 @@ examples! {
     google_multisite_tpu_solves_as_the_exhaustive_search: "google-multisite-tpu.toml",
     meta_2gw_solves_as_the_exhaustive_search: "meta-2gw.toml",
     meta_llama3_solves_as_the_exhaustive_search: "meta-llama3.toml",
+    million_gpus_solves_as_the_exhaustive_search: "million-gpus.toml",
     stargate_abilene_solves_as_the_exhaustive_search: "stargate-abilene.toml",
     xai_colossus_solves_as_the_exhaustive_search: "xai-colossus.toml",
 }
@@ -109,6 +110,7 @@ fn every_example_has_its_equality_test() {
         "google-multisite-tpu.toml",
         "meta-2gw.toml",
         "meta-llama3.toml",
+        "million-gpus.toml",
         "stargate-abilene.toml",
         "xai-colossus.toml",
     ];

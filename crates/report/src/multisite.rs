@@ -105,11 +105,22 @@ pub fn notes(a: &Analysis) -> Vec<String> {
         })
         .collect();
     if let Some(p) = &a.goodput_preset {
+        let design = a.goodput_design.as_deref().unwrap_or("restart");
         out.push(format!(
-            "goodput: closed-form ETTR (Kokolis et al., HPCA'25) of the reliability preset `{p}` for one failure domain of all GPUs (synchronous strategies) and of each site alone (DiLoCo strategies)"
+            "goodput: the reliability model's closed-form ETTR (renewal, per recovery design) of the `{design}` design with the preset `{p}`, for one failure domain of all GPUs (synchronous strategies) and of each site alone (DiLoCo strategies)"
         ));
     }
     out
+}
+
+/// A strategy's goodput: the figure, "does not apply" where the closed form gives none, "–" when
+/// the reliability model did not run.
+fn goodput(s: &multisite::StrategyReport) -> String {
+    match (s.goodput, &s.goodput_note) {
+        (Some(g), _) => percent(g),
+        (None, Some(_)) => "does not apply".into(),
+        (None, None) => "–".into(),
+    }
 }
 
 fn bps(bits: f64) -> String {
@@ -321,7 +332,7 @@ pub fn text(a: &Analysis) -> String {
                 bytes(o.cross_site_bytes_per_step),
                 duration(o.exposed_s_per_step),
                 percent(o.extra_tokens_fraction),
-                s.goodput.map(percent).unwrap_or_else(|| "–".into()),
+                goodput(s),
             ]
         })
         .collect();
@@ -366,6 +377,8 @@ pub fn text(a: &Analysis) -> String {
                 "; one site of all the GPUs has a goodput of {}",
                 percent(g)
             ));
+        } else if a.single_site_goodput_note.is_some() {
+            out.push_str("; the closed form does not apply to one site of all the GPUs");
         }
         out.push_str(")\n");
         let body: Vec<Vec<String>> = a
@@ -375,7 +388,7 @@ pub fn text(a: &Analysis) -> String {
             .map(|s| {
                 vec![
                     s.outcome.name.clone(),
-                    s.goodput.map(percent).unwrap_or_else(|| "–".into()),
+                    goodput(s),
                     s.efficiency_with_failures
                         .map(percent)
                         .unwrap_or_else(|| "–".into()),
@@ -386,6 +399,14 @@ pub fn text(a: &Analysis) -> String {
             &["strategy", "goodput", "efficiency with failures"],
             &body,
         ));
+    }
+    for s in a.strategies.iter().filter(|s| s.outcome.feasible) {
+        if let Some(why) = &s.goodput_note {
+            out.push_str(&format!(
+                "  {} goodput does not apply: {why}\n",
+                s.outcome.name
+            ));
+        }
     }
 
     out.push_str("\n  Capacity per link (all links alike, [job.sync] as configured) to hold the loss at or under\n");

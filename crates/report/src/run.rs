@@ -9,6 +9,9 @@ use pipeline::{Error, Pipeline};
 /// Distances (km) and capacities per link (Tbit/s) of the multi-site heatmap.
 pub const SWEEP_KM: [f64; 6] = [10.0, 100.0, 300.0, 1000.0, 2000.0, 3500.0];
 pub const SWEEP_TBPS: [f64; 5] = [0.1, 1.0, 10.0, 100.0, 1000.0];
+/// GPU counts of the goodput chart per recovery design (10k → 1M), and runs per point.
+pub const SWEEP_GPUS: [u64; 6] = [10_000, 30_000, 100_000, 300_000, 600_000, 1_000_000];
+pub const SWEEP_REPLICAS: u64 = 12;
 /// Capacities per link (Tbit/s) of the loss-against-capacity chart: 0.1 to 1000 Tbit/s in
 /// quarter decades.
 pub fn capacity_axis_tbps() -> Vec<f64> {
@@ -96,13 +99,19 @@ pub fn part(
         },
         Part::Reliability => {
             let rel = p.reliability()?;
-            Some((
-                crate::with_scope(crate::simulate::of(rel), scope.as_ref()),
-                figs(crate::simulate::figures(
-                    &rel.summary,
-                    &rel.ettr_per_replica,
-                )),
-            ))
+            let mut sec = crate::simulate::of(rel);
+            if let Some(c) = p.designs()? {
+                sec = crate::simulate::with_designs(sec, c);
+            }
+            let mut f = figs(crate::simulate::figures(
+                &rel.summary,
+                &rel.ettr_per_replica,
+            ));
+            if charts {
+                let sweeps = p.designs_sweep(&SWEEP_GPUS, SWEEP_REPLICAS)?;
+                f.push(crate::simulate::sweep_figure(&sweeps));
+            }
+            Some((crate::with_scope(sec, scope.as_ref()), f))
         }
         Part::Power => {
             let pw = p.power()?;

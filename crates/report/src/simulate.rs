@@ -55,10 +55,15 @@ pub fn text(s: &Summary) -> String {
         (
             "Job".into(),
             format!(
-                "{} GPUs on {} nodes, preset `{}`, {} replicas (seed {})",
+                "{} GPUs on {} nodes, preset `{}`{}, {} replicas (seed {})",
                 thousands(s.job_gpus as f64),
                 thousands(s.job_nodes as f64),
                 s.preset,
+                if s.design == sim::Design::Restart {
+                    String::new()
+                } else {
+                    format!(", recovery `{}`", s.design.name())
+                },
                 thousands(s.replicas as f64),
                 s.seed
             ),
@@ -66,8 +71,12 @@ pub fn text(s: &Summary) -> String {
         ("Wall-clock per replica (mean)".into(), duration(wall)),
         ("ETTR (goodput)".into(), pct3(&s.ettr)),
         (
-            "Closed form (Kokolis E[ETTR])".into(),
-            percent(s.closed_form_ettr),
+            if s.design == sim::Design::Restart {
+                "Closed form (Kokolis E[ETTR])".into()
+            } else {
+                "Closed form (renewal, per design)".into()
+            },
+            closed_form(s.closed_form_ettr, s.closed_form_note.as_deref()),
         ),
         (
             "Unexpected interruptions".into(),
@@ -145,6 +154,21 @@ pub fn text(s: &Summary) -> String {
             share(l.planned_maintenance_s),
         ],
     ];
+    let mut body = body;
+    if l.contained_recovery_s > 0.0 {
+        body.push(vec![
+            "contained recoveries".into(),
+            duration(l.contained_recovery_s),
+            share(l.contained_recovery_s),
+        ]);
+    }
+    if l.degraded_s > 0.0 {
+        body.push(vec![
+            "replicas out (elastic)".into(),
+            duration(l.degraded_s),
+            share(l.degraded_s),
+        ]);
+    }
     out.push_str(&table(&["cause", "time", "of wall"], &body));
 
     let sp = &s.spares;
@@ -205,6 +229,203 @@ pub fn text(s: &Summary) -> String {
         ]));
     }
     out
+}
+
+/// A closed-form figure, or "does not apply (why)".
+pub fn closed_form(v: Option<f64>, note: Option<&str>) -> String {
+    match (v, note) {
+        (Some(v), _) => percent(v),
+        (None, Some(why)) => format!("does not apply ({why})"),
+        (None, None) => "does not apply".into(),
+    }
+}
+
+/// The recovery designs side by side: goodput, cost, lost time by cause, what each needs, and the
+/// recommendation.
+pub fn designs_text(c: &sim::designs::Comparison) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\n  Recovery designs side by side ({} GPUs: {} data-parallel replicas of {} GPUs; {} runs each; GPU-hour at {})\n",
+        thousands(c.job_gpus as f64),
+        thousands(c.replicas as f64),
+        thousands(c.replica_gpus as f64),
+        thousands(c.replicas_per_design as f64),
+        usd(c.usd_per_gpu_hour)
+    ));
+    let at = format!("in {} of runs", percent(c.target_share));
+    let body: Vec<Vec<String>> = c
+        .designs
+        .iter()
+        .map(|d| {
+            vec![
+                d.design.name().into(),
+                percent(d.summary.ettr.mean),
+                percent(d.ettr_at_target_share),
+                match &d.closed_form {
+                    sim::formulas::ClosedForm::Value(v) => percent(*v),
+                    sim::formulas::ClosedForm::DoesNotApply(_) => "n/a".into(),
+                },
+                if d.design == sim::Design::Restart {
+                    duration(d.summary.restart_overhead_s)
+                } else if d.design == sim::Design::InMemory {
+                    duration(
+                        d.summary.restart_overhead_s - d.summary.checkpoint_load_s
+                            + d.timings.fetch_s,
+                    )
+                } else {
+                    duration(d.timings.downtime_s)
+                },
+                thousands(d.needs.spare_nodes as f64),
+                usd(d.cost_usd_per_year),
+                format!("{}M", thousands(d.lost_gpu_hours_per_year / 1e6)),
+                usd(d.saved_usd_per_year),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "design",
+            "goodput",
+            &at,
+            "closed form",
+            "job stall per failure",
+            "spare nodes",
+            "spares / yr",
+            "GPU-h lost / yr",
+            "saved / yr vs restart",
+        ],
+        &body,
+    ));
+    out.push_str("\n  Lost time by cause (share of the wall clock)\n");
+    let body: Vec<Vec<String>> = c
+        .designs
+        .iter()
+        .map(|d| {
+            let l = &d.summary.lost_time_s_by_cause;
+            let w = d.summary.wall_s.mean.max(1e-9);
+            let f = |v: f64| percent(v / w);
+            vec![
+                d.design.name().into(),
+                f(l.lost_work_s),
+                f(l.restart_s),
+                f(l.contained_recovery_s),
+                f(l.degraded_s),
+                f(l.checkpoint_write_s),
+                f(l.waiting_for_spares_s),
+                f(l.planned_maintenance_s),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "design",
+            "lost work",
+            "restart",
+            "contained",
+            "replicas out",
+            "ckpt writes",
+            "waiting",
+            "maintenance",
+        ],
+        &body,
+    ));
+    out.push_str("\n  What each design needs\n");
+    let body: Vec<Vec<String>> = c
+        .designs
+        .iter()
+        .map(|d| {
+            let n = &d.needs;
+            let b = |v: f64| if v > 0.0 { bytes(v) } else { "—".into() };
+            vec![
+                d.design.name().into(),
+                b(n.extra_hbm_bytes_per_gpu),
+                b(n.host_memory_bytes_per_node),
+                if n.steady_bytes_per_s_per_node > 0.0 {
+                    format!("{}/s", bytes(n.steady_bytes_per_s_per_node))
+                } else {
+                    "—".into()
+                },
+                b(n.recovery_bytes_per_node),
+                if d.design == sim::Design::ElasticDp {
+                    format!(
+                        "{} / {} ({:.2} waiting, {:.2} rebuilding)",
+                        percent(n.mean_replicas_running_share),
+                        percent(n.lowest_replicas_running_share),
+                        n.mean_replicas_waiting,
+                        n.mean_replicas_rebuilding
+                    )
+                } else {
+                    "—".into()
+                },
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "design",
+            "extra HBM / GPU",
+            "host memory / node",
+            "steady traffic / node",
+            "fetch per recovery / node",
+            "replicas training: mean / lowest (out: waiting, rebuilding)",
+        ],
+        &body,
+    ));
+    out.push_str("\n  Consequences\n");
+    let body: Vec<(String, String)> = c
+        .designs
+        .iter()
+        .map(|d| (d.design.name().to_string(), d.needs.consequence.clone()))
+        .collect();
+    out.push_str(&rows(&body));
+    out.push_str("\n  Mechanisms\n");
+    let body: Vec<(String, String)> = c
+        .designs
+        .iter()
+        .map(|d| (d.design.name().to_string(), d.mechanism.clone()))
+        .collect();
+    out.push_str(&rows(&body));
+    out.push_str(&format!("  Recommendation: {}\n", c.recommendation));
+    out
+}
+
+/// Append the comparison to a section, in text and JSON (`designs`).
+pub fn with_designs(mut sec: Section, c: &sim::designs::Comparison) -> Section {
+    sec.text.push_str(&designs_text(c));
+    if let serde_json::Value::Object(m) = &mut sec.json {
+        m.insert(
+            "designs".into(),
+            serde_json::to_value(c).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    sec
+}
+
+/// Goodput against GPU count, one line per design (mean over runs).
+pub fn sweep_figure(sweeps: &[sim::designs::Sweep]) -> crate::html::Figure {
+    let series: Vec<crate::svg::Series> = sweeps
+        .iter()
+        .map(|s| crate::svg::Series {
+            name: s.design.name().into(),
+            points: s
+                .points
+                .iter()
+                .map(|(g, d)| (*g as f64, d.mean * 100.0))
+                .collect(),
+        })
+        .collect();
+    crate::html::Figure {
+        section: "reliability".into(),
+        title: "Goodput against GPU count, per recovery design".into(),
+        svg: crate::svg::line_chart(
+            "Goodput (ETTR) against GPU count, per recovery design",
+            "GPUs in the job",
+            "goodput (%)",
+            &series,
+            true,
+            false,
+        ),
+    }
 }
 
 /// One replica's event log as CSV: `t_s,kind,what,nodes,nodes_in_repair,standby_nodes`.

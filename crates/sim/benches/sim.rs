@@ -1,6 +1,6 @@
 //! Reliability replica speed on one core (no rayon inside a replica).
 //! Budgets (DESIGN §7): AIReSim default (4,096 servers × 8 GPUs, 256 days, ~11k failures) ≤ 5 ms;
-//! 1M GPUs × 100 days ≤ 50 ms.
+//! 1M GPUs × 100 days ≤ 50 ms, for every recovery design.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
@@ -45,6 +45,25 @@ fn bench(c: &mut Criterion) {
             sim::simulate_replica(black_box(&p), seed, false)
         })
     });
+    // the recovery designs at the same size; a replica of 8,192 GPUs (the step model's layout at
+    // 983,040 GPUs: tp 8 · pp 64 · cp 16)
+    let base = llama3(1 << 20, 100);
+    for d in [
+        sim::Design::HotSpare,
+        sim::Design::PartialRestart,
+        sim::Design::ElasticDp,
+        sim::Design::InMemory,
+    ] {
+        let mut q = sim::designs::with_design(&base, d);
+        q.containment.replica_gpus = 8_192;
+        let name = format!("{} design, llama3 rates, 1M GPUs, 100 d replica", d.name());
+        c.bench_function(&name, |b| {
+            b.iter(|| {
+                seed += 1;
+                sim::simulate_replica(black_box(&q), seed, false)
+            })
+        });
+    }
     let p = llama3(16_384, 54);
     c.bench_function("llama3 16,384 GPUs, 54 d replica", |b| {
         b.iter(|| {

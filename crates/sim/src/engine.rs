@@ -5,7 +5,7 @@
 //! training segment, and repairs sit in a heap keyed by completion time. The cost of a replica grows
 //! with the number of events, not with the number of GPUs.
 
-use crate::formulas::{daly_interval_s, gamma, inverse_normal_cdf, reinit_s};
+use crate::formulas::{daly_interval_s, gamma, inverse_normal_cdf, poisson_quantile, reinit_s};
 use crate::params::*;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -64,6 +64,17 @@ pub struct LostTime {
     pub waiting_for_spares_s: f64,
     pub checkpoint_write_s: f64,
     pub planned_maintenance_s: f64,
+    /// Contained recoveries (hot-spare, partial-restart and elastic designs): the whole job stalls
+    /// while a failure is detected and the failed node or replica is swapped, or the quorum changes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub contained_recovery_s: f64,
+    /// Elastic design: training with replicas missing, counted as the missing share of the time.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub degraded_s: f64,
+}
+
+pub(crate) fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 impl LostTime {
@@ -73,6 +84,8 @@ impl LostTime {
             + self.waiting_for_spares_s
             + self.checkpoint_write_s
             + self.planned_maintenance_s
+            + self.contained_recovery_s
+            + self.degraded_s
     }
 }
 
@@ -106,6 +119,23 @@ pub struct ReplicaResult {
     pub completed: bool,
     /// Replica seed.
     pub seed: u64,
+    /// Failures recovered without a whole-job restart (contained designs).
+    #[serde(default)]
+    pub contained_recoveries: u64,
+    /// Data-parallel replicas of the job and, for the elastic design, how many were out on average
+    /// and at most.
+    #[serde(default)]
+    pub replicas: u64,
+    #[serde(default)]
+    pub mean_replicas_down: f64,
+    #[serde(default)]
+    pub peak_replicas_down: u64,
+    /// Of the replicas out, those still waiting for nodes (the rest are rebuilding: restarting,
+    /// re-initialising, fetching the weights), time-weighted mean; and how many rejoined.
+    #[serde(default)]
+    pub mean_replicas_waiting: f64,
+    #[serde(default)]
+    pub rejoins: u64,
 }
 
 /// Optional recordings of one replica (off in the Monte Carlo hot path).
@@ -152,6 +182,19 @@ enum Phase {
     /// Acquisition, re-initialisation, fixed restart, load.
     RestartPost,
     Maintenance,
+    /// Contained recovery, first part: detection (hot-spare, partial restart), or the whole stall
+    /// while the quorum changes (elastic).
+    ContainPre,
+    /// Contained recovery, second part: swap, shard fetch, replica restart (hot-spare, partial).
+    ContainPost,
+}
+
+/// One data-parallel replica that is out of the job (elastic design): the nodes it still lacks
+/// and, once it has them all, when it is rebuilt and ready to rejoin.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct DownReplica {
+    need: u64,
+    ready: f64,
 }
 
 /// Which process produced the pending failure.
@@ -229,6 +272,30 @@ struct Sim<'a> {
     last_t: f64,
     rec: Option<Recording>,
     reinit_s: f64,
+    // recovery design (see `designs`)
+    design: Design,
+    /// Swap time of a spare taken from the standby pool (hot spares for the hot-spare design).
+    swap_s: f64,
+    /// Cycle position (compute plus writes since the last persistent checkpoint) at segment start.
+    seg_off: f64,
+    /// Progress per second of compute in this segment (the elastic design's share of replicas).
+    seg_rate: f64,
+    step_s: f64,
+    replicas: u64,
+    replica_nodes: u64,
+    /// Hot-spare or partial restart after the spare is in place (comm repair, shard fetch, replica
+    /// restart), and after a transient fault restarts a node's processes in place.
+    contain_post_s: f64,
+    transient_post_s: f64,
+    /// Elastic: the stall when a replica drops out, and the rebuild of a replica once it has nodes.
+    stall_s: f64,
+    rebuild_s: f64,
+    contain_swapped: bool,
+    acq_cold: bool,
+    wait_contain: bool,
+    down: Vec<DownReplica>,
+    down_area: f64,
+    waiting_area: f64,
 }
 
 fn tkey(t: f64) -> u64 {
@@ -312,14 +379,45 @@ impl<'a> Sim<'a> {
                 )
             }
         };
+        let design = p.containment.design;
+        let (tau, w, persist_every, drain_s, tiered) = match design {
+            // every-step snapshots in host memory, drained to storage at the persistent interval
+            Design::InMemory => {
+                let d = crate::designs::in_memory_policy(p);
+                (d.0, d.1, d.2, p.checkpoint_write_s, true)
+            }
+            // contained designs: the persistent checkpoint only covers whole-job failures
+            _ if design.contained() && matches!(p.checkpoint, Checkpoint::YoungDaly) => {
+                let rate = crate::designs::whole_job_rate_per_s(p);
+                let mtbi = if rate > 0.0 {
+                    1.0 / rate
+                } else {
+                    f64::INFINITY
+                };
+                (
+                    daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s),
+                    w,
+                    persist_every,
+                    drain_s,
+                    tiered,
+                )
+            }
+            _ => (tau, w, persist_every, drain_s, tiered),
+        };
         // whole steps
         let tau = (tau / p.step_s).ceil().max(1.0) * p.step_s;
-        let reinit = reinit_s(
-            p.recovery.reinit_ref_s,
-            p.recovery.reinit_ref_gpus,
-            p.recovery.reinit_exponent,
-            p.job_gpus as f64,
-        );
+        let t = crate::designs::timings(p);
+        let reinit = if design == Design::ElasticDp {
+            // replica groups re-initialise on their own; the quorum joins them
+            t.reinit_replica_s
+        } else {
+            reinit_s(
+                p.recovery.reinit_ref_s,
+                p.recovery.reinit_ref_gpus,
+                p.recovery.reinit_exponent,
+                p.job_gpus as f64,
+            )
+        };
         let mut s = Sim {
             p,
             rng,
@@ -381,7 +479,29 @@ impl<'a> Sim<'a> {
                 None
             },
             reinit_s: reinit,
+            design,
+            swap_s: if design == Design::HotSpare {
+                p.containment.hot_swap_s
+            } else {
+                p.recovery.standby_swap_s
+            },
+            seg_off: 0.0,
+            seg_rate: 1.0,
+            step_s: p.step_s,
+            replicas: t.replicas,
+            replica_nodes: t.replica_nodes,
+            contain_post_s: t.contain_post_s,
+            transient_post_s: t.transient_post_s,
+            stall_s: t.stall_s,
+            rebuild_s: t.rebuild_s,
+            contain_swapped: false,
+            acq_cold: false,
+            wait_contain: false,
+            down: Vec::new(),
+            down_area: 0.0,
+            waiting_area: 0.0,
         };
+        s.res.replicas = t.replicas;
         s.draw_failure();
         s
     }
@@ -391,7 +511,11 @@ impl<'a> Sim<'a> {
     fn software_active(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Training | Phase::RestartPre | Phase::RestartPost
+            Phase::Training
+                | Phase::RestartPre
+                | Phase::RestartPost
+                | Phase::ContainPre
+                | Phase::ContainPost
         )
     }
 
@@ -557,9 +681,10 @@ impl<'a> Sim<'a> {
         if k1 > 0 {
             let b = self.take(PoolId::Standby, k1);
             self.join_job(k1, b);
-            t += r.standby_swap_s;
+            t += self.swap_s;
         }
         if self.deficit > 0 && (self.pools.cold > 0 || self.pools.spare > 0) {
+            self.acq_cold = true;
             // host selection afresh, refilling the standbys (AIReSim's do_host_selection)
             t += r.host_selection_s;
             let k2 = self.deficit.min(self.pools.cold);
@@ -672,6 +797,11 @@ impl<'a> Sim<'a> {
 
     /// (compute done, completed cycles, blocking write time spent) after `e` seconds of a segment.
     fn seg_progress(&self, e: f64) -> (f64, u64, f64) {
+        if self.seg_off != 0.0 {
+            let (c1, n1, w1) = self.cycle_position(self.seg_off + e);
+            let (c0, n0, w0) = self.cycle_position(self.seg_off);
+            return (c1 - c0, n1.saturating_sub(n0), w1 - w0);
+        }
         let cyc = self.tau + self.w;
         let n = (e / cyc).floor();
         let r = e - n * cyc;
@@ -680,8 +810,30 @@ impl<'a> Sim<'a> {
         (compute, n as u64, write)
     }
 
+    /// (compute, completed cycles, write time) from a persistent-checkpoint origin to position `x`.
+    fn cycle_position(&self, x: f64) -> (f64, u64, f64) {
+        let cyc = self.tau + self.w;
+        let n = (x / cyc).floor();
+        let r = x - n * cyc;
+        (
+            n * self.tau + r.min(self.tau),
+            n as u64,
+            n * self.w + (r - self.tau).max(0.0),
+        )
+    }
+
     /// Progress safe on persistent storage `e` seconds into the segment.
     fn seg_persisted(&self, e: f64) -> f64 {
+        if !self.tiered && (self.seg_off != 0.0 || self.seg_rate != 1.0) {
+            let (_, n, _) = self.seg_progress(e);
+            if n == 0 {
+                return self.seg_persist;
+            }
+            let cyc = self.tau + self.w;
+            let last = ((self.seg_off + e) / cyc).floor() * self.tau;
+            let c0 = self.cycle_position(self.seg_off).0;
+            return self.seg_saved + self.seg_rate * (last - c0);
+        }
         if !self.tiered {
             let (_, n, _) = self.seg_progress(e);
             return self.seg_saved + n as f64 * self.tau;
@@ -699,6 +851,15 @@ impl<'a> Sim<'a> {
         if work <= 0.0 {
             return 0.0;
         }
+        if self.seg_off != 0.0 || self.seg_rate != 1.0 {
+            if self.seg_rate <= 0.0 {
+                return f64::INFINITY;
+            }
+            let c0 = self.cycle_position(self.seg_off).0;
+            let target = c0 + work / self.seg_rate;
+            let writes = ((target / self.tau).ceil() - 1.0).max(0.0);
+            return (target + writes * self.w - self.seg_off).max(0.0);
+        }
         let cycles = (work / self.tau).ceil() - 1.0;
         work + cycles.max(0.0) * self.w
     }
@@ -708,12 +869,67 @@ impl<'a> Sim<'a> {
         let e = self.now - self.seg_start;
         let (compute, n, write) = self.seg_progress(e);
         self.res.lost.checkpoint_write_s += write;
+        if self.seg_rate != 1.0 {
+            // the missing replicas' share of the compute time makes no progress
+            self.res.lost.degraded_s += (1.0 - self.seg_rate) * compute;
+        }
         if self.rec.is_some() {
-            self.record_segment(e);
+            if self.seg_off != 0.0 {
+                self.record_offset_segment(e);
+            } else {
+                self.record_segment(e);
+            }
         }
         // recompute consumed
         self.recompute_left = (self.recompute_left - compute).max(0.0);
+        if self.seg_rate != 1.0 {
+            return (self.seg_rate * compute, n);
+        }
         (compute, n)
+    }
+
+    /// The intervals of a segment that starts `seg_off` into its checkpoint cycle.
+    fn record_offset_segment(&mut self, e: f64) {
+        let start = self.seg_start;
+        let cyc = self.tau + self.w;
+        let mut pos = self.seg_off;
+        let end = self.seg_off + e;
+        let mut recompute = self.recompute_left;
+        let mut out: Vec<Interval> = vec![];
+        let mut n = (pos / cyc).floor();
+        while pos < end {
+            let compute_end = n * cyc + self.tau;
+            let write_end = (n + 1.0) * cyc;
+            if pos >= write_end {
+                n += 1.0;
+                continue;
+            }
+            let (state, until) = if pos < compute_end {
+                let until = compute_end.min(end);
+                if recompute > 0.0 && pos + recompute > pos {
+                    let u = (pos + recompute).min(until);
+                    recompute -= u - pos;
+                    (JobState::LostWorkRecompute, u)
+                } else {
+                    (JobState::Training, until)
+                }
+            } else {
+                (JobState::CheckpointWrite, write_end.min(end))
+            };
+            if until <= pos {
+                n += 1.0;
+                continue;
+            }
+            out.push(Interval {
+                start_s: start + pos - self.seg_off,
+                end_s: start + until - self.seg_off,
+                state,
+            });
+            pos = until;
+        }
+        for i in out {
+            self.push_interval(i.start_s, i.end_s, i.state);
+        }
     }
 
     fn record_segment(&mut self, e: f64) {
@@ -812,6 +1028,10 @@ impl<'a> Sim<'a> {
                 self.res.lost.waiting_for_spares_s += d;
                 self.push_interval(self.phase_since, self.now, JobState::WaitingForSpares);
             }
+            Phase::ContainPre | Phase::ContainPost => {
+                self.res.lost.contained_recovery_s += d;
+                self.push_interval(self.phase_since, self.now, JobState::Restart);
+            }
             Phase::Maintenance => {
                 // the blocking checkpoint before maintenance, then the hold
                 let w = self.p.checkpoint_write_s.min(d);
@@ -841,6 +1061,15 @@ impl<'a> Sim<'a> {
         self.phase_end = end;
         if phase == Phase::Training {
             self.seg_start = self.now;
+            if self.design == Design::ElasticDp {
+                // replicas rebuilt meanwhile join as training resumes
+                let now = self.now;
+                let before = self.down.len();
+                self.down.retain(|d| d.ready > now);
+                self.res.rejoins += (before - self.down.len()) as u64;
+                self.seg_rate =
+                    (self.replicas - self.down.len() as u64) as f64 / self.replicas as f64;
+            }
         }
         self.draw_failure();
     }
@@ -848,6 +1077,8 @@ impl<'a> Sim<'a> {
     /// Start the recovery chain after an interruption at `now`.
     fn start_restart(&mut self, load_s: f64) {
         let r = self.p.recovery;
+        // a whole-job restart resumes from a checkpoint, at the origin of its cycle
+        self.seg_off = 0.0;
         self.post_load_s = load_s;
         self.post_after_maint = false;
         self.enter(Phase::RestartPre, self.now + r.detect_s + r.diagnose_s);
@@ -865,6 +1096,14 @@ impl<'a> Sim<'a> {
         } else {
             0.0
         };
+        if self.design == Design::ElasticDp {
+            // an elastic job restarts with the replicas it has; the others rebuild meanwhile
+            let t = self.post_acq_s;
+            self.assign_to_down(t);
+            let end = self.now + self.post_duration();
+            self.enter(Phase::RestartPost, end);
+            return;
+        }
         if self.deficit > 0 {
             self.log("waiting", "spares", self.deficit);
             self.enter(Phase::Waiting, f64::INFINITY);
@@ -872,6 +1111,297 @@ impl<'a> Sim<'a> {
             let end = self.now + self.post_duration();
             self.enter(Phase::RestartPost, end);
         }
+    }
+
+    // ---------- contained recoveries (hot-spare, partial restart, elastic) ----------
+
+    /// Close the training segment at a contained failure: the step in flight is discarded (its
+    /// progress is lost), the rest stays in the peers' memory. Returns the progress kept and sets
+    /// the cycle position the next segment starts at.
+    fn close_contained(&mut self, discard_step: bool) -> f64 {
+        let e = self.now - self.seg_start;
+        self.seg_persist = self.seg_persisted(e);
+        let (prog, _) = self.close_segment();
+        let reached = self.seg_saved + prog;
+        let cyc = self.tau + self.w;
+        let pos = self.seg_off + e;
+        let mut r = pos - (pos / cyc).floor() * cyc;
+        if cyc - r < 1e-9 * cyc.max(1.0) {
+            r = 0.0;
+        }
+        let (partial, off) = if r < self.tau {
+            let k = (r / self.step_s).floor();
+            let mut part = r - k * self.step_s;
+            let mut boundary = k * self.step_s;
+            // within rounding of the next boundary: the step is complete
+            if self.step_s - part < 1e-9 * self.step_s.max(1.0) {
+                part = 0.0;
+                boundary += self.step_s;
+            }
+            if discard_step {
+                (part, boundary)
+            } else {
+                (0.0, r)
+            }
+        } else {
+            // in a blocking write: no step in flight; the write is redone
+            (0.0, self.tau)
+        };
+        let lost = (self.seg_rate * partial).min(prog.max(0.0));
+        self.res.lost.lost_work_s += lost;
+        self.recompute_left += lost;
+        self.seg_off = if off >= cyc { 0.0 } else { off };
+        reached - lost
+    }
+
+    /// One more replica out (elastic), lacking `need` nodes; when every replica is already out, the
+    /// nodes are charged to the last one.
+    fn push_down(&mut self, need: u64) {
+        if (self.down.len() as u64) < self.replicas {
+            self.down.push(DownReplica {
+                need,
+                ready: f64::INFINITY,
+            });
+        } else if let Some(d) = self.down.last_mut() {
+            d.need += need;
+            d.ready = f64::INFINITY;
+        }
+        self.res.peak_replicas_down = self.res.peak_replicas_down.max(self.down.len() as u64);
+    }
+
+    /// Present nodes of the replicas that are out (elastic).
+    fn down_present_nodes(&self) -> u64 {
+        self.down
+            .iter()
+            .map(|d| self.replica_nodes.saturating_sub(d.need))
+            .sum()
+    }
+
+    /// Attribute `k` failed nodes to replicas (elastic), before they leave the job. Returns true
+    /// when a running replica dropped out.
+    fn assign_failure(&mut self, k: u64) -> bool {
+        let active = self.pools.job_active.max(1) as f64;
+        let present = self.down_present_nodes() as f64;
+        if !self.down.is_empty() && self.rng.gen::<f64>() * active < present {
+            // a node of a replica that is already out
+            let i = self.rng.gen_range(0..self.down.len());
+            self.down[i].need += k;
+            self.down[i].ready = f64::INFINITY;
+            return false;
+        }
+        let mut k = k;
+        while k > 0 {
+            let chunk = k.min(self.replica_nodes.max(1));
+            self.push_down(chunk);
+            k -= chunk;
+        }
+        true
+    }
+
+    /// Remove `k` nodes; in the elastic design, charge them to replicas.
+    fn remove_nodes(&mut self, k: u64, first_bad: Option<bool>) -> bool {
+        let k = k.min(self.pools.job_active);
+        let dropped = if self.design == Design::ElasticDp && k > 0 {
+            self.assign_failure(k)
+        } else {
+            false
+        };
+        self.remove_to_repair(k, first_bad);
+        dropped
+    }
+
+    /// Nodes that joined the job (the deficit went down by `filled`) go to the replicas that lack
+    /// them, in order; a replica with all its nodes is rebuilt `acq_s + rebuild` later.
+    fn assign_to_down(&mut self, acq_s: f64) {
+        let mut lacking: u64 = self.down.iter().map(|d| d.need).sum();
+        let mut filled = lacking.saturating_sub(self.deficit);
+        let ready = self.now + acq_s + self.rebuild_s;
+        for d in self.down.iter_mut() {
+            if d.need > 0 && filled > 0 {
+                let take = d.need.min(filled);
+                d.need -= take;
+                filled -= take;
+                lacking -= take;
+                if d.need == 0 {
+                    d.ready = ready;
+                }
+            } else if d.need == 0 && !d.ready.is_finite() {
+                d.ready = ready;
+            }
+        }
+        let _ = lacking;
+    }
+
+    /// A failure while training that the design contains.
+    fn contain(&mut self, cause: Cause, name: &str, blast: u64, first_bad: Option<bool>) {
+        if self.design == Design::ElasticDp {
+            let blast = blast.min(self.pools.job_active);
+            let dropped = if blast > 0 {
+                self.assign_failure(blast)
+            } else {
+                // a transient fault restarts its replica's processes in place
+                let present = self.down_present_nodes() as f64;
+                if !self.down.is_empty()
+                    && self.rng.gen::<f64>() * (self.pools.job_active.max(1) as f64) < present
+                {
+                    false
+                } else {
+                    self.push_down(0);
+                    true
+                }
+            };
+            self.remove_to_repair(blast, first_bad);
+            if !dropped {
+                // the node was in a replica that is already out: training goes on
+                self.log("failure", name, blast);
+                self.draw_failure();
+                return;
+            }
+        }
+        self.res.unexpected_interruptions += 1;
+        self.res.interruptions_by_cause[cause.index()] += 1;
+        self.res.contained_recoveries += 1;
+        self.log("interruption", name, blast);
+        let kept = self.close_contained(true);
+        self.seg_saved = kept;
+        match self.design {
+            Design::ElasticDp => {
+                self.enter(Phase::ContainPre, self.now + self.stall_s);
+            }
+            _ => {
+                self.remove_to_repair(blast, first_bad);
+                self.contain_swapped = blast > 0;
+                self.acq_cold = false;
+                self.enter(Phase::ContainPre, self.now + self.p.containment.detect_s);
+            }
+        }
+    }
+
+    /// A further failure during a contained recovery.
+    fn contain_again(&mut self, cause: Cause, name: &str, blast: u64, first_bad: Option<bool>) {
+        self.res.unexpected_interruptions += 1;
+        self.res.interruptions_by_cause[cause.index()] += 1;
+        self.log("interruption", name, blast);
+        match self.design {
+            Design::ElasticDp => {
+                if blast > 0 {
+                    self.remove_nodes(blast, first_bad);
+                } else if (self.down.len() as u64) < self.replicas {
+                    self.push_down(0);
+                }
+                self.enter(Phase::ContainPre, self.now + self.stall_s);
+            }
+            _ => {
+                self.remove_to_repair(blast, first_bad);
+                self.contain_swapped |= blast > 0;
+                self.enter(Phase::ContainPre, self.now + self.p.containment.detect_s);
+            }
+        }
+    }
+
+    /// A whole-job failure (software, hall, SDC) during a contained recovery: the state held in the
+    /// peers' memory is gone with the processes; roll back to the persistent checkpoint.
+    fn escalate(&mut self, cause: Cause, name: &str, blast: u64, first_bad: Option<bool>) {
+        self.res.unexpected_interruptions += 1;
+        self.res.interruptions_by_cause[cause.index()] += 1;
+        self.log("interruption", name, blast);
+        let lost = (self.seg_saved - self.seg_persist).max(0.0);
+        self.res.lost.lost_work_s += lost;
+        self.recompute_left += lost;
+        self.seg_saved = self.seg_persist;
+        self.remove_nodes(blast, first_bad);
+        self.wait_contain = false;
+        self.start_restart(self.p.checkpoint_load_s);
+    }
+
+    /// The time after the spare is in place: the design's post-swap work, or a process restart in
+    /// place when no node was swapped; a spare that was not hot starts the processes first.
+    fn contain_post(&self) -> f64 {
+        if !self.contain_swapped {
+            return self.transient_post_s;
+        }
+        let cold = if self.design == Design::HotSpare && self.acq_cold {
+            self.p.recovery.restart_fixed_s
+        } else {
+            0.0
+        };
+        self.contain_post_s + cold
+    }
+
+    /// End of a contained recovery's first part.
+    fn after_contain_pre(&mut self) {
+        match self.design {
+            Design::ElasticDp => {
+                if self.deficit > 0 {
+                    let t = self.acquire();
+                    self.assign_to_down(t);
+                } else {
+                    self.assign_to_down(0.0);
+                }
+                self.enter(Phase::Training, f64::INFINITY);
+            }
+            _ => {
+                let acq = if self.deficit > 0 {
+                    self.acquire()
+                } else {
+                    0.0
+                };
+                if self.deficit > 0 {
+                    self.log("waiting", "spares", self.deficit);
+                    self.wait_contain = true;
+                    self.enter(Phase::Waiting, f64::INFINITY);
+                } else {
+                    let end = self.now + acq + self.contain_post();
+                    self.enter(Phase::ContainPost, end);
+                }
+            }
+        }
+    }
+
+    /// Elastic: the wall time at which rebuilt replicas join (the next step boundary while the
+    /// job trains), or infinity.
+    fn rejoin_time(&self) -> f64 {
+        if self.design != Design::ElasticDp || self.phase != Phase::Training {
+            return f64::INFINITY;
+        }
+        let r = self
+            .down
+            .iter()
+            .map(|d| d.ready)
+            .fold(f64::INFINITY, f64::min);
+        if !r.is_finite() {
+            return r;
+        }
+        let t = r.max(self.now);
+        let cyc = self.tau + self.w;
+        let pos = self.seg_off + (t - self.seg_start);
+        let x = pos - (pos / cyc).floor() * cyc;
+        if x < self.tau {
+            let part = x - (x / self.step_s).floor() * self.step_s;
+            if part < 1e-9 * self.step_s.max(1.0) {
+                t
+            } else {
+                t + (self.step_s - part)
+            }
+        } else {
+            t + (cyc - x)
+        }
+    }
+
+    /// Elastic: rebuilt replicas join at a step boundary; the job stalls while the quorum changes.
+    fn on_rejoin(&mut self) {
+        let kept = self.close_contained(false);
+        self.seg_saved = kept;
+        let now = self.now;
+        let before = self.down.len();
+        self.down.retain(|d| d.ready > now);
+        let joined = (before - self.down.len()) as u64;
+        self.res.rejoins += joined;
+        self.log("rejoin", "replica", joined * self.replica_nodes);
+        self.enter(
+            Phase::ContainPre,
+            self.now + self.p.containment.reconfigure_s,
+        );
     }
 
     /// Which class fired, given the pending draw.
@@ -972,7 +1502,28 @@ impl<'a> Sim<'a> {
             0
         };
         let memory_ok = scope != Scope::Hall;
+        let contained = self.design.contained()
+            && matches!(
+                scope,
+                Scope::Gpu | Scope::Node | Scope::Rack | Scope::NodeTransient
+            )
+            && (self.design != Design::ElasticDp || blast <= self.replica_nodes);
         match self.phase {
+            Phase::ContainPre | Phase::ContainPost => {
+                if contained {
+                    self.contain_again(cause, &name, blast, first_bad);
+                } else {
+                    self.escalate(cause, &name, blast, first_bad);
+                }
+            }
+            Phase::Training if contained => {
+                self.contain(cause, &name, blast, first_bad);
+            }
+            Phase::Waiting if self.design == Design::ElasticDp => {
+                self.log("failure", &name, blast);
+                self.remove_nodes(blast, first_bad);
+                self.draw_failure();
+            }
             Phase::Waiting => {
                 // idle nodes of the waiting job fail: more to wait for, no new interruption
                 self.log("failure", &name, blast);
@@ -985,12 +1536,24 @@ impl<'a> Sim<'a> {
             Phase::Training => {
                 self.interrupt(cause, &name, blast, first_bad, memory_ok);
             }
+            Phase::RestartPre | Phase::RestartPost
+                if contained && self.design == Design::ElasticDp =>
+            {
+                // each replica group restarts on its own: a node failure drops only its replica
+                self.log("failure", &name, blast);
+                if blast > 0 {
+                    self.remove_nodes(blast, first_bad);
+                } else if (self.down.len() as u64) < self.replicas {
+                    self.push_down(0);
+                }
+                self.draw_failure();
+            }
             Phase::RestartPre | Phase::RestartPost => {
                 // the restart starts over
                 self.res.unexpected_interruptions += 1;
                 self.res.interruptions_by_cause[cause.index()] += 1;
                 self.log("interruption", &name, blast);
-                self.remove_to_repair(blast, first_bad);
+                self.remove_nodes(blast, first_bad);
                 let load = self.post_load_s;
                 self.start_restart(load);
             }
@@ -1023,7 +1586,7 @@ impl<'a> Sim<'a> {
         self.recompute_left += lost;
         self.seg_saved = restore;
         self.seg_persist = persisted;
-        self.remove_to_repair(blast, first_bad);
+        self.remove_nodes(blast, first_bad);
         self.start_restart(load);
     }
 
@@ -1045,7 +1608,7 @@ impl<'a> Sim<'a> {
             self.job_def_gpus -= 1;
         }
         // the defective node is drained and repaired
-        self.remove_to_repair(1, None);
+        self.remove_nodes(1, None);
         self.start_restart(self.p.checkpoint_load_s);
     }
 
@@ -1063,9 +1626,10 @@ impl<'a> Sim<'a> {
         self.res.interruptions_by_cause[Cause::PlannedMaintenance.index()] += 1;
         self.log("maintenance", "planned", 0);
         let (compute, _) = self.close_segment();
-        // a final checkpoint: nothing is lost
+        // a final checkpoint: nothing is lost, and the next segment starts a fresh cycle
         self.seg_saved += compute;
         self.seg_persist = self.seg_saved;
+        self.seg_off = 0.0;
         self.recompute_left = 0.0;
         let end = self.now + self.p.checkpoint_write_s + m.duration_s;
         self.post_after_maint = true;
@@ -1078,13 +1642,29 @@ impl<'a> Sim<'a> {
         let k0 = k;
         let mut k = k;
         let mut bad = bad;
-        if self.deficit > 0 && matches!(self.phase, Phase::Waiting | Phase::RestartPre) {
+        let elastic = self.design == Design::ElasticDp;
+        if self.deficit > 0
+            && (elastic
+                || matches!(
+                    self.phase,
+                    Phase::Waiting | Phase::RestartPre | Phase::ContainPre
+                ))
+        {
             let j = k.min(self.deficit);
             let jb = bad.min(j);
             self.join_job(j, jb);
             k -= j;
             bad -= jb;
-            if self.deficit == 0 && self.phase == Phase::Waiting {
+            if elastic {
+                let t = self.swap_s;
+                self.assign_to_down(t);
+            } else if self.deficit == 0 && self.phase == Phase::Waiting && self.wait_contain {
+                // a repaired node is not hot: it starts the job's processes first
+                self.wait_contain = false;
+                self.acq_cold = true;
+                let end = self.now + self.swap_s + self.contain_post();
+                self.enter(Phase::ContainPost, end);
+            } else if self.deficit == 0 && self.phase == Phase::Waiting {
                 self.post_acq_s = self.p.recovery.standby_swap_s;
                 let end = self.now + self.post_duration();
                 self.enter(Phase::RestartPost, end);
@@ -1106,6 +1686,11 @@ impl<'a> Sim<'a> {
     fn on_phase_end(&mut self) {
         match self.phase {
             Phase::RestartPre => self.after_pre(),
+            Phase::ContainPre => self.after_contain_pre(),
+            Phase::ContainPost => {
+                self.log("restart_done", "contained", 0);
+                self.enter(Phase::Training, f64::INFINITY);
+            }
             Phase::RestartPost => {
                 self.log("restart_done", "", 0);
                 self.enter(Phase::Training, f64::INFINITY);
@@ -1126,6 +1711,11 @@ impl<'a> Sim<'a> {
         if dt > 0.0 {
             self.repair_area += dt * self.pools.in_repair as f64;
             self.standby_area += dt * self.pools.standby as f64;
+            if !self.down.is_empty() {
+                self.down_area += dt * self.down.len() as f64;
+                let waiting = self.down.iter().filter(|d| d.need > 0).count();
+                self.waiting_area += dt * waiting as f64;
+            }
         }
         self.last_t = t;
         self.now = t;
@@ -1158,13 +1748,15 @@ impl<'a> Sim<'a> {
             };
             let phase_t = self.phase_end;
             let fail_t = self.next_fail;
+            let rejoin_t = self.rejoin_time();
             let t = wall_limit
                 .min(done_t)
                 .min(maint_t)
                 .min(sdc_t)
                 .min(phase_t)
                 .min(fail_t)
-                .min(repair_t);
+                .min(repair_t)
+                .min(rejoin_t);
             self.advance_to(t);
             if t >= wall_limit {
                 break;
@@ -1172,6 +1764,16 @@ impl<'a> Sim<'a> {
             if t == done_t {
                 completed = true;
                 break;
+            }
+            if t == rejoin_t
+                && t < repair_t
+                && t < phase_t
+                && t < sdc_t
+                && t < maint_t
+                && t < fail_t
+            {
+                self.on_rejoin();
+                continue;
             }
             if t == repair_t {
                 if let Some(Reverse((_, _, k, bad))) = self.repairs.pop() {
@@ -1218,6 +1820,16 @@ impl<'a> Sim<'a> {
             self.standby_area / wall
         } else {
             self.p.standby_nodes as f64
+        };
+        res.mean_replicas_down = if wall > 0.0 {
+            self.down_area / wall
+        } else {
+            0.0
+        };
+        res.mean_replicas_waiting = if wall > 0.0 {
+            self.waiting_area / wall
+        } else {
+            0.0
         };
         let _ = self.j_nodes;
         (res, self.rec)
@@ -1297,6 +1909,35 @@ pub fn job_interrupt_rate_per_s(p: &Params, job_nodes: u64) -> f64 {
     r + p.sdc.trigger_per_hour / H * p.sdc.prevalence * p.job_gpus as f64
 }
 
+/// ByteRobust's warm-standby rule: the P99 of simultaneous failures (SOSP'25, S).
+pub const STANDBY_QUANTILE: f64 = 0.99;
+
+/// Rate at which the job sends nodes to repair (nodes per second), blast radius included.
+pub fn node_removal_rate_per_s(p: &Params) -> f64 {
+    let n = p.job_nodes() as f64;
+    let gpn = p.gpus_per_node as f64;
+    let k = 1.0 + p.bad_nodes.fraction * (p.bad_nodes.multiplier - 1.0);
+    let mut r = 0.0;
+    for c in p.classes.iter().filter(|c| c.removes_nodes) {
+        let per_s = c.rate_per_hour / 3600.0;
+        r += match c.scope {
+            Scope::Gpu => per_s * n * gpn * k,
+            Scope::Node => per_s * n * k,
+            Scope::Rack => per_s * n / p.nodes_per_rack as f64 * p.nodes_per_rack as f64,
+            Scope::Hall => per_s * n,
+            Scope::Job | Scope::NodeTransient => 0.0,
+        };
+    }
+    r
+}
+
+/// Warm standbys by ByteRobust's rule: the P99 of the Poisson number of nodes in repair, with mean
+/// (node removal rate) × (mean repair time = auto + p_manual × manual).
+pub fn auto_standby_nodes(p: &Params) -> u64 {
+    let mean_repair = p.repair.auto_s + p.repair.p_manual * p.repair.manual_s;
+    poisson_quantile(node_removal_rate_per_s(p) * mean_repair, STANDBY_QUANTILE)
+}
+
 /// Run one replica with seed `seed`; `record` keeps the interval timeline and the event log.
 pub fn simulate_replica(p: &Params, seed: u64, record: bool) -> (ReplicaResult, Option<Recording>) {
     Sim::new(p, seed, record).run()
@@ -1330,13 +1971,15 @@ pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
             Some((t, _)) if training => t.max(s.now),
             _ => f64::INFINITY,
         };
+        let rejoin_t = s.rejoin_time();
         let t = wall_limit
             .min(done_t)
             .min(s.next_maint)
             .min(sdc_t)
             .min(s.phase_end)
             .min(s.next_fail)
-            .min(repair_t);
+            .min(repair_t)
+            .min(rejoin_t);
         if t < last {
             ok_time = false;
         }
@@ -1345,7 +1988,15 @@ pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
         if t >= wall_limit || t == done_t {
             break;
         }
-        if t == repair_t {
+        if t == rejoin_t
+            && t < repair_t
+            && t < s.phase_end
+            && t < sdc_t
+            && t < s.next_maint
+            && t < s.next_fail
+        {
+            s.on_rejoin();
+        } else if t == repair_t {
             if let Some(Reverse((_, _, k, bad))) = s.repairs.pop() {
                 s.on_repair_done(k, bad);
             }
@@ -1360,11 +2011,20 @@ pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
             s.on_failure();
         }
         let repair_sum: u64 = s.repairs.iter().map(|Reverse((_, _, k, _))| *k).sum();
+        let down_need: u64 = s.down.iter().map(|d| d.need).sum();
         if !s.pools.conserved()
             || repair_sum != s.pools.in_repair
             || s.pools.job_active + s.deficit != s.j_nodes
             || s.job_bad > s.pools.job_active
+            || (s.design == Design::ElasticDp && down_need != s.deficit)
+            || s.down.len() as u64 > s.replicas
         {
+            if ok_pools && std::env::var("SIM_DEBUG").is_ok() {
+                eprintln!(
+                    "t {} phase {:?} pools {:?} conserved {} repair_sum {} deficit {} j {} job_bad {} down {} need {} replicas {}",
+                    s.now, s.phase, s.pools, s.pools.conserved(), repair_sum, s.deficit, s.j_nodes, s.job_bad, s.down.len(), down_need, s.replicas
+                );
+            }
             ok_pools = false;
         }
     }

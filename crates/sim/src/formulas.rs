@@ -56,6 +56,105 @@ pub fn kokolis_ettr(rate_per_s: f64, u0_s: f64, interval_s: f64, write_s: f64) -
     }
 }
 
+/// A closed-form figure, or why the formula does not apply to these parameters.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedForm {
+    Value(f64),
+    DoesNotApply(String),
+}
+
+impl ClosedForm {
+    pub fn value(&self) -> Option<f64> {
+        match self {
+            ClosedForm::Value(v) => Some(*v),
+            ClosedForm::DoesNotApply(_) => None,
+        }
+    }
+}
+
+/// Kokolis et al. state their model as accurate "within 5%" of a Monte Carlo (S). The formula is the
+/// first-order expansion of the loss x = N·r·(u0 + Δt/2); the neglected second-order term is about
+/// x²/2 of the result 1 − x, so the 5 % holds while x²/(2(1 − x)) ≤ 0.05, i.e. x ≤ 0.27 (D).
+pub const KOKOLIS_ACCURACY: f64 = 0.05;
+
+/// The largest loss term x = N·r·(u0 + Δt/2) for which the first-order formula keeps
+/// `KOKOLIS_ACCURACY`: the root of x² + 2·a·x − 2·a = 0 with a = `KOKOLIS_ACCURACY` (D).
+pub fn kokolis_max_loss() -> f64 {
+    let a = KOKOLIS_ACCURACY;
+    -a + (a * a + 2.0 * a).sqrt()
+}
+
+/// Kokolis et al.'s E\[ETTR\] where it applies: its derivation counts failures per wall-clock hour
+/// (also while the job restarts) and expands to first order in the loss, so it needs failures that
+/// are rare against the checkpoint interval and the restart (x = N·r·(u0 + Δt/2) ≤ 0.27, see
+/// `kokolis_max_loss`). Elsewhere it says why instead of returning a figure.
+pub fn kokolis_ettr_checked(
+    rate_per_s: f64,
+    u0_s: f64,
+    interval_s: f64,
+    write_s: f64,
+    failures_while_down: bool,
+) -> ClosedForm {
+    if !failures_while_down {
+        return ClosedForm::DoesNotApply(
+            "failures are drawn only while the job computes; the formula counts them per wall-clock hour".into(),
+        );
+    }
+    let x = rate_per_s * (u0_s + interval_s / 2.0);
+    let max = kokolis_max_loss();
+    if x.is_nan() || x > max {
+        return ClosedForm::DoesNotApply(format!(
+            "failures are not rare against the restart and the checkpoint interval: N·r·(u0 + Δt/2) = {x:.2}, the first-order formula holds to 5 % up to {max:.2}"
+        ));
+    }
+    ClosedForm::Value(kokolis_ettr(rate_per_s, u0_s, interval_s, write_s))
+}
+
+/// λ·t / (e^{λ·c} − 1) without cancellation: the share of a cycle of length `c` that is useful
+/// work `t` when failures at rate λ lose the cycle in progress (renewal argument; → t/c as λ → 0).
+pub fn useful_share(rate_per_s: f64, t: f64, c: f64) -> f64 {
+    let x = rate_per_s * c;
+    if x <= 0.0 {
+        return if c > 0.0 { t / c } else { 1.0 };
+    }
+    rate_per_s * t / x.exp_m1()
+}
+
+/// ETTR of whole-job checkpoint/restart with Poisson failures at `rate_per_s` (exponential
+/// renewal; Daly 2006, FGCS 22(3), the complete model with restart cost, P): cycles of
+/// `interval_s` of compute and a blocking `write_s`; a failure loses the cycle in progress and
+/// costs a restart `u0_s`, which starts over when a failure hits it (`failures_while_down`) or
+/// cannot fail. `λτ·e^{−λu0} / (e^{λ(τ+w)} − 1)`, or `λτ / ((e^{λ(τ+w)} − 1)(1 + λu0))`.
+pub fn restart_renewal_ettr(
+    rate_per_s: f64,
+    u0_s: f64,
+    interval_s: f64,
+    write_s: f64,
+    failures_while_down: bool,
+) -> f64 {
+    let share = useful_share(rate_per_s, interval_s, interval_s + write_s);
+    let restart = if failures_while_down {
+        (-rate_per_s * u0_s).exp()
+    } else {
+        1.0 / (1.0 + rate_per_s * u0_s)
+    };
+    let v = share * restart;
+    if v.is_finite() {
+        v.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// ETTR factor of failures the job rides through in memory (hot spares, partial restart): each
+/// failure at `rate_per_s` discards the step in flight (half a step on average) and stalls the
+/// whole job for `downtime_s`, which starts over when a failure hits it (exponential renewal, D):
+/// `(1 − λ·s/2)·e^{−λ·d}`.
+pub fn contained_stall_factor(rate_per_s: f64, downtime_s: f64, step_s: f64) -> f64 {
+    ((1.0 - rate_per_s * step_s / 2.0) * (-rate_per_s * downtime_s).exp()).clamp(0.0, 1.0)
+}
+
 /// Communicator re-initialisation at `gpus`: `ref_s × (gpus / ref_gpus)^exponent`.
 /// Default calibration NCCLX (arXiv 2510.20171, S): ~4 s at 8K GPUs and ~24 s at 96K GPUs gives
 /// exponent ln(24/4)/ln(98,304/8,192) = ln 6 / ln 12 = 0.721 (D). MegaScale (NSDI'24 §3.5, P):

@@ -1,10 +1,12 @@
-//! The reliability model's input: a job on its node pools, a failure model, a checkpoint policy
-//! and the run's length, in SI units; [`params`] derives the simulation parameters from it (the
-//! checkpoint costs, the warm standbys, the work to do), and [`timeline`] gives the run the power
-//! model reads.
+//! The reliability model's input: a job on its node pools, a failure model, a checkpoint policy,
+//! the run's length and the recovery design, in SI units; [`params`] derives the simulation
+//! parameters from it (the checkpoint costs, the warm standbys, the work to do, the design's
+//! parameters), and [`timeline`] gives the run the power model reads.
 
+use crate::designs::LLAMA3_REPLICA_GPUS;
+pub use crate::engine::{auto_standby_nodes, node_removal_rate_per_s, STANDBY_QUANTILE};
 use crate::engine::{replica_seed, simulate_replica, Recording};
-use crate::formulas::{checkpoint_state_bytes, poisson_quantile, transfer_s};
+use crate::formulas::{checkpoint_state_bytes, transfer_s};
 use crate::params::*;
 
 /// Llama 3 405B's BF16 MFU on 16K H100, 38–43% (Llama 3 Table 4, P): the utilisation used to derive
@@ -23,8 +25,6 @@ pub const DEFAULT_LENGTH_S: f64 = 54.0 * 86400.0;
 /// Monte Carlo of a shorter run says little about failures; a longer one is not a plan).
 pub const MIN_WORK_S: f64 = 86400.0;
 pub const MAX_WORK_S: f64 = 3.0 * 365.25 * 86400.0;
-/// ByteRobust's warm-standby rule: the P99 of simultaneous failures (SOSP'25, S).
-pub const STANDBY_QUANTILE: f64 = 0.99;
 /// Replicas when the input gives none.
 pub const DEFAULT_REPLICAS: u64 = 200;
 /// Target share of runs for recommendations when absent.
@@ -85,6 +85,69 @@ pub enum Run {
     Default,
 }
 
+/// GPUs of one data-parallel replica (the failure domain a contained design recovers).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReplicaSize {
+    /// As given (`[reliability] containment.replica_gpus`); larger than the job is an error.
+    Given(u64),
+    /// The job's model-parallel group: tp·pp·cp·ep of a fixed layout, or the step model's layout
+    /// GPUs ÷ dp (held to the job's GPUs).
+    Layout(u64),
+    /// A job whose layout is not known (`parallelism = "auto"` and no step-model profile): Llama 3
+    /// 405B's replica ([`LLAMA3_REPLICA_GPUS`]).
+    Unknown,
+    /// No job: the whole job is one replica.
+    #[default]
+    WholeJob,
+}
+
+/// The recovery design and its parameters as given; `None`: the model's sourced default
+/// ([`crate::designs`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ContainmentInput {
+    pub design: Design,
+    pub replica: ReplicaSize,
+    pub detect_s: Option<f64>,
+    pub hot_swap_s: Option<f64>,
+    pub reconfigure_s: Option<f64>,
+    pub peer_bytes_per_s: Option<f64>,
+    pub snapshot_every_steps: Option<u32>,
+    /// `None`: the state per GPU copied to host memory ([`HOST_COPY_BYTES_PER_S`]).
+    pub snapshot_block_s: Option<f64>,
+    pub peer_copies: Option<u32>,
+}
+
+/// The design's parameters: the input's, else the defaults of [`crate::designs`], with the
+/// training state (`state_bytes`) and the snapshot's blocking time when none is given
+/// (`snapshot_s`, the state per GPU over the host copy rate, D; ByteRobust measured 0.04 s blocking
+/// for every-step saves of a 70B model on 2,048 GPUs, Q).
+pub fn containment(
+    c: &ContainmentInput,
+    job_gpus: u64,
+    state_bytes: f64,
+    snapshot_s: f64,
+) -> Containment {
+    let d = Containment::default();
+    let replica_gpus = match c.replica {
+        ReplicaSize::Given(g) => g,
+        ReplicaSize::Layout(g) => g.max(1).min(job_gpus),
+        ReplicaSize::Unknown => LLAMA3_REPLICA_GPUS.min(job_gpus),
+        ReplicaSize::WholeJob => d.replica_gpus,
+    };
+    Containment {
+        design: c.design,
+        replica_gpus,
+        detect_s: c.detect_s.unwrap_or(d.detect_s),
+        hot_swap_s: c.hot_swap_s.unwrap_or(d.hot_swap_s),
+        reconfigure_s: c.reconfigure_s.unwrap_or(d.reconfigure_s),
+        peer_bytes_per_s: c.peer_bytes_per_s.unwrap_or(d.peer_bytes_per_s),
+        state_bytes,
+        snapshot_every_steps: c.snapshot_every_steps.unwrap_or(d.snapshot_every_steps),
+        snapshot_block_s: c.snapshot_block_s.unwrap_or(snapshot_s),
+        peer_copies: c.peer_copies.unwrap_or(d.peer_copies),
+    }
+}
+
 /// Everything the reliability model needs, in SI units.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Input {
@@ -112,6 +175,8 @@ pub struct Input {
     pub standby: Standby,
     pub spare_pool_nodes: u64,
     pub seed: u64,
+    /// The recovery design (`restart` by default) and its parameters.
+    pub containment: ContainmentInput,
 }
 
 /// The step time of a job with no step-model profile: 6·N·tokens per step over the job's dense
@@ -135,32 +200,6 @@ pub fn fallback_step_s(
 /// the step time, held to [`MIN_WORK_S`]–[`MAX_WORK_S`].
 pub fn training_work_s(tokens: f64, tokens_per_step: f64, step_s: f64) -> f64 {
     ((tokens / tokens_per_step).ceil() * step_s).clamp(MIN_WORK_S, MAX_WORK_S)
-}
-
-/// Rate at which the job sends nodes to repair (nodes per second), blast radius included.
-pub fn node_removal_rate_per_s(p: &Params) -> f64 {
-    let n = p.job_nodes() as f64;
-    let gpn = p.gpus_per_node as f64;
-    let k = 1.0 + p.bad_nodes.fraction * (p.bad_nodes.multiplier - 1.0);
-    let mut r = 0.0;
-    for c in p.classes.iter().filter(|c| c.removes_nodes) {
-        let per_s = c.rate_per_hour / 3600.0;
-        r += match c.scope {
-            Scope::Gpu => per_s * n * gpn * k,
-            Scope::Node => per_s * n * k,
-            Scope::Rack => per_s * n / p.nodes_per_rack as f64 * p.nodes_per_rack as f64,
-            Scope::Hall => per_s * n,
-            Scope::Job | Scope::NodeTransient => 0.0,
-        };
-    }
-    r
-}
-
-/// Warm standbys by ByteRobust's rule: the P99 of the Poisson number of nodes in repair, with mean
-/// (node removal rate) × (mean repair time = auto + p_manual × manual).
-pub fn auto_standby_nodes(p: &Params) -> u64 {
-    let mean_repair = p.repair.auto_s + p.repair.p_manual * p.repair.manual_s;
-    poisson_quantile(node_removal_rate_per_s(p) * mean_repair, STANDBY_QUANTILE)
 }
 
 /// The simulation parameters of an input: checkpoint write and load times from the state and the
@@ -230,6 +269,7 @@ pub fn params(i: &Input) -> Result<Params, ParamError> {
         spare_nodes: i.spare_pool_nodes,
         run,
         seed: i.seed,
+        containment: containment(&i.containment, i.job_gpus, state, host_copy_s),
     };
     let want = match i.standby {
         Standby::Auto => auto_standby_nodes(&p),

@@ -8,8 +8,13 @@
 //!
 //! Entry points: [`Input`] (plain data in SI units) → [`params()`] ([`Params`], checked) →
 //! [`engine::simulate_replica`] (one replica, optionally with its [`engine::Interval`] timeline
-//! for the power model) and [`monte::run`] (replicas in parallel and their summary).
+//! for the power model) and [`monte::run`] (replicas in parallel and their summary). The recovery
+//! design ([`Design`]: whole-job restart, hot spares, partial restart, elastic data parallelism,
+//! every-step in-memory checkpoints) is part of the input; [`designs::compare`] runs several side by
+//! side, [`designs::sweep`] over GPU counts, and [`designs::domain_goodput`] gives one failure
+//! domain's closed-form goodput.
 
+pub mod designs;
 pub mod engine;
 pub mod formulas;
 pub mod input;
@@ -19,4 +24,4 @@ pub mod params;
 pub use engine::{simulate_replica, Interval, JobState, Recording, ReplicaResult};
 pub use input::{params, timeline, CheckpointPolicy, Failures, Input, Run, Standby};
 pub use monte::{run, Summary};
-pub use params::{ParamError, Params};
+pub use params::{Containment, Design, ParamError, Params};

@@ -1,9 +1,12 @@
 //! The Monte Carlo driver: replicas in parallel (rayon), seeded per replica from the scenario seed
 //! and the replica index, so the result is the same whatever the thread count; and the summary.
 
+use crate::engine::is_zero;
 use crate::engine::{job_interrupt_rate_per_s, replica_seed, simulate_replica, ReplicaResult};
-use crate::formulas::{daly_interval_s, kokolis_ettr, quantile_sorted, reinit_s};
-use crate::params::{Cause, Checkpoint, Params};
+use crate::formulas::{
+    daly_interval_s, kokolis_ettr_checked, quantile_sorted, reinit_s, ClosedForm,
+};
+use crate::params::{Cause, Checkpoint, Design, Params};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -62,6 +65,10 @@ pub struct LostBreakdown {
     pub waiting_for_spares_s: f64,
     pub checkpoint_write_s: f64,
     pub planned_maintenance_s: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub contained_recovery_s: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub degraded_s: f64,
 }
 
 /// Spare pools and their use.
@@ -120,16 +127,33 @@ pub struct Summary {
     /// Job mean time to an unexpected interruption, exposure / interruptions, seconds (mean over
     /// replicas of the ratio of sums).
     pub job_mttf_s: f64,
-    /// Kokolis et al.'s closed-form E\[ETTR\] at these parameters, for comparison.
-    pub closed_form_ettr: f64,
+    /// The closed-form E\[ETTR\] at these parameters, for comparison ([`closed_form_ettr`]:
+    /// Kokolis et al.'s for whole-job restart, the renewal form of the other designs); `None` where
+    /// the formula does not apply, with the reason in `closed_form_note`.
+    pub closed_form_ettr: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_form_note: Option<String>,
+    /// The recovery design (absent from JSON for whole-job restart).
+    #[serde(default, skip_serializing_if = "is_restart")]
+    pub design: Design,
     /// Share of replicas that reached their work target (work-length runs).
     pub completed_fraction: f64,
     pub recommendation: Option<Recommendation>,
 }
 
+fn is_restart(d: &Design) -> bool {
+    *d == Design::Restart
+}
+
 /// Restart overhead u0 with a warm standby: detect + diagnose + swap + re-init + fixed + load.
+/// Under the elastic design each replica group re-initialises on its own (at the replica's size).
 pub fn restart_overhead_s(p: &Params) -> f64 {
     let r = p.recovery;
+    let gpus = if p.containment.design == Design::ElasticDp {
+        crate::designs::timings(p).replica_gpus
+    } else {
+        p.job_gpus
+    };
     r.detect_s
         + r.diagnose_s
         + r.standby_swap_s
@@ -137,7 +161,7 @@ pub fn restart_overhead_s(p: &Params) -> f64 {
             r.reinit_ref_s,
             r.reinit_ref_gpus,
             r.reinit_exponent,
-            p.job_gpus as f64,
+            gpus as f64,
         )
         + r.restart_fixed_s
         + p.checkpoint_load_s
@@ -145,10 +169,17 @@ pub fn restart_overhead_s(p: &Params) -> f64 {
 
 /// The checkpoint interval a policy resolves to at the job's initial interruption rate.
 pub fn resolved_interval_s(p: &Params) -> f64 {
+    if p.containment.design == Design::InMemory {
+        return crate::designs::in_memory_policy(p).0;
+    }
     let raw = match p.checkpoint {
         Checkpoint::Fixed { interval_s } => interval_s,
         Checkpoint::YoungDaly => {
-            let rate = job_interrupt_rate_per_s(p, p.job_nodes());
+            let rate = if p.containment.design.contained() {
+                crate::designs::whole_job_rate_per_s(p)
+            } else {
+                job_interrupt_rate_per_s(p, p.job_nodes())
+            };
             let mtbi = if rate > 0.0 {
                 1.0 / rate
             } else {
@@ -163,16 +194,22 @@ pub fn resolved_interval_s(p: &Params) -> f64 {
     (raw / p.step_s).ceil().max(1.0) * p.step_s
 }
 
-/// Kokolis et al.'s closed-form E\[ETTR\] of a job at these parameters: its initial interruption
-/// rate, the restart overhead with a warm standby and the resolved checkpoint interval and write
-/// time ([`kokolis_ettr`]).
-pub fn closed_form_ettr(p: &Params) -> f64 {
-    kokolis_ettr(
-        job_interrupt_rate_per_s(p, p.job_nodes()),
-        restart_overhead_s(p),
-        resolved_interval_s(p),
-        p.checkpoint_write_s,
-    )
+/// The closed-form E\[ETTR\] of a job at these parameters, or why none applies. Whole-job restart:
+/// Kokolis et al.'s, at the job's initial interruption rate, the restart overhead with a warm
+/// standby and the resolved checkpoint interval and write time ([`kokolis_ettr_checked`]); the
+/// other designs: their renewal form ([`crate::designs::closed_form`]).
+pub fn closed_form_ettr(p: &Params) -> ClosedForm {
+    match p.containment.design {
+        // Kokolis et al.'s model is of whole-job restart
+        Design::Restart => kokolis_ettr_checked(
+            job_interrupt_rate_per_s(p, p.job_nodes()),
+            restart_overhead_s(p),
+            resolved_interval_s(p),
+            p.checkpoint_write_s,
+            p.failures_while_down,
+        ),
+        _ => crate::designs::closed_form(p),
+    }
 }
 
 /// Every replica's result, in replica order. `on_done` is called once per finished replica (for a
@@ -206,6 +243,7 @@ pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
     let intr_total: f64 = rs.iter().map(|r| r.unexpected_interruptions as f64).sum();
     let interval = resolved_interval_s(p);
     let u0 = restart_overhead_s(p);
+    let closed = closed_form_ettr(p);
     Summary {
         preset: p.preset.clone(),
         replicas: rs.len() as u64,
@@ -230,6 +268,8 @@ pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
             waiting_for_spares_s: mean(&|r| r.lost.waiting_for_spares_s),
             checkpoint_write_s: mean(&|r| r.lost.checkpoint_write_s),
             planned_maintenance_s: mean(&|r| r.lost.planned_maintenance_s),
+            contained_recovery_s: mean(&|r| r.lost.contained_recovery_s),
+            degraded_s: mean(&|r| r.lost.degraded_s),
         },
         spares: SpareUse {
             standby_nodes: p.standby_nodes,
@@ -257,7 +297,12 @@ pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
         } else {
             0.0
         },
-        closed_form_ettr: closed_form_ettr(p),
+        closed_form_ettr: closed.value(),
+        closed_form_note: match closed {
+            ClosedForm::DoesNotApply(why) => Some(why),
+            ClosedForm::Value(_) => None,
+        },
+        design: p.containment.design,
         completed_fraction: mean(&|r| if r.completed { 1.0 } else { 0.0 }),
         recommendation: None,
     }
@@ -279,7 +324,11 @@ pub fn recommend(
     target: f64,
     on_done: &(dyn Fn() + Sync),
 ) -> Recommendation {
-    let rate = job_interrupt_rate_per_s(p, p.job_nodes());
+    let rate = if p.containment.design.contained() {
+        crate::designs::whole_job_rate_per_s(p)
+    } else {
+        job_interrupt_rate_per_s(p, p.job_nodes())
+    };
     let mtbi = if rate > 0.0 {
         1.0 / rate
     } else {

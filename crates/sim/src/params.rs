@@ -193,6 +193,95 @@ pub enum RunLength {
     WorkS(f64),
 }
 
+/// How the job recovers from a failure that takes out part of it (`[reliability] recovery`).
+/// Whole-job failures (software bugs of the job, a hall's power, silent data corruption) restart
+/// the whole job in every design; the designs differ in what a node, rack or transient failure costs.
+#[derive(
+    Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Design {
+    /// Whole-job checkpoint/restart: every process restarts and reloads the last checkpoint.
+    #[default]
+    Restart,
+    /// Hot spares: a spare already running the job's processes takes the failed node's place and
+    /// fetches its shard from a data-parallel peer; the rest of the job waits but does not restart.
+    HotSpare,
+    /// Only the failed data-parallel replica restarts (on a warm standby) and fetches its state from
+    /// a peer replica; the other replicas pause at the next synchronisation.
+    PartialRestart,
+    /// Elastic data parallelism: the failed replica is dropped, the others go on with a smaller
+    /// global batch, and it rejoins once rebuilt (TorchFT-style fault-tolerant HSDP).
+    ElasticDp,
+    /// Every-step in-memory checkpoints to host memory and peers; a failure still restarts the whole
+    /// job, but from the last step, loaded from memory.
+    InMemory,
+}
+
+impl Design {
+    pub const ALL: [Design; 5] = [
+        Design::Restart,
+        Design::HotSpare,
+        Design::PartialRestart,
+        Design::ElasticDp,
+        Design::InMemory,
+    ];
+    /// kebab-case name, as in `[reliability] recovery`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Design::Restart => "restart",
+            Design::HotSpare => "hot-spare",
+            Design::PartialRestart => "partial-restart",
+            Design::ElasticDp => "elastic-dp",
+            Design::InMemory => "in-memory",
+        }
+    }
+    pub fn parse(name: &str) -> Option<Design> {
+        Design::ALL.into_iter().find(|d| d.name() == name)
+    }
+    /// Whether a node failure is contained (the job does not restart).
+    pub fn contained(self) -> bool {
+        matches!(
+            self,
+            Design::HotSpare | Design::PartialRestart | Design::ElasticDp
+        )
+    }
+}
+
+/// The recovery design and the parameters the designs other than `restart` use. Every time is in
+/// seconds, sizes in bytes, bandwidths in bytes per second.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Containment {
+    pub design: Design,
+    /// GPUs of one data-parallel replica (the model-parallel group, tp·pp·cp·ep); the job holds
+    /// `job_gpus / replica_gpus` replicas. 0 means one replica of the whole job.
+    pub replica_gpus: u64,
+    /// Failure detection before a contained recovery starts (the collective stalls meanwhile).
+    pub detect_s: f64,
+    /// Swapping a hot spare into the failed node's place (hot-spare design).
+    pub hot_swap_s: f64,
+    /// Rebuilding the cross-replica quorum and communicators when a replica leaves or rejoins
+    /// (elastic design).
+    pub reconfigure_s: f64,
+    /// Bandwidth a node fetches its shard from a peer with.
+    pub peer_bytes_per_s: f64,
+    /// The whole training state (weights, gradients, optimizer), for shard sizes and memory costs.
+    pub state_bytes: f64,
+    /// In-memory design: a snapshot every this many steps.
+    pub snapshot_every_steps: u32,
+    /// In-memory design: blocking time of one snapshot (device-to-host copy not hidden).
+    pub snapshot_block_s: f64,
+    /// In-memory design: copies of each node's snapshot held in other nodes' host memory.
+    pub peer_copies: u32,
+}
+
+impl Default for Containment {
+    fn default() -> Self {
+        crate::designs::default_containment()
+    }
+}
+
 /// Everything one replica needs. Plain data; `check` validates it.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Params {
@@ -230,6 +319,9 @@ pub struct Params {
     pub spare_nodes: u64,
     pub run: RunLength,
     pub seed: u64,
+    /// The recovery design and its parameters (`restart` unless the scenario chooses another).
+    #[serde(default)]
+    pub containment: Containment,
 }
 
 /// A parameter that fails validation: the field (dotted, as in `[reliability]`) and why.
@@ -247,14 +339,14 @@ impl std::fmt::Display for ParamError {
 
 impl std::error::Error for ParamError {}
 
-fn perr(field: &str, message: String) -> ParamError {
+pub(crate) fn perr(field: &str, message: String) -> ParamError {
     ParamError {
         field: field.to_string(),
         message,
     }
 }
 
-fn non_negative(field: &str, v: f64, what: &str) -> Result<(), ParamError> {
+pub(crate) fn non_negative(field: &str, v: f64, what: &str) -> Result<(), ParamError> {
     if v >= 0.0 && v.is_finite() {
         Ok(())
     } else {
@@ -265,7 +357,7 @@ fn non_negative(field: &str, v: f64, what: &str) -> Result<(), ParamError> {
     }
 }
 
-fn positive(field: &str, v: f64, what: &str) -> Result<(), ParamError> {
+pub(crate) fn positive(field: &str, v: f64, what: &str) -> Result<(), ParamError> {
     if v > 0.0 && v.is_finite() {
         Ok(())
     } else {
@@ -421,6 +513,7 @@ impl Params {
                 }
             }
         }
+        crate::designs::check_containment(self)?;
         match self.run {
             RunLength::WallS(v) => positive("length", v, "run length")?,
             RunLength::WorkS(v) => positive("work", v, "work")?,

@@ -18,6 +18,8 @@ fn params(
     down: bool,
     maint: bool,
     seed: u64,
+    design: u8,
+    replica_nodes: u64,
 ) -> Params {
     let s = spec::builder::ScenarioBuilder::airesim_table1()
         .build()
@@ -72,11 +74,27 @@ fn params(
     p.failures_while_down = down;
     p.maintenance = if maint { llama.maintenance } else { None };
     p.run = RunLength::WallS(10.0 * 86400.0);
+    p.containment.design = Design::ALL[design as usize % Design::ALL.len()];
+    p.containment.replica_gpus = (replica_nodes.min(nodes) * 8).max(8);
+    p.containment.state_bytes = 6.48e12;
+    p.containment.snapshot_block_s = 0.05;
+    if p.containment.design.contained() && matches!(p.checkpoint, Checkpoint::Tiered { .. }) {
+        p.checkpoint = Checkpoint::YoungDaly;
+    }
+    // a transient class too, to exercise faults that restart processes in place
+    p.classes.push(FailureClass {
+        name: "transient".into(),
+        cause: Cause::Software,
+        scope: Scope::NodeTransient,
+        rate_per_hour: 2e-5 * rate_scale,
+        removes_nodes: false,
+        source: "test".into(),
+    });
     p
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(96))]
     #[test]
     fn conserved_monotone_bounded(
         nodes in 1u64..3000,
@@ -90,8 +108,10 @@ proptest! {
         down in any::<bool>(),
         maint in any::<bool>(),
         seed in any::<u64>(),
+        design in 0u8..5,
+        replica_nodes in 1u64..600,
     ) {
-        let p = params(nodes, rate_scale, standby, cold, spare, bad, lifetime, ckpt, down, maint, seed);
+        let p = params(nodes, rate_scale, standby, cold, spare, bad, lifetime, ckpt, down, maint, seed, design, replica_nodes);
         prop_assert!(p.check().is_ok());
         let (r, pools_ok, time_ok) = sim::engine::simulate_checked(&p, seed);
         prop_assert!(pools_ok, "node pools not conserved");

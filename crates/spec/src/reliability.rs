@@ -12,6 +12,10 @@
 //! spares = "auto"              # warm standby nodes: ByteRobust's P99 rule, or a count
 //! repair = { auto = "2 h", manual = "2 d", p_manual = 0.8 }
 //! rates = { faulty-gpu = 7e-6 } # failures per element-hour, by class name
+//! recovery = "elastic-dp"      # restart | hot-spare | partial-restart | elastic-dp | in-memory
+//! containment = { detect = "20 s", replica_gpus = 8192 }   # the designs' parameters
+//! designs = "all"              # compare designs side by side (or a list of names)
+//! goodput_target = "90%"       # the goodput the recommendation must keep in `target` of runs
 //! ```
 
 use crate::catalog::{FailureCause, FailureScope, Lifetime, ReliabilityPreset};
@@ -70,6 +74,85 @@ pub(crate) struct RawReliability {
     sdc: Option<RawSdc>,
     #[serde(default)]
     maintenance: Option<toml::Value>,
+    #[serde(default)]
+    recovery: Option<String>,
+    #[serde(default)]
+    containment: Option<RawContainment>,
+    #[serde(default)]
+    designs: Option<toml::Value>,
+    #[serde(default)]
+    goodput_target: Option<Fraction>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContainment {
+    #[serde(default)]
+    detect: Option<Duration>,
+    #[serde(default)]
+    hot_swap: Option<Duration>,
+    #[serde(default)]
+    reconfigure: Option<Duration>,
+    #[serde(default)]
+    replica_gpus: Option<Count>,
+    #[serde(default)]
+    peer_bandwidth: Option<Bandwidth>,
+    #[serde(default)]
+    snapshot_every: Option<Count>,
+    #[serde(default)]
+    snapshot_block: Option<Duration>,
+    #[serde(default)]
+    peer_copies: Option<Count>,
+}
+
+/// A recovery design as `recovery` and `designs` name it (the reliability model's designs; the
+/// `pipeline` crate maps each to the model's).
+#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecoveryDesign {
+    Restart,
+    HotSpare,
+    PartialRestart,
+    ElasticDp,
+    InMemory,
+}
+
+impl RecoveryDesign {
+    pub const ALL: [RecoveryDesign; 5] = [
+        RecoveryDesign::Restart,
+        RecoveryDesign::HotSpare,
+        RecoveryDesign::PartialRestart,
+        RecoveryDesign::ElasticDp,
+        RecoveryDesign::InMemory,
+    ];
+
+    /// The name a scenario writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecoveryDesign::Restart => "restart",
+            RecoveryDesign::HotSpare => "hot-spare",
+            RecoveryDesign::PartialRestart => "partial-restart",
+            RecoveryDesign::ElasticDp => "elastic-dp",
+            RecoveryDesign::InMemory => "in-memory",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RecoveryDesign> {
+        RecoveryDesign::ALL.into_iter().find(|d| d.name() == name)
+    }
+}
+
+/// The designs' parameters as written; `None` means the model's sourced default.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ContainmentSpec {
+    pub detect_s: Option<f64>,
+    pub hot_swap_s: Option<f64>,
+    pub reconfigure_s: Option<f64>,
+    pub replica_gpus: Option<u64>,
+    pub peer_bytes_per_s: Option<f64>,
+    pub snapshot_every_steps: Option<u32>,
+    pub snapshot_block_s: Option<f64>,
+    pub peer_copies: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -239,10 +322,31 @@ pub struct Reliability {
     pub checkpoint_load_s: Option<f64>,
     pub spares: SparesSpec,
     pub spare_pool_nodes: Option<u64>,
+    /// The recovery design of the simulation (`restart` when absent).
+    pub recovery: Option<RecoveryDesign>,
+    pub containment: ContainmentSpec,
+    /// Designs to compare side by side; empty when the scenario asks for none.
+    pub designs: Vec<RecoveryDesign>,
+    /// The goodput the recommended design must keep in `target` of runs.
+    pub goodput_target: Option<f64>,
 }
 
 /// The preset a scenario gets when `[reliability]` names none.
 pub const DEFAULT_PRESET: &str = "llama3";
+
+fn design(ctx: &Ctx, p: &str, name: &str) -> Result<RecoveryDesign, SpecError> {
+    RecoveryDesign::parse(name).ok_or_else(|| {
+        let names = RecoveryDesign::ALL.map(|d| d.name());
+        ctx.err(
+            p,
+            format!(
+                "unknown recovery design `{name}`; designs: {}",
+                names.join(", ")
+            ),
+        )
+        .with_hint(did_you_mean(name, names.iter().copied()))
+    })
+}
 
 fn dur(ctx: &Ctx, p: &str, v: &toml::Value, what: &str) -> Result<f64, SpecError> {
     let s = match v {
@@ -453,6 +557,10 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliabili
         checkpoint_load_s: None,
         spares: SparesSpec::Auto,
         spare_pool_nodes: None,
+        recovery: None,
+        containment: ContainmentSpec::default(),
+        designs: vec![],
+        goodput_target: None,
     };
     if let Some(g) = r.job_gpus {
         out.job_gpus = Some(ctx.whole(&f("job_gpus"), g.count(), "job_gpus")?);
@@ -819,6 +927,97 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliabili
             &mut m.detect_s,
             non_neg_dur(ctx, &f("sdc.detect"), s.detect, "SDC detection delay")?,
         );
+    }
+    if let Some(name) = &r.recovery {
+        out.recovery = Some(design(ctx, &f("recovery"), name)?);
+    }
+    if let Some(c) = r.containment {
+        let cp = f("containment");
+        let d = |v: Option<Duration>, k: &str, what: &str| -> Result<Option<f64>, SpecError> {
+            non_neg_dur(ctx, &format!("{cp}.{k}"), v, what)
+        };
+        out.containment.detect_s = d(c.detect, "detect", "detection time")?;
+        out.containment.hot_swap_s = d(c.hot_swap, "hot_swap", "hot-spare swap time")?;
+        out.containment.reconfigure_s = d(c.reconfigure, "reconfigure", "reconfiguration time")?;
+        out.containment.snapshot_block_s =
+            d(c.snapshot_block, "snapshot_block", "snapshot blocking time")?;
+        if let Some(g) = c.replica_gpus {
+            out.containment.replica_gpus =
+                Some(ctx.whole(&format!("{cp}.replica_gpus"), g.count(), "GPUs per replica")?);
+        }
+        if let Some(b) = c.peer_bandwidth {
+            ctx.positive(
+                &format!("{cp}.peer_bandwidth"),
+                b.bits_per_s(),
+                "peer bandwidth",
+            )?;
+            out.containment.peer_bytes_per_s = Some(b.bytes_per_s());
+        }
+        if let Some(k) = c.snapshot_every {
+            let v = ctx.whole(
+                &format!("{cp}.snapshot_every"),
+                k.count(),
+                "steps per snapshot",
+            )?;
+            if v == 0 || v > u32::MAX as u64 {
+                return Err(ctx.err(
+                    &format!("{cp}.snapshot_every"),
+                    format!("a snapshot comes every k ≥ 1 steps, got {v}"),
+                ));
+            }
+            out.containment.snapshot_every_steps = Some(v as u32);
+        }
+        if let Some(k) = c.peer_copies {
+            let v = ctx.whole(&format!("{cp}.peer_copies"), k.count(), "peer copies")?;
+            if v > 16 {
+                return Err(ctx.err(
+                    &format!("{cp}.peer_copies"),
+                    format!("peer copies must lie in 0–16, got {v}"),
+                ));
+            }
+            out.containment.peer_copies = Some(v as u32);
+        }
+    }
+    if let Some(v) = &r.designs {
+        let dp = f("designs");
+        out.designs = match v {
+            toml::Value::String(s) if s == "all" => RecoveryDesign::ALL.to_vec(),
+            toml::Value::String(s) => vec![design(ctx, &dp, s)?],
+            toml::Value::Array(a) => {
+                let mut names = vec![];
+                for x in a {
+                    match x {
+                        toml::Value::String(s) => names.push(design(ctx, &dp, s)?),
+                        other => {
+                            return Err(ctx.err(
+                                &dp,
+                                format!("designs are names such as \"elastic-dp\", got {}", other.type_str()),
+                            ))
+                        }
+                    }
+                }
+                names
+            }
+            other => {
+                return Err(ctx.err(
+                    &dp,
+                    format!(
+                        "designs must be \"all\" or a list of names such as [\"restart\", \"elastic-dp\"], got {}",
+                        other.type_str()
+                    ),
+                ))
+            }
+        };
+    }
+    if let Some(t) = r.goodput_target {
+        let t = t.fraction();
+        if !(t > 0.0 && t <= 1.0) {
+            return Err(ctx.err(
+                &f("goodput_target"),
+                format!("the goodput target is a share in (0, 1], e.g. \"90%\", got {t}"),
+            ));
+        }
+        out.goodput_target = Some(t);
     }
     if let Some(m) = r.maintenance {
         let mp = f("maintenance");

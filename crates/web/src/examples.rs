@@ -43,6 +43,7 @@ pub const ALL: &[Example] = &[
     example!("google-multisite-tpu"),
     example!("meta-2gw"),
     example!("meta-llama3"),
+    example!("million-gpus"),
     example!("stargate-abilene"),
     example!("xai-colossus"),
 ];

@@ -24,6 +24,7 @@ fn label(stage: Stage) -> &'static str {
         Stage::LayoutSearch => "searching layouts",
         Stage::MultiSiteLayoutSearch => "searching the multi-site layout",
         Stage::Reliability => "simulating replicas",
+        Stage::Designs => "comparing recovery designs",
         Stage::Timeline => "reliability timeline",
         Stage::Power => "power trace and mitigations",
         Stage::PowerSites => "power of every site",

@@ -1,7 +1,9 @@
-//! `megacluster simulate [scenario] --replicas N [--events FILE.csv]`: the reliability Monte Carlo.
+//! `megacluster simulate [scenario] --replicas N [--events FILE.csv] [--designs all|LIST]`: the
+//! reliability Monte Carlo, and the recovery designs side by side.
 
 use super::progress::Bar;
 use crate::{CliError, Common};
+use spec::reliability::RecoveryDesign;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -17,6 +19,29 @@ pub struct Args {
     /// Share of runs the recommendations must hold for (default: `[reliability] target`, else 0.95).
     #[arg(long)]
     pub target: Option<f64>,
+    /// Compare recovery designs side by side: `all` (the default when the flag has no value) or a
+    /// comma-separated list of restart, hot-spare, partial-restart, elastic-dp, in-memory
+    /// (default: `[reliability] designs`).
+    #[arg(long, value_name = "all|LIST", num_args = 0..=1, default_missing_value = "all")]
+    pub designs: Option<String>,
+}
+
+/// The designs `--designs` names.
+fn designs_asked(flag: &str) -> Result<Vec<RecoveryDesign>, CliError> {
+    if flag == "all" {
+        return Ok(RecoveryDesign::ALL.to_vec());
+    }
+    flag.split(',')
+        .map(|n| {
+            RecoveryDesign::parse(n.trim()).ok_or_else(|| {
+                CliError::input(format!(
+                    "--designs: unknown design `{}`; designs: all, {}",
+                    n.trim(),
+                    RecoveryDesign::ALL.map(|d| d.name()).join(", ")
+                ))
+            })
+        })
+        .collect()
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
@@ -34,6 +59,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
         depth: pipeline::Depth::Full,
         replicas: args.replicas,
         target: args.target,
+        designs: args.designs.as_deref().map(designs_asked).transpose()?,
         ..pipeline::Options::report()
     };
     let bar = Bar::now();
@@ -41,16 +67,19 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
         .pipeline(args.scenario.as_deref(), options)?
         .with_progress(bar.callback());
     let r = p.reliability();
+    let designs = p.designs();
     bar.finish();
     let r = r?;
+    let designs = designs?;
     if let Some(path) = &args.events {
         let rec = p.timeline()?;
         std::fs::write(path, report::simulate::events_csv(&rec.events)).map_err(|e| {
             CliError::input(format!("cannot write events to {}: {e}", path.display()))
         })?;
     }
-    Ok(report::with_scope(
-        report::simulate::of(r),
-        p.scope().as_ref(),
-    ))
+    let mut sec = report::simulate::of(r);
+    if let Some(c) = designs {
+        sec = report::simulate::with_designs(sec, c);
+    }
+    Ok(report::with_scope(sec, p.scope().as_ref()))
 }
