@@ -54,7 +54,9 @@ pub(crate) fn run_cost(
             .map(|r| (r.summary.ettr.mean, "monte_carlo")),
         Goodput::ClosedForm => bind::sim_params(pl.scenario(), pl.placement(), Some(p))
             .ok()
-            .map(|(q, _)| (sim::monte::closed_form_ettr(&q), "closed_form")),
+            // where the closed form does not apply (sim says why), no goodput-loaded figure
+            .and_then(|(q, _)| sim::monte::closed_form_ettr(&q).value())
+            .map(|e| (e, "closed_form")),
     };
     Ok(Some(plan::run_cost::run_cost(
         p.gpus,
