@@ -447,9 +447,10 @@ pub fn bar_chart(title: &str, unit: &str, bars: &[(String, f64)]) -> String {
     out
 }
 
+/// A bar's value in its unit; `"%"` values are already percentages (88.9, not 0.889).
 fn value_label(v: f64, unit: &str) -> String {
     match unit {
-        "%" => fmt::percent(v),
+        "%" if v.is_finite() => format!("{v:.1} %"),
         "$" | "USD" => fmt::usd(v),
         "s" => fmt::duration(v),
         "B" | "bytes" => fmt::bytes(v),
@@ -791,6 +792,19 @@ mod tests {
         );
         well_formed(&hm);
         assert!(hm.contains("#bbbbbb"));
+    }
+
+    #[test]
+    fn percent_bars_print_the_percentage_they_are_given() {
+        // the multi-site chart's bars are percentages already: 88.94 is "88.9 %", not "8894.1 %"
+        let b = bar_chart(
+            "Efficiency",
+            "%",
+            &[("dp".into(), 88.94), ("diloco".into(), 52.0)],
+        );
+        assert!(b.contains(">88.9 %<"), "{b}");
+        assert!(b.contains(">52.0 %<"), "{b}");
+        assert!(!b.contains("8894"), "{b}");
     }
 
     #[test]
