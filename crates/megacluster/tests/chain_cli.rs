@@ -47,10 +47,17 @@ fn every_example_agrees_with_itself() {
                 .sum();
             let training = r["wall_s"]["mean"].as_f64().unwrap() - lost;
             let step = t["step_time_s"].as_f64().unwrap();
-            assert!(
-                (training - train_s).abs() <= step,
-                "{name}: training {training} s against train's {train_s} s (step {step} s)"
-            );
+            // a run of fixed `length` (a month of a million GPUs) lasts exactly that long in
+            // every replica and ends before the work does
+            let fixed_length = r["wall_s"]["min"] == r["wall_s"]["max"];
+            if !fixed_length {
+                assert!(
+                    (training - train_s).abs() <= step,
+                    "{name}: training {training} s against train's {train_s} s (step {step} s)"
+                );
+            } else {
+                assert!(training < train_s, "{name}: {training} s of {train_s} s");
+            }
             assert_eq!(r["step_time_s"], t["step_time_s"], "{name}: one step time");
         }
         // 4. Kokolis's first-order closed form: shown within its 5 % bound of the simulated mean,

@@ -121,9 +121,9 @@ fn a_fixed_layout_names_the_nearest_batch_that_divides() {
         .replace("4194304", "\"3.9M\""),
         &[
             "batch.toml:",
-            "job.global_batch",
+            "job.parallelism.microbatch",
             "dp × microbatch = 128 × 1",
-            "384 sequences (3145728 tokens) or 512 (4194304 tokens)",
+            "the nearest global batches that divide: 384 sequences (3145728 tokens) or 512 (4194304 tokens)",
         ],
     );
 }

@@ -47,8 +47,8 @@ pub fn best_profile(
 ) -> Result<Option<(StepProfile, Workload, Option<SearchResult>)>, SetupError> {
     match &s.fixed {
         Some(cfg) => {
-            batch_fits(&s.workload, cfg)?;
-            let p = profile(&s.workload, &s.cluster, cfg)?;
+            let p = profile(&s.workload, &s.cluster, cfg)
+                .map_err(|e| nearest_batch(e, &s.workload, cfg))?;
             Ok(Some((p, s.workload.clone(), None)))
         }
         None => {
@@ -67,13 +67,14 @@ pub fn best_profile(
 }
 
 /// A fixed layout needs the global batch to divide into dp × microbatch exactly (`"auto"` rounds
-/// it to the nearest multiple itself): say so at `job.global_batch` with the nearest batches that
-/// do, in sequences and tokens.
-fn batch_fits(w: &Workload, cfg: &perf::Config) -> Result<(), SetupError> {
+/// it to the nearest multiple itself): the step model's error then also names the nearest batches
+/// that do, in sequences and tokens.
+fn nearest_batch(e: perf::Invalid, w: &Workload, cfg: &perf::Config) -> SetupError {
     let per = cfg.dp as u64 * cfg.microbatch as u64;
     let seqs = w.global_batch_seqs;
-    if per == 0 || seqs % per == 0 {
-        return Ok(());
+    let mut err = SetupError::from(e);
+    if err.field != "job.parallelism.microbatch" || per == 0 || seqs % per == 0 {
+        return err;
     }
     let lo = seqs / per * per;
     let hi = lo + per;
@@ -87,13 +88,11 @@ fn batch_fits(w: &Workload, cfg: &perf::Config) -> Result<(), SetupError> {
             tokens(hi)
         )
     };
-    Err(SetupError {
-        field: "job.global_batch".into(),
-        message: format!(
-            "a global batch of {seqs} sequences does not divide into dp × microbatch = {} × {} of the fixed layout; the nearest that do: {near} (parallelism = \"auto\" rounds to the nearest itself)",
-            cfg.dp, cfg.microbatch
-        ),
-    })
+    err.message = format!(
+        "{}; the nearest global batches that divide: {near} (parallelism = \"auto\" rounds to the nearest itself)",
+        err.message
+    );
+    err
 }
 
 /// How the step section's error starts when no layout of the job fits.

@@ -1088,9 +1088,13 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         "Facility power over four steps",
         svg::line_chart_marked(
             "Facility power over four steps",
-            "time in the run (s)",
+            // seconds from the window's start: "2036 s into the run" reads like a year
+            &format!(
+                "time from the window's start at {} (s)",
+                crate::fmt::duration(raw.t0_s)
+            ),
             "grid import (MW)",
-            &pair(raw.t0_s, raw.dt_s, steps),
+            &pair(0.0, raw.dt_s, steps),
             false,
             false,
             &marks,
@@ -1187,10 +1191,11 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         ));
     }
 
+    // daily means of the hourly figures: 8,760 hours of four climates overplot into a block
     let hourly = |v: &[f64]| -> Vec<(f64, f64)> {
-        v.iter()
+        v.chunks(24)
             .enumerate()
-            .map(|(h, x)| (h as f64 / 24.0, *x))
+            .map(|(d, x)| (d as f64 + 0.5, x.iter().sum::<f64>() / x.len() as f64))
             .collect()
     };
     let pue: Vec<Series> = st
@@ -1202,9 +1207,12 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         })
         .collect();
     out.push(fig(
-        &format!("PUE by hour over the year ({})", st.cooling.cooling),
+        &format!("PUE by day over the year ({})", st.cooling.cooling),
         svg::line_chart(
-            &format!("PUE by hour over the year ({})", st.cooling.cooling),
+            &format!(
+                "PUE by day over the year, daily mean ({})",
+                st.cooling.cooling
+            ),
             "day of the year",
             "PUE",
             &pue,
@@ -1230,12 +1238,12 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
     }
     out.push(fig(
         &format!(
-            "Water per IT kWh by hour over the year ({})",
+            "Water per IT kWh by day over the year ({})",
             st.cooling.cooling
         ),
         svg::line_chart(
             &format!(
-                "Water per IT kWh by hour over the year ({})",
+                "Water per IT kWh by day over the year, daily mean ({})",
                 st.cooling.cooling
             ),
             "day of the year",
@@ -1246,4 +1254,21 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         ),
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_below_the_large_load_peak_does_not_apply_rather_than_passes() {
+        // the cheapest battery trims the peak to 74.99 MW, under the 75 MW from which ERCOT's
+        // large-load rules apply: a ramp 40× its limit is "does not apply", never "pass"
+        assert_eq!(
+            rule_verdict(true, 74.99e6, 75e6),
+            "does not apply (peak 74.99 MW < 75.00 MW)"
+        );
+        assert_eq!(rule_verdict(true, 75e6, 75e6), "pass");
+        assert_eq!(rule_verdict(false, 129.1e6, 75e6), "FAIL");
+    }
 }

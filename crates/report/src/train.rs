@@ -47,8 +47,7 @@ fn schedule_name(c: &Config) -> &'static str {
     match c.schedule {
         perf::step::Schedule::OneFOneB => "1f1b",
         perf::step::Schedule::Interleaved => "interleaved",
-        // Qi et al. 2023's ZB-H1: the bubble shrinks to (p − 1)(T_F + T_B − 2·T_W), not to zero
-        perf::step::Schedule::ZeroBubble => "ZB-H1 zero-bubble",
+        perf::step::Schedule::ZeroBubble => "zero-bubble",
     }
 }
 
@@ -116,7 +115,12 @@ pub fn layout_line(c: &Config) -> String {
         c.ep,
         fmt::thousands(c.dp as f64),
         c.microbatch,
-        schedule_name(c),
+        // the step model's zero-bubble schedule is Qi et al. 2023's ZB-H1: the bubble shrinks to
+        // (p − 1)(T_F + T_B − 2·T_W), not to zero
+        match c.schedule {
+            perf::step::Schedule::ZeroBubble => "ZB-H1 zero-bubble",
+            _ => schedule_name(c),
+        },
         if c.interleave > 1 {
             format!(" (interleave {})", c.interleave)
         } else {

@@ -112,10 +112,14 @@ fn every_table_lists_exactly_the_fields_the_parser_accepts() {
 fn docs_scenario_md_is_the_reference_output() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/scenario.md");
     let want = markdown(&spec::Catalog::embedded());
+    if std::env::var_os("UPDATE_SCENARIO_REFERENCE").is_some() {
+        std::fs::write(path, &want).unwrap();
+    }
     let have = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         have == want,
-        "docs/scenario.md is out of date: run `cargo run --release -- init --reference > docs/scenario.md`"
+        "docs/scenario.md is out of date: run `UPDATE_SCENARIO_REFERENCE=1 cargo test --release -p spec --test reference` \
+         (or `cargo run --release -- init --reference > docs/scenario.md`)"
     );
 }
 
