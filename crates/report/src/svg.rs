@@ -100,9 +100,9 @@ fn axis_labels(ticks: &[f64]) -> Vec<String> {
         .unwrap_or((1.0, ""));
     // as many decimals as the step needs to print exactly (a step of 0.025 needs three: 1.125,
     // not 1.12 beside 1.15)
-    let decimals = (0..=6)
-        .find(|d| {
-            let x = step / div * 10f64.powi(*d);
+    let decimals: usize = (0..=6usize)
+        .find(|&d| {
+            let x = step / div * 10f64.powi(d as i32);
             (x - x.round()).abs() < 1e-6 * x.max(1.0)
         })
         .unwrap_or(6);

@@ -55,3 +55,46 @@ fn the_default_report_labels_say_what_each_figure_is() {
     // the standby advice comes from its own runs, not from the peak p95 above it
     assert!(rel.contains("of the recommendation's own runs"), "{rel}");
 }
+
+/// The page shows real tables, each with its CSV, and the power traces as CSV beside them.
+#[test]
+fn every_table_has_its_csv_and_the_page_links_them() {
+    let p = pipeline::Pipeline::new(spec::load_scenario(None, &[]).expect("default scenario"));
+    let (r, figs) = report::run::report(&p, true).unwrap();
+    let files = report::run::csv_files(&p, &r);
+    let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+    for want in [
+        "report.csv",
+        "plan-02-power-chain-per-gpu.csv",
+        "power-trace-window.csv",
+        "power-trace-run.csv",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+    }
+    let chain = &files
+        .iter()
+        .find(|(n, _)| n == "plan-02-power-chain-per-gpu.csv")
+        .unwrap()
+        .1;
+    let chain = String::from_utf8(chain.clone()).unwrap();
+    assert!(
+        chain.starts_with("hall,GPU TDP,system,IT,PUE,facility\n"),
+        "{chain}"
+    );
+    assert!(
+        chain.contains(",700.0 W,1.275 kW,1.403 kW,1.14,1.599 kW"),
+        "{chain}"
+    );
+    // the window at 10 ms: 30 min = 180,000 samples and a header
+    let window = &files
+        .iter()
+        .find(|(n, _)| n == "power-trace-window.csv")
+        .unwrap()
+        .1;
+    assert_eq!(window.iter().filter(|b| **b == b'\n').count(), 180_001);
+    let page = report::html::page_with_files(&r, &figs, &names);
+    assert!(!page.contains("<pre>"));
+    assert!(page.matches("<table class=\"sortable").count() >= 15);
+    assert!(page.contains("href=\"plan-02-power-chain-per-gpu.csv\""));
+    assert!(page.contains("href=\"power-trace-window.csv\""));
+}
