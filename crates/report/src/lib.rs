@@ -4,6 +4,7 @@
 //! data; it never computes a model figure itself.
 
 pub mod blocks;
+pub mod campus;
 pub mod compare;
 pub mod fmt;
 pub mod headline;

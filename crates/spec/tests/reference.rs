@@ -24,6 +24,14 @@ fn with_unknown(path: &str) -> String {
     } else {
         String::new()
     };
+    let battery = match path {
+        "site.generation" => format!("{battery}generation = {{ capacity = \"1 MW\", {z} }}"),
+        "site.phase" => format!("{battery}\n[[site.phase]]\ndate = \"2024-09\"\n{z}"),
+        "site.phase.battery" => format!(
+            "{battery}\n[[site.phase]]\ndate = \"2024-09\"\nbattery = {{ power = \"1 MW\", energy = \"1 MWh\", {z} }}"
+        ),
+        _ => battery,
+    };
     let hall = if path == "site.hall" {
         z.clone()
     } else {
@@ -58,6 +66,9 @@ fn with_unknown(path: &str) -> String {
             t => format!("{} = {{ {z} }}", &t[1..]),
         };
         s.push_str(&format!("[reliability]\n{body}\n"));
+    }
+    if path == "programme" {
+        s.push_str(&format!("[programme]\n{z}\n"));
     }
     if let Some(rest) = path.strip_prefix("power") {
         let body = match rest {
