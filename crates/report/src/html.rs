@@ -104,10 +104,11 @@ fn section_html(key: &str, text: &str, files: &[String]) -> String {
                 } else {
                     "<table class=\"sortable\">"
                 });
-                let link = files
-                    .contains(&name)
-                    .then(|| format!("<a class=\"csv\" href=\"{}\">CSV</a>", escape(&name)))
-                    .unwrap_or_default();
+                let link = if files.contains(&name) {
+                    format!("<a class=\"csv\" href=\"{}\">CSV</a>", escape(&name))
+                } else {
+                    String::new()
+                };
                 if t.caption.is_some() || !link.is_empty() {
                     h.push_str(&format!(
                         "<caption>{}{link}</caption>",
