@@ -35,8 +35,12 @@ enum Cmd {
     Plan(cmd::plan::Args),
     /// Check a scenario file and report the first problem with its file, line and field.
     Validate(cmd::validate::Args),
-    /// List catalogue kinds, entries of a kind, or show one entry.
+    /// List catalogue kinds, entries of a kind, or show one entry (as TOML a user catalogue takes).
     Catalog(cmd::catalog::Args),
+    /// Print a commented scenario to start from (`megacluster init > my.toml`), or the reference.
+    Init(cmd::init::Args),
+    /// Two scenarios' headline figures side by side, with the differences.
+    Compare(cmd::compare::Args),
     /// Reliability Monte Carlo: failures, checkpoints, spares, repair, goodput.
     Simulate(cmd::simulate::Args),
     /// Training step model: step breakdown, MFU/HFU, memory per GPU.
@@ -121,6 +125,8 @@ fn main() -> ExitCode {
         Cmd::Plan(a) => cmd::plan::run(a, &common).and_then(|s| single(&common, s)),
         Cmd::Validate(a) => cmd::validate::run(a, &common).and_then(|s| single(&common, s)),
         Cmd::Catalog(a) => cmd::catalog::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Init(a) => cmd::init::run(a, &common).and_then(|s| single(&common, s)),
+        Cmd::Compare(a) => cmd::compare::run(a, &common),
         Cmd::Simulate(a) => cmd::simulate::run(a, &common).and_then(|s| single(&common, s)),
         Cmd::Train(a) => cmd::train::run(a, &common).and_then(|s| single(&common, s)),
         Cmd::Search(a) => cmd::search::run(a, &common).and_then(|s| single(&common, s)),

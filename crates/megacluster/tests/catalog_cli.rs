@@ -67,3 +67,20 @@ fn unknown_presets_are_located_errors_with_a_hint() {
         &["climate.toml:", "power.climate", "did you mean `phoenix`"],
     );
 }
+
+#[test]
+fn one_entry_prints_toml_that_pastes_into_a_user_catalogue() {
+    // DeepSeek-V3 has nested tables (mla, moe): they must come out under [model.NAME.moe], not
+    // [moe], or the pasted file defines a different entry
+    let text = stdout(&["catalog", "model", "deepseek-v3"]);
+    assert!(
+        text.contains("[model.deepseek-v3.moe]") || text.contains("moe = {"),
+        "{text}"
+    );
+    assert!(!text.lines().any(|l| l.trim() == "[moe]"), "{text}");
+    let pasted = write("pasted.toml", &text.replace("deepseek-v3", "my-ds"));
+    let p = pasted.to_str().unwrap();
+    let mine = stdout(&["--catalog", p, "--json", "catalog", "model", "my-ds"]);
+    let theirs = stdout(&["--json", "catalog", "model", "deepseek-v3"]);
+    assert_eq!(mine, theirs);
+}

@@ -49,7 +49,8 @@ pub fn best_profile(
 ) -> Result<Option<(StepProfile, Workload, Option<SearchResult>)>, SetupError> {
     match &s.fixed {
         Some(cfg) => {
-            let p = profile(&s.workload, &s.cluster, cfg)?;
+            let p = profile(&s.workload, &s.cluster, cfg)
+                .map_err(|e| nearest_batch(e, &s.workload, cfg))?;
             Ok(Some((p, s.workload.clone(), None)))
         }
         None => {
@@ -65,6 +66,35 @@ pub fn best_profile(
             Ok(Some((p, w, Some(r))))
         }
     }
+}
+
+/// A fixed layout needs the global batch to divide into dp × microbatch exactly (`"auto"` rounds
+/// it to the nearest multiple itself): the step model's error then also names the nearest batches
+/// that do, in sequences and tokens.
+fn nearest_batch(e: perf::Invalid, w: &Workload, cfg: &perf::Config) -> SetupError {
+    let per = cfg.dp as u64 * cfg.microbatch as u64;
+    let seqs = w.global_batch_seqs;
+    let mut err = SetupError::from(e);
+    if err.field != "job.parallelism.microbatch" || per == 0 || seqs % per == 0 {
+        return err;
+    }
+    let lo = seqs / per * per;
+    let hi = lo + per;
+    let tokens = |n: u64| n as f64 * w.seq as f64;
+    let near = if lo == 0 {
+        format!("{hi} sequences ({} tokens)", tokens(hi))
+    } else {
+        format!(
+            "{lo} sequences ({} tokens) or {hi} ({} tokens)",
+            tokens(lo),
+            tokens(hi)
+        )
+    };
+    err.message = format!(
+        "{}; the nearest global batches that divide: {near} (parallelism = \"auto\" rounds to the nearest itself)",
+        err.message
+    );
+    err
 }
 
 /// How the step section's error starts when no layout of the job fits.
@@ -787,6 +817,27 @@ impl Pipeline {
             distances_m,
             capacities_bits_per_s,
         ))
+    }
+
+    /// Every check the commands make of the scenario, the first problem as its error: the job's
+    /// layout (a fixed one checked, `"auto"` searched: no layout that fits is an error, as in
+    /// `train`), the reliability model's parameters (as in `simulate`), each recovery design asked
+    /// for, the multi-site basis of a scenario with several sites (as in `multisite`) and each
+    /// site's power study setup (as in `power`). Evaluates the sections it needs and keeps them;
+    /// runs no Monte Carlo beyond replica 0's timeline and no power study.
+    pub fn check(&self) -> Result<(), Error> {
+        let s = &self.scenario;
+        self.step()?;
+        let rp = self.reliability_params()?;
+        for &d in &s.reliability.designs {
+            sim::designs::with_design(&rp.params, bind::design(d))
+                .check()
+                .map_err(|e| bind::param_error(s, e))?;
+        }
+        if s.sites.len() > 1 {
+            self.multisite_basis()?;
+        }
+        power_glue::check(self)
     }
 
     /// The power section: the first site's study (the step shape from the step model, the run's

@@ -303,3 +303,24 @@ pub(crate) fn power(pl: &Pipeline) -> Result<Power, Error> {
         sites,
     })
 }
+
+/// The power study's setup of every site, as [`power`] builds it, without the study.
+pub(crate) fn check(pl: &Pipeline) -> Result<(), Error> {
+    let s = pl.scenario();
+    let mut notes = vec![];
+    let (step, source) = match step_shape(pl, &mut notes) {
+        Some(st) => (st, "step model"),
+        None => (bind::synthetic_step(s), "synthetic"),
+    };
+    let run: Vec<power::RunInterval> = pl
+        .timeline()?
+        .intervals
+        .iter()
+        .map(bind::run_interval)
+        .collect();
+    for i in 0..s.sites.len() {
+        power::site::setup(input(pl, i, step.clone(), source, run.clone()))
+            .map_err(|m| s.error_at("power", m))?;
+    }
+    Ok(())
+}

@@ -161,7 +161,8 @@ const POWER: &[Spec] = &[
     ),
 ];
 
-fn text(unit: &str, v: f64) -> String {
+/// A headline value formatted with its unit.
+pub fn text(unit: &str, v: f64) -> String {
     match unit {
         "count" => fmt::thousands(v),
         "w" => fmt::power(v),

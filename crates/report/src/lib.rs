@@ -3,7 +3,9 @@
 //! Architecture invariant: the only crate that formats numbers for people. Models hand it plain
 //! data; it never computes a model figure itself.
 
+pub mod blocks;
 pub mod campus;
+pub mod compare;
 pub mod fmt;
 pub mod headline;
 pub mod html;
@@ -32,7 +34,8 @@ pub struct Section {
 }
 
 /// In a multi-site scenario the step model and the reliability timeline run the job on the first
-/// site alone: say so in the section (text and JSON `scope`), and where the whole job is.
+/// site alone: say so at the head of the section (text and JSON `scope`), and where the whole job
+/// is.
 pub fn with_scope(mut sec: Section, scope: Option<&pipeline::Scope>) -> Section {
     let Some(s) = scope else {
         return sec;
@@ -44,7 +47,8 @@ pub fn with_scope(mut sec: Section, scope: Option<&pipeline::Scope>) -> Section 
         fmt::thousands(s.gpus as f64),
         s.sites
     );
-    sec.text.push_str(&format!("  Scope: {scope}\n"));
+    // first, so that no figure of the section is read before its scope
+    sec.text = format!("  Scope: {scope}\n{}", sec.text);
     if let serde_json::Value::Object(m) = &mut sec.json {
         m.insert("scope".into(), scope.into());
     }
@@ -86,5 +90,41 @@ impl Report {
             m.insert(s.key.clone(), s.json.clone());
         }
         serde_json::Value::Object(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scope_line_leads_its_section() {
+        let sec = Section {
+            key: "train".into(),
+            title: "Train".into(),
+            text: "  Step time: 1.25 s\n".into(),
+            json: serde_json::json!({}),
+        };
+        let scope = pipeline::Scope {
+            first_site: "atlanta".into(),
+            first_site_gpus: 102_400,
+            gpus: 512_000,
+            sites: 5,
+        };
+        let s = with_scope(sec, Some(&scope));
+        assert!(
+            s.text.starts_with(
+                "  Scope: the first site alone (`atlanta`, 102,400 of the 512,000 GPUs of 5 sites)"
+            ),
+            "{}",
+            s.text
+        );
+        assert!(s.text.ends_with("  Step time: 1.25 s\n"), "{}", s.text);
+        assert_eq!(
+            s.json["scope"]
+                .as_str()
+                .map(|x| x.starts_with("the first site")),
+            Some(true)
+        );
     }
 }

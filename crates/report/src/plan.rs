@@ -75,7 +75,7 @@ pub fn text(p: &Plan) -> String {
         ),
         (
             format!(
-                "Energy per year (at {} of nameplate)",
+                "Energy per year, costed (at {} of nameplate, catalogue PUE)",
                 percent(p.training_draw_fraction)
             ),
             energy_wh(p.energy_wh_per_year),

@@ -473,37 +473,83 @@ fn metrics_rows(a: &Analysis) -> String {
         row("  of the oscillation alone (DC left out)", &|x| {
             percent_fine(x.band_ac_energy_fraction)
         }),
-        row("strongest frequency (in the band)", &|x| {
-            format!("{:.3} Hz ({:.3} Hz)", x.dominant_hz, x.band_peak_hz)
+        row("strongest frequency overall", &|x| {
+            format!("{:.3} Hz", x.dominant_hz)
         }),
+        row(
+            &format!(
+                "strongest frequency in {}-{} Hz",
+                r.band_low_hz, r.band_high_hz
+            ),
+            &|x| format!("{:.3} Hz", x.band_peak_hz),
+        ),
     ];
     table(&["grid import", "unmitigated", "with mitigations"], &body)
+}
+
+/// A rule's verdict: "pass", "FAIL", or, where the grid code does not apply (decided from the
+/// unmitigated peak, as the power model decides it), "does not apply (peak 74.99 MW < 75.00 MW)"
+/// or "does not apply (islanded)": never "pass" beside a figure over its limit.
+fn rule_verdict(passes: bool, applies: bool, raw_peak_w: f64, large_load_w: f64) -> String {
+    if applies {
+        yes(passes).to_string()
+    } else if raw_peak_w < large_load_w {
+        format!(
+            "does not apply (peak {} < {})",
+            power(raw_peak_w),
+            power(large_load_w)
+        )
+    } else {
+        "does not apply (islanded)".into()
+    }
 }
 
 fn rules_table(a: &Analysis) -> String {
     if a.checks.is_empty() {
         return "  (the grid code sets no rules)\n".into();
     }
+    let threshold = a.code.large_load_w;
+    let mut differs = false;
     let body: Vec<Vec<String>> = a
         .checks
         .iter()
         .map(|c| {
             let raw = a.raw_checks.iter().find(|x| x.rule == c.rule);
+            // a limit that is a share of the trace's own peak (dynamic range) differs between the
+            // unmitigated and the mitigated trace: print both
+            let limit = match raw {
+                Some(x) if (x.limit - c.limit).abs() > 1e-9 * c.limit.abs().max(1.0) => {
+                    differs = true;
+                    format!(
+                        "{} / {}",
+                        rule_value(&x.unit, x.limit),
+                        rule_value(&c.unit, c.limit)
+                    )
+                }
+                _ => rule_value(&c.unit, c.limit),
+            };
             vec![
                 rule_label(&c.rule).to_string(),
-                rule_value(&c.unit, c.limit),
+                limit,
                 raw.map(|x| rule_value(&x.unit, x.value))
                     .unwrap_or_default(),
-                raw.map(|x| yes(x.passes).to_string()).unwrap_or_default(),
+                raw.map(|x| rule_verdict(x.passes, a.applies, a.raw.peak_w, threshold))
+                    .unwrap_or_default(),
                 rule_value(&c.unit, c.value),
-                yes(c.passes).to_string(),
+                rule_verdict(c.passes, a.applies, a.raw.peak_w, threshold),
             ]
         })
         .collect();
-    table(
+    let mut out = table(
         &["rule", "limit", "unmitigated", "", "mitigated", ""],
         &body,
-    )
+    );
+    if differs {
+        out.push_str(
+            "  (a limit written as unmitigated / mitigated is a share of each trace's own peak)\n",
+        );
+    }
+    out
 }
 
 /// The supply check when it has something to say: the site has generation, or its import goes
@@ -693,7 +739,7 @@ fn cooling_text(s: &Study) -> String {
             ),
         ),
         (
-            "IT / facility energy".into(),
+            "IT / facility energy (this run, not costed)".into(),
             format!(
                 "{} / {} per year",
                 energy_j(c.it_energy_j_per_year),
@@ -895,7 +941,7 @@ pub fn text(s: &Study, notes: &[String]) -> String {
                 percent(s.step_mean_activity),
                 if s.pipeline_stages > 1 {
                     format!(
-                        "; {} pipeline stages, each idling at its own place in the 1F1B schedule",
+                        "; {} pipeline stages, each idling the step's bubble at its own place (placed as in a 1F1B schedule)",
                         s.pipeline_stages
                     )
                 } else {
@@ -1185,9 +1231,13 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         "Facility power over four steps",
         svg::line_chart_marked(
             "Facility power over four steps",
-            "time in the run (s)",
+            // seconds from the window's start: "2036 s into the run" reads like a year
+            &format!(
+                "time from the window's start at {} (s)",
+                crate::fmt::duration(raw.t0_s)
+            ),
             "grid import (MW)",
-            &pair(raw.t0_s, raw.dt_s, steps),
+            &pair(0.0, raw.dt_s, steps),
             false,
             false,
             &marks,
@@ -1284,10 +1334,11 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         ));
     }
 
+    // daily means of the hourly figures: 8,760 hours of four climates overplot into a block
     let hourly = |v: &[f64]| -> Vec<(f64, f64)> {
-        v.iter()
+        v.chunks(24)
             .enumerate()
-            .map(|(h, x)| (h as f64 / 24.0, *x))
+            .map(|(d, x)| (d as f64 + 0.5, x.iter().sum::<f64>() / x.len() as f64))
             .collect()
     };
     let pue: Vec<Series> = st
@@ -1299,9 +1350,12 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         })
         .collect();
     out.push(fig(
-        &format!("PUE by hour over the year ({})", st.cooling.cooling),
+        &format!("PUE by day over the year ({})", st.cooling.cooling),
         svg::line_chart(
-            &format!("PUE by hour over the year ({})", st.cooling.cooling),
+            &format!(
+                "PUE by day over the year, daily mean ({})",
+                st.cooling.cooling
+            ),
             "day of the year",
             "PUE",
             &pue,
@@ -1317,14 +1371,22 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
             points: hourly(&c.hourly_wue_l_per_kwh),
         })
         .collect();
+    // a design that uses no water would chart a flat zero: leave the chart out
+    let any_water = st
+        .climates
+        .iter()
+        .any(|c| c.hourly_wue_l_per_kwh.iter().any(|w| *w > 0.0));
+    if !any_water {
+        return out;
+    }
     out.push(fig(
         &format!(
-            "Water per IT kWh by hour over the year ({})",
+            "Water per IT kWh by day over the year ({})",
             st.cooling.cooling
         ),
         svg::line_chart(
             &format!(
-                "Water per IT kWh by hour over the year ({})",
+                "Water per IT kWh by day over the year, daily mean ({})",
                 st.cooling.cooling
             ),
             "day of the year",
@@ -1335,4 +1397,26 @@ pub fn figures(st: &Study, tr: &StudyTraces) -> Vec<Figure> {
         ),
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_below_the_large_load_peak_does_not_apply_rather_than_passes() {
+        // below the 75 MW from which ERCOT's large-load rules apply: a ramp 40× its limit is
+        // "does not apply", never "pass"; the power model decides it from the unmitigated peak,
+        // so a battery that trims the mitigated peak under 75 MW still has the rules checked
+        assert_eq!(
+            rule_verdict(true, false, 74.99e6, 75e6),
+            "does not apply (peak 74.99 MW < 75.00 MW)"
+        );
+        assert_eq!(
+            rule_verdict(true, false, 129.1e6, 75e6),
+            "does not apply (islanded)"
+        );
+        assert_eq!(rule_verdict(true, true, 75e6, 75e6), "pass");
+        assert_eq!(rule_verdict(false, true, 129.1e6, 75e6), "FAIL");
+    }
 }

@@ -224,6 +224,50 @@ pub fn csv_text(r: &Report) -> String {
     out
 }
 
+/// The data files of a report, as (file name, bytes), for `run --csv DIR` and the page's links:
+/// `report.csv` (every value of the JSON, [`csv_text`]), one CSV per table of every section
+/// (named by [`crate::html::table_csv_name`]) and, when the power section kept its traces, the
+/// grid import over the analysis window (`power-trace-window.csv`: time, unmitigated,
+/// mitigated) and over the whole run (`power-trace-run.csv`, unmitigated).
+pub fn csv_files(p: &Pipeline, r: &Report) -> Vec<(String, Vec<u8>)> {
+    use crate::blocks::{blocks, csv, Block};
+    let mut out = vec![("report.csv".to_string(), csv_text(r).into_bytes())];
+    for s in &r.sections {
+        let tables = blocks(&s.text).into_iter().filter_map(|b| match b {
+            Block::Table(t) => Some(t),
+            Block::Text(_) => None,
+        });
+        for (n, t) in tables.enumerate() {
+            out.push((
+                crate::html::table_csv_name(&s.key, n, t.caption.as_deref()),
+                csv(&t).into_bytes(),
+            ));
+        }
+    }
+    if let Ok(pw) = p.power() {
+        if let Some(tr) = &pw.traces {
+            let t = &tr.scenario;
+            let mut w = String::from("time_s,unmitigated_w,mitigated_w\n");
+            for (i, (a, b)) in t.raw_grid.w.iter().zip(&t.grid.w).enumerate() {
+                w.push_str(&format!(
+                    "{},{a},{b}\n",
+                    t.raw_grid.t0_s + i as f64 * t.raw_grid.dt_s
+                ));
+            }
+            out.push(("power-trace-window.csv".into(), w.into_bytes()));
+            let mut w = String::from("time_s,unmitigated_w\n");
+            for (i, a) in t.run_raw.w.iter().enumerate() {
+                w.push_str(&format!(
+                    "{},{a}\n",
+                    t.run_raw.t0_s + i as f64 * t.run_raw.dt_s
+                ));
+            }
+            out.push(("power-trace-run.csv".into(), w.into_bytes()));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -221,9 +221,12 @@ pub fn text(s: &Summary) -> String {
             ),
             (
                 "Warm standby nodes".into(),
+                // the recommendation's own runs at its checkpoint interval, fewer than the
+                // summary's: its peak can differ from the "peak p95" above
                 format!(
-                    "{} (covers the peak nodes in repair)",
-                    thousands(r.standby_nodes as f64)
+                    "{} (covers the peak nodes in repair in {} of the recommendation's own runs, at its checkpoint interval; fewer runs than the peak p95 above)",
+                    thousands(r.standby_nodes as f64),
+                    percent(r.target_percentile)
                 ),
             ),
         ]));

@@ -23,9 +23,11 @@ const TOP: f64 = 40.0;
 const BOTTOM: f64 = 56.0;
 /// Points kept per series after downsampling (min/max per bucket, so peaks survive).
 const MAX_POINTS: usize = 1600;
-/// Colour-blind-safe palette (Okabe–Ito).
-const PALETTE: [&str; 8] = [
+/// Colour-blind-safe palette (Okabe–Ito's eight, then three of Paul Tol's muted scheme), long
+/// enough that the step's phases never share a colour.
+const PALETTE: [&str; 11] = [
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
+    "#882255", "#999933", "#888888",
 ];
 
 fn esc(s: &str) -> String {
@@ -96,7 +98,14 @@ fn axis_labels(ticks: &[f64]) -> Vec<String> {
         .into_iter()
         .find(|(d, _)| big >= 10.0 * d)
         .unwrap_or((1.0, ""));
-    let decimals = (-(step / div).log10()).ceil().clamp(0.0, 6.0) as usize;
+    // as many decimals as the step needs to print exactly (a step of 0.025 needs three: 1.125,
+    // not 1.12 beside 1.15)
+    let decimals: usize = (0..=6usize)
+        .find(|&d| {
+            let x = step / div * 10f64.powi(d as i32);
+            (x - x.round()).abs() < 1e-6 * x.max(1.0)
+        })
+        .unwrap_or(6);
     ticks
         .iter()
         .map(|t| {
@@ -104,6 +113,33 @@ fn axis_labels(ticks: &[f64]) -> Vec<String> {
             format!("{x:.decimals$}{prefix}")
         })
         .collect()
+}
+
+/// A log axis's tick (a power of ten): plain between 0.01 and 10,000, else 10 with a superscript
+/// exponent ("10⁻⁴", not "100µ", which beside a unit reads as a unit of its own).
+fn log_tick_label(v: f64) -> String {
+    if (0.01..10_000.0).contains(&v.abs()) {
+        return tick_label(v);
+    }
+    let e = v.abs().log10().round() as i32;
+    let sup: String = e
+        .to_string()
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            '0' => '⁰',
+            '1' => '¹',
+            '2' => '²',
+            '3' => '³',
+            '4' => '⁴',
+            '5' => '⁵',
+            '6' => '⁶',
+            '7' => '⁷',
+            '8' => '⁸',
+            _ => '⁹',
+        })
+        .collect();
+    format!("{}10{sup}", if v < 0.0 { "−" } else { "" })
 }
 
 fn trim(s: &str) -> String {
@@ -191,47 +227,30 @@ impl Axis {
     }
 }
 
-/// Keep at most `MAX_POINTS` points: the first and last point, and per bucket its min and max in y.
-fn downsample(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+/// A long series' envelope: per bucket of consecutive points (`MAX_POINTS / 2` buckets), its first
+/// x and its min and max y; `None` when the series is short enough to draw point by point.
+fn envelope(points: &[(f64, f64)]) -> Option<Vec<(f64, f64, f64)>> {
     if points.len() <= MAX_POINTS {
-        return points.to_vec();
+        return None;
     }
-    let buckets = MAX_POINTS / 2;
-    let per = points.len().div_ceil(buckets);
-    let mut out = Vec::with_capacity(MAX_POINTS + 2);
-    for chunk in points.chunks(per) {
-        let (mut imin, mut imax) = (0, 0);
-        for (i, p) in chunk.iter().enumerate() {
-            if p.1 < chunk[imin].1 {
-                imin = i;
-            }
-            if p.1 > chunk[imax].1 {
-                imax = i;
-            }
-        }
-        let (a, b) = if imin <= imax {
-            (imin, imax)
-        } else {
-            (imax, imin)
-        };
-        out.push(chunk[a]);
-        if b != a {
-            out.push(chunk[b]);
-        }
-    }
-    if let Some(last) = points.last() {
-        if out.last() != Some(last) {
-            out.push(*last);
-        }
-    }
-    out
+    let per = points.len().div_ceil(MAX_POINTS / 2);
+    Some(
+        points
+            .chunks(per)
+            .map(|c| {
+                let lo = c.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+                let hi = c.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+                (c[0].0, lo, hi)
+            })
+            .collect(),
+    )
 }
 
 fn axes(out: &mut String, x: &Axis, y: &Axis, x_label: &str, y_label: &str) {
     let (x0, x1, y0, y1) = (x.p0, x.p1, y.p0, y.p1);
     let label = |a: &Axis, t: &[f64]| {
         if a.log {
-            t.iter().map(|v| tick_label(*v)).collect::<Vec<_>>()
+            t.iter().map(|v| log_tick_label(*v)).collect::<Vec<_>>()
         } else {
             axis_labels(t)
         }
@@ -275,7 +294,8 @@ fn axes(out: &mut String, x: &Axis, y: &Axis, x_label: &str, y_label: &str) {
 }
 
 /// A line chart of one or more series. Non-finite points are dropped; on a log axis, points ≤ 0 are
-/// dropped. Long series are downsampled (peaks kept).
+/// dropped. A series longer than the chart's pixels is drawn as its min–max envelope with the
+/// bucket means as a line (peaks kept); the legend sits under the plot.
 pub fn line_chart(
     title: &str,
     x_label: &str,
@@ -309,11 +329,27 @@ pub fn line_chart_marked(
     let keep = |p: &(f64, f64)| {
         p.0.is_finite() && p.1.is_finite() && (!log_x || p.0 > 0.0) && (!log_y || p.1 > 0.0)
     };
-    let clean: Vec<(String, Vec<(f64, f64)>)> = series
+    // a series longer than the chart has pixels for is drawn as its min–max envelope per bucket
+    // with the bucket means as a line (a zigzag of every sample would paint a solid block)
+    let envelopes: Vec<Option<Vec<(f64, f64, f64)>>> = series
         .iter()
         .map(|s| {
             let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(keep).collect();
-            (s.name.clone(), downsample(&pts))
+            envelope(&pts)
+        })
+        .collect();
+    let clean: Vec<(String, Vec<(f64, f64)>)> = series
+        .iter()
+        .zip(&envelopes)
+        .map(|(s, env)| {
+            let pts = match env {
+                Some(e) => e
+                    .iter()
+                    .flat_map(|&(x, lo, hi)| [(x, lo), (x, hi)])
+                    .collect(),
+                None => s.points.iter().copied().filter(keep).collect(),
+            };
+            (s.name.clone(), pts)
         })
         .collect();
     let all: Vec<(f64, f64)> = clean.iter().flat_map(|(_, p)| p.iter().copied()).collect();
@@ -353,8 +389,11 @@ pub fn line_chart_marked(
     }
     let x = Axis::new(xl, xh, log_x, LEFT, W - RIGHT);
     let y = Axis::new(yl, yh, log_y, H - BOTTOM, TOP);
+    // the legend goes under the plot, three entries a row, never over the data
+    let named = clean.len() > 1 || clean.iter().any(|(n, _)| !n.is_empty());
+    let legend_rows = if named { clean.len().div_ceil(3) } else { 0 };
     let mut out = String::new();
-    header(&mut out, title, W, H);
+    header(&mut out, title, W, H + 18.0 * legend_rows as f64);
     axes(&mut out, &x, &y, x_label, y_label);
     for (i, m) in marks.iter().enumerate() {
         let (x1, y1, x2, y2, tx, ty, anchor) = if m.horizontal {
@@ -378,27 +417,54 @@ pub fn line_chart_marked(
             continue;
         }
         let colour = PALETTE[i % PALETTE.len()];
+        let line: Vec<(f64, f64)> = match &envelopes[i] {
+            Some(env) => {
+                out.push_str("<polygon fill-opacity=\"0.3\" stroke=\"none\" fill=\"");
+                out.push_str(colour);
+                out.push_str("\" points=\"");
+                let ring = env
+                    .iter()
+                    .map(|&(px, _, hi)| (px, hi))
+                    .chain(env.iter().rev().map(|&(px, lo, _)| (px, lo)));
+                for (j, (px, py)) in ring.enumerate() {
+                    if j > 0 {
+                        out.push(' ');
+                    }
+                    let _ = write!(out, "{:.1},{:.1}", x.map(px), y.map(py));
+                }
+                out.push_str("\"/>");
+                env.iter()
+                    .map(|&(px, lo, hi)| (px, 0.5 * (lo + hi)))
+                    .collect()
+            }
+            None => pts.clone(),
+        };
         out.push_str("<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"");
         out.push_str(colour);
         out.push_str("\" points=\"");
-        for (j, &(px, py)) in pts.iter().enumerate() {
+        for (j, &(px, py)) in line.iter().enumerate() {
             if j > 0 {
                 out.push(' ');
             }
             let _ = write!(out, "{:.1},{:.1}", x.map(px), y.map(py));
         }
         out.push_str("\"/>");
-        if clean.len() > 1 || !name.is_empty() {
-            let ly = TOP + 4.0 + 16.0 * i as f64;
+        if named {
+            let col = (i % 3) as f64;
+            let lx = LEFT + col * (W - LEFT - RIGHT) / 3.0;
+            let ly = H + 4.0 + 18.0 * (i / 3) as f64;
+            let what = if envelopes[i].is_some() {
+                format!("{name} (band: min–max)")
+            } else {
+                name.clone()
+            };
             let _ = write!(
                 out,
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"3\" fill=\"{colour}\"/>\
+                "<rect x=\"{lx:.1}\" y=\"{ly:.1}\" width=\"12\" height=\"3\" fill=\"{colour}\"/>\
                  <text x=\"{:.1}\" y=\"{:.1}\" fill=\"#333\">{}</text>",
-                LEFT + 12.0,
-                ly,
-                LEFT + 30.0,
+                lx + 18.0,
                 ly + 5.0,
-                esc(name)
+                esc(&what)
             );
         }
     }
@@ -447,9 +513,10 @@ pub fn bar_chart(title: &str, unit: &str, bars: &[(String, f64)]) -> String {
     out
 }
 
+/// A bar's value in its unit; `"%"` values are already percentages (88.9, not 0.889).
 fn value_label(v: f64, unit: &str) -> String {
     match unit {
-        "%" => fmt::percent(v),
+        "%" if v.is_finite() => format!("{v:.1} %"),
         "$" | "USD" => fmt::usd(v),
         "s" => fmt::duration(v),
         "B" | "bytes" => fmt::bytes(v),
@@ -725,13 +792,49 @@ mod tests {
     }
 
     #[test]
-    fn long_series_are_downsampled_but_keep_their_peak() {
+    fn long_series_are_drawn_as_an_envelope_that_keeps_their_peak() {
         let pts: Vec<(f64, f64)> = (0..100_000)
             .map(|i| (i as f64, if i == 77_777 { 9.0 } else { 1.0 }))
             .collect();
-        let d = downsample(&pts);
-        assert!(d.len() <= MAX_POINTS + 2, "{}", d.len());
-        assert!(d.iter().any(|p| p.1 == 9.0));
+        let e = envelope(&pts).expect("long");
+        assert!(e.len() <= MAX_POINTS / 2 + 1, "{}", e.len());
+        assert!(e.iter().any(|p| p.2 == 9.0));
+        let svg = line_chart(
+            "Power",
+            "t",
+            "W",
+            &[Series {
+                name: "raw".into(),
+                points: pts,
+            }],
+            false,
+            false,
+        );
+        well_formed(&svg);
+        // one band and one line of bucket means, the legend under the plot
+        assert_eq!(svg.matches("<polygon").count(), 1);
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert!(svg.contains("raw (band: min–max)"), "{svg}");
+        assert!(
+            svg.contains(&format!("height=\"{:.0}\"", H + 18.0)),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn log_ticks_far_from_one_are_powers_of_ten() {
+        assert_eq!(log_tick_label(1e-4), "10⁻⁴");
+        assert_eq!(log_tick_label(1e6), "10⁶");
+        assert_eq!(log_tick_label(0.1), "0.1");
+        assert_eq!(log_tick_label(100.0), "100");
+    }
+
+    #[test]
+    fn eleven_colours_before_one_repeats() {
+        let mut p = PALETTE.to_vec();
+        p.sort();
+        p.dedup();
+        assert_eq!(p.len(), 11);
     }
 
     #[test]
@@ -794,6 +897,19 @@ mod tests {
     }
 
     #[test]
+    fn percent_bars_print_the_percentage_they_are_given() {
+        // the multi-site chart's bars are percentages already: 88.94 is "88.9 %", not "8894.1 %"
+        let b = bar_chart(
+            "Efficiency",
+            "%",
+            &[("dp".into(), 88.94), ("diloco".into(), 52.0)],
+        );
+        assert!(b.contains(">88.9 %<"), "{b}");
+        assert!(b.contains(">52.0 %<"), "{b}");
+        assert!(!b.contains("8894"), "{b}");
+    }
+
+    #[test]
     fn neighbouring_axis_ticks_never_print_alike() {
         let t = linear_ticks(48.78e6, 48.97e6);
         let l = axis_labels(&t);
@@ -803,6 +919,11 @@ mod tests {
         assert!(l.iter().all(|x| x.ends_with('M')), "{l:?}");
         assert_eq!(axis_labels(&[0.0, 20.0, 40.0]), vec!["0", "20", "40"]);
         assert_eq!(axis_labels(&[0.0, 0.5, 1.0]), vec!["0.0", "0.5", "1.0"]);
+        // the PUE chart's ticks every 0.025: 1.125, not "1.12" beside "1.15"
+        assert_eq!(
+            axis_labels(&[1.1, 1.125, 1.15]),
+            vec!["1.100", "1.125", "1.150"]
+        );
     }
 
     #[test]

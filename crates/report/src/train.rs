@@ -71,6 +71,40 @@ fn overlap_list(c: &Config) -> String {
     }
 }
 
+/// "overlap" in the layout line says which communication is scheduled beside compute, not that
+/// it is hidden: name the overlapped kinds whose communication still shows in the breakdown, with
+/// its share of the step (`None` when none shows).
+fn exposed_despite_overlap(p: &StepProfile) -> Option<String> {
+    let o = &p.config.overlap;
+    let step = p.step_time_s;
+    let shown: Vec<String> = [
+        ("tp", o.tp),
+        ("pp", o.pp),
+        ("dp", o.dp),
+        ("ep", o.ep),
+        ("cp", o.cp),
+    ]
+    .iter()
+    .filter(|(_, on)| *on)
+    .filter_map(|(k, _)| {
+        let name = format!("{k}_comm");
+        let d: f64 = p
+            .phases
+            .iter()
+            .filter(|ph| ph.name == name)
+            .map(|ph| ph.duration_s)
+            .sum();
+        (d > 0.0 && step > 0.0).then(|| format!("{name} {}", fmt::percent(d / step)))
+    })
+    .collect();
+    (!shown.is_empty()).then(|| {
+        format!(
+            "  Overlapped communication that still shows (the part compute does not hide): {}\n",
+            shown.join(", ")
+        )
+    })
+}
+
 /// One line describing a layout: "tp 8 · pp 16 · … ".
 pub fn layout_line(c: &Config) -> String {
     format!(
@@ -81,7 +115,12 @@ pub fn layout_line(c: &Config) -> String {
         c.ep,
         fmt::thousands(c.dp as f64),
         c.microbatch,
-        schedule_name(c),
+        // the step model's zero-bubble schedule is Qi et al. 2023's ZB-H1: the bubble shrinks to
+        // (p − 1)(T_F + T_B − 2·T_W), not to zero
+        match c.schedule {
+            perf::step::Schedule::ZeroBubble => "ZB-H1 zero-bubble",
+            _ => schedule_name(c),
+        },
         if c.interleave > 1 {
             format!(" (interleave {})", c.interleave)
         } else {
@@ -291,6 +330,9 @@ pub fn section(p: &StepProfile, i: &TrainInput) -> Section {
         &["phase", "duration", "share", "activity"],
         &body,
     ));
+    if let Some(line) = exposed_despite_overlap(p) {
+        t.push_str(&line);
+    }
 
     t.push('\n');
     t.push_str(&fmt::rows(&[

@@ -746,9 +746,7 @@ impl Catalog {
                 return Err(format!("{kind} `{name}`: `from` must be a name"));
             };
             let mut merged = self.raw_inner(kind, &base, seen)?;
-            for (k, v) in table {
-                merged.insert(k, v);
-            }
+            overlay(&mut merged, table);
             table = merged;
         }
         Ok(table)
@@ -786,6 +784,20 @@ impl Catalog {
                 .with_hint(hint)
                 .at_span(src, span)
         })
+    }
+}
+
+/// Apply an override to an entry: each field of `over` replaces the base's, except that a table
+/// over a table is applied field by field, so `moe = { routed_experts = 512 }` changes one field
+/// of the base's `moe` and keeps the others.
+pub(crate) fn overlay(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => overlay(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
     }
 }
 

@@ -115,9 +115,7 @@ impl Ctx<'_> {
                     })?,
                     _ => toml::Table::new(),
                 };
-                for (k, v) in t {
-                    merged.insert(k, v);
-                }
+                crate::catalog::overlay(&mut merged, t);
                 (name, merged)
             }
         };
@@ -128,7 +126,8 @@ impl Ctx<'_> {
                 format!("{path}.{sub}")
             };
             let hint = unknown_field_hint(&msg);
-            let msg = if msg.starts_with("missing field") {
+            let inline_without_from = matches!(r, CatalogRef::Inline(t) if !t.contains_key("from"));
+            let msg = if msg.starts_with("missing field") && inline_without_from {
                 format!(
                     "{msg} (an inline {} without `from` must give every field)",
                     T::KIND

@@ -64,11 +64,18 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
         }
         Some(name) => {
             let t = cat.raw(&kind, name).map_err(CliError::input)?;
+            // TOML that pastes into a user catalogue file: the entry under `[kind.name]`, its
+            // nested tables under `[kind.name.sub]` (rename it, or give it `from = "name"` and
+            // only the fields to change)
+            let mut entry = toml::Table::new();
+            entry.insert(name.clone(), toml::Value::Table(t.clone()));
+            let mut doc = toml::Table::new();
+            doc.insert(kind.clone(), toml::Value::Table(entry));
             let mut text = format!(
-                "[{kind}.{name}]   # from {}\n",
+                "# {kind} `{name}` from {}; paste into a user catalogue (--catalog FILE) under a new name\n",
                 cat.file_of(&kind, name).unwrap_or("?")
             );
-            text.push_str(&toml::to_string(&t).map_err(CliError::internal)?);
+            text.push_str(&toml::to_string(&doc).map_err(CliError::internal)?);
             let json = serde_json::to_value(&t).map_err(CliError::internal)?;
             Ok(section(text, json))
         }

@@ -1,6 +1,8 @@
 //! One module per command: parse its arguments, call the pipeline, hand the result to `report`.
 
 pub mod catalog;
+pub mod compare;
+pub mod init;
 pub mod multisite;
 pub mod plan;
 pub mod power;

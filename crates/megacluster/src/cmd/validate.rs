@@ -1,4 +1,5 @@
-//! `megacluster validate FILE`
+//! `megacluster validate FILE`: the scenario parsed and resolved, then every check the commands
+//! make of it, through the pipeline ([`pipeline::Pipeline::check`]).
 
 use crate::{CliError, Common};
 use std::path::PathBuf;
@@ -10,7 +11,19 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
-    let s = common.scenario(Some(&args.scenario))?;
+    let p = pipeline::Pipeline::with_options(
+        common.scenario(Some(&args.scenario))?,
+        pipeline::Options {
+            depth: pipeline::Depth::Report,
+            replicas: None,
+            target: None,
+            solve: pipeline::Solve::Never,
+            traces: false,
+            designs: None,
+        },
+    );
+    p.check()?;
+    let s = p.scenario();
     let halls: usize = s.sites.iter().map(|x| x.halls.len()).sum();
     let text = format!(
         "{}: ok — \"{}\": {} site(s), {} hall(s), {} GPUs{}\n",
