@@ -527,8 +527,12 @@ impl Catalog {
     /// Add a catalogue file (entries with the same kind and name replace earlier ones).
     pub fn add_file(&mut self, file: &str, src: &str) -> Result<(), SpecError> {
         let doc: toml::Table = toml::from_str(src).map_err(|e| {
-            SpecError::new(file, "", format!("malformed TOML: {}", e.message()))
-                .at_span(src, e.span())
+            SpecError::new(
+                file,
+                "",
+                format!("malformed TOML: {}", crate::error::toml_message(&e)),
+            )
+            .at_span(src, e.span())
         })?;
         for (kind, v) in doc {
             if !KINDS.contains(&kind.as_str()) {

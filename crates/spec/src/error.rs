@@ -67,6 +67,33 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
+/// What a TOML error says, never empty: the parser's message, else the explanation lines of its
+/// report (below the source excerpt), else "invalid TOML syntax".
+pub fn toml_message(e: &toml::de::Error) -> String {
+    let m = e.message().trim();
+    if !m.is_empty() {
+        return m.to_string();
+    }
+    let shown = e.to_string();
+    let tail: Vec<&str> = shown
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("TOML parse error")
+                && !l.starts_with('|')
+                && !l
+                    .split_once(" |")
+                    .is_some_and(|(n, _)| n.trim().parse::<u64>().is_ok())
+        })
+        .collect();
+    if tail.is_empty() {
+        "invalid TOML syntax".to_string()
+    } else {
+        tail.join("; ")
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());

@@ -11,6 +11,7 @@ pub mod error;
 pub mod job;
 mod locate;
 pub mod power;
+pub mod read;
 pub mod reliability;
 pub mod scenario;
 pub mod sync;

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod multisite;
+pub mod output;
 pub mod plan;
 pub mod power;
 pub mod progress;

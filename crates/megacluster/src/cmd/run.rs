@@ -16,6 +16,15 @@ pub struct Args {
 
 pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     // One bar for the whole job; it appears only if the job takes more than a moment.
+    let html = match &args.html {
+        Some(dir) => Some(
+            common
+                .outputs(args.scenario.as_deref())
+                .dir("--html", dir, &["index.html"])?
+                .remove(0),
+        ),
+        None => None,
+    };
     let bar = Bar::late();
     let charts = args.html.is_some();
     let p = common
@@ -24,13 +33,11 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     let r = report::run::report(&p, charts);
     bar.finish();
     let (r, figures) = r?;
-    if let Some(dir) = &args.html {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
-        let path = dir.join("index.html");
-        std::fs::write(&path, report::html::page(&r, &figures))
-            .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
-        eprintln!("wrote {}", path.display());
+    if let Some(t) = &html {
+        let page = report::html::page(&r, &figures);
+        for path in super::output::write_all(&[(t, page.as_bytes())])? {
+            eprintln!("wrote {}", path.display());
+        }
     }
     Ok(if common.json {
         report::run::json_text(&r)?
