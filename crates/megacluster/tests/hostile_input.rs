@@ -78,7 +78,11 @@ fn replica_counts_are_bounded() {
         &["validate", "simulate"],
         "replicas-1e12.toml",
         &format!("{}[reliability]\nreplicas = \"1e12\"\n", minimal("a")),
-        &["replicas-1e12.toml:9:12", "reliability.replicas", "at most"],
+        &[
+            "replicas-1e12.toml:9:12",
+            "reliability.replicas",
+            "more than the 100000",
+        ],
     );
 }
 
@@ -111,14 +115,14 @@ fn absurd_quantities_are_located_errors() {
         &["validate"],
         "far.toml",
         &format!("{two}[[link]]\nbetween = [\"a\", \"b\"]\ndistance = \"1e300 km\"\ncapacity = \"1 Tbps\"\n"),
-        &["far.toml:17:12", "link[0].distance", "beyond the largest value"],
+        &["far.toml:16:12", "link[0].distance", "beyond the largest value"],
     );
     // a duplicated link: before, accepted with the capacities added
     rejects_with(
         &["validate"],
         "dup-link.toml",
         &format!("{two}[[link]]\nbetween = [\"a\", \"b\"]\ndistance = \"10 km\"\ncapacity = \"1 Tbps\"\n[[link]]\nbetween = [\"b\", \"a\"]\ndistance = \"10 km\"\ncapacity = \"1 Tbps\"\n"),
-        &["dup-link.toml:20:11", "link[1].between", "already joined by link[0]"],
+        &["dup-link.toml:19:11", "link[1].between", "already joined by link[0]"],
     );
 }
 
@@ -334,4 +338,30 @@ fn a_job_that_cannot_make_progress_stops_and_says_so() {
         .unwrap_or("")
         .contains("cannot make progress"));
     assert!(j["ettr"]["mean"].as_f64().unwrap() < 0.01);
+}
+
+#[test]
+fn search_top_is_bounded() {
+    // before: --top 10,000 took 6 s and 100,000 over 120 s (quadratic in k)
+    let out = bin().args(["search", "--top", "100000"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--top must be at most 1000"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn no_layout_says_why() {
+    // before: "no parallel layout … fits in memory" even when every layout broke a rule
+    let body = "name = \"x\"\n[[site]]\nname = \"a\"\n[[site.hall]]\nsystem = \"hgx-h100\"\ngpus = 8\nfabric = \"roce-400g-3tier\"\n[job]\nmodel = \"llama3-405b\"\ntokens = \"15.6T\"\nglobal_batch = \"16M\"\n";
+    let p = write("nolayout.toml", body);
+    let out = bin().arg("train").arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("nolayout.toml:8:1"), "{err}");
+    assert!(err.contains("job.parallelism"), "{err}");
+    assert!(
+        err.contains("need more memory than a GPU has") || err.contains("break a parallelism rule"),
+        "{err}"
+    );
 }

@@ -416,17 +416,19 @@ impl Pipeline {
         let r = best_profile_or_search(&st, &tick).map_err(|e| s.error_at(&e.field, e.message))?;
         let (profile, workload, search) = match r {
             Ok(x) => x,
-            Err(r) => return Err(s
-                .error_at(
-                    "job.parallelism",
-                    format!(
+            Err(r) => {
+                return Err(s
+                    .error_at(
+                        "job.parallelism",
+                        format!(
                         "{NO_LAYOUT} of {} on {} GPUs {} (searched with parallelism = \"auto\")",
                         st.workload.model.name,
                         st.cluster.gpus,
                         no_layout_reason(&r)
                     ),
-                )
-                .into()),
+                    )
+                    .into())
+            }
         };
         if !(profile.step_time_s.is_finite() && profile.step_time_s > 0.0) {
             return Err(Error::Model(

@@ -22,7 +22,7 @@ pub fn step_source(s: pipeline::StepSource) -> String {
         pipeline::StepSource::Given => "[reliability] step_time".into(),
         pipeline::StepSource::StepModel => "step model".into(),
         pipeline::StepSource::Fallback => format!(
-            "6·N·tokens at {:.0}% MFU (the step model found no valid layout)",
+            "6·N·tokens at {:.0}% MFU (the step model cannot run the job: no layout fits, or the layout given is invalid; `megacluster train` says why)",
             sim::input::FALLBACK_MFU * 100.0
         ),
         pipeline::StepSource::NoJob => "default (no job in the scenario)".into(),

@@ -530,7 +530,7 @@ impl Catalog {
             SpecError::new(
                 file,
                 "",
-                format!("malformed TOML: {}", crate::error::toml_message(&e)),
+                format!("malformed TOML: {}", crate::error::toml_message(&e, src)),
             )
             .at_span(src, e.span())
         })?;

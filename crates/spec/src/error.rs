@@ -68,8 +68,8 @@ impl fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 /// What a TOML error says, never empty: the parser's message, else the explanation lines of its
-/// report (below the source excerpt), else "invalid TOML syntax".
-pub fn toml_message(e: &toml::de::Error) -> String {
+/// report (below the source excerpt), else what stands at the error's place in `src`.
+pub fn toml_message(e: &toml::de::Error, src: &str) -> String {
     let m = e.message().trim();
     if !m.is_empty() {
         return m.to_string();
@@ -88,7 +88,15 @@ pub fn toml_message(e: &toml::de::Error) -> String {
         })
         .collect();
     if tail.is_empty() {
-        "invalid TOML syntax".to_string()
+        let at = e.span().map(|s| s.start).unwrap_or(src.len());
+        match src.get(at..).and_then(|r| r.chars().next()) {
+            _ if at >= src.trim_end().len() => {
+                "the file ends where a value, a closing quote or a closing bracket is expected"
+                    .to_string()
+            }
+            Some(c) => format!("invalid TOML syntax at {c:?}"),
+            None => "invalid TOML syntax".to_string(),
+        }
     } else {
         tail.join("; ")
     }

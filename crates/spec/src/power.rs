@@ -433,12 +433,6 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, S
         } else {
             "window"
         };
-        if res < MIN_RESOLUTION_S {
-            return Err(ctx.err(
-                &format!("{p}.resolution"),
-                format!("a resolution of {res} s is finer than the {MIN_RESOLUTION_S} s the power model resolves (the finest grid-code band ends at 20 Hz)"),
-            ));
-        }
         if res > w {
             return Err(ctx.err(
                 &format!("{p}.resolution"),
@@ -452,6 +446,12 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, S
                     "a window of {w} s at {res} s resolution is {:.0} samples; at most {MAX_WINDOW_SAMPLES:.0} (a coarser resolution or a shorter window)",
                     w / res
                 ),
+            ));
+        }
+        if res < MIN_RESOLUTION_S {
+            return Err(ctx.err(
+                &format!("{p}.resolution"),
+                format!("a resolution of {res} s is finer than the {MIN_RESOLUTION_S} s the power model resolves (the finest grid-code band ends at 20 Hz)"),
             ));
         }
     }

@@ -293,7 +293,7 @@ pub fn parse_scenario(file: &str, src: &str, catalog: &Catalog) -> Result<Scenar
     let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let msg = crate::error::toml_message(&inner);
+        let msg = crate::error::toml_message(&inner, src);
         let hint = unknown_field_hint(&msg);
         let path = if path == "." { String::new() } else { path };
         let msg = if inner.span().is_some() && path.is_empty() && !msg.contains("field") {
