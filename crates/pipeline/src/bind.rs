@@ -447,12 +447,29 @@ pub fn power_site(s: &Scenario, i: usize, placement: &Placement) -> power::Site 
         draw: draw(s),
         pue: site.cooling.pue,
         cooling: site.cooling.name.clone(),
+        cooling_design: site.cooling.design.clone(),
+        chiller_it_w: site.cooling.chiller_it.map(|p| p.w()),
         climate: climate(&site.climate),
     }
 }
 
+/// Site `i`'s grid connection: its grid as the import limit (none given: not checked; none
+/// given but on-site generation: islanded) and the export it allows.
+pub fn connection(s: &Scenario, i: usize) -> power::supply::Connection {
+    let site = &s.sites[i];
+    power::supply::Connection {
+        import_w: match (site.grid, site.generation.w() > 0.0) {
+            (Some(g), _) => Some(g.w()),
+            (None, true) => Some(0.0),
+            (None, false) => None,
+        },
+        export_w: site.export.w(),
+    }
+}
+
 /// The `[power]` mitigations at site `i`: the `[power]` battery, else the site's own; the site's
-/// generation as turbines.
+/// generation as its fleet of the generator class (ramp: `[power] mitigation.turbine_ramp`, else
+/// the class's share of capacity per second).
 pub fn mitigation(s: &Scenario, i: usize) -> power::Mitigation {
     use power::storage::{defaults as sd, Storage, Turbines};
     let site = &s.sites[i];
@@ -483,9 +500,13 @@ pub fn mitigation(s: &Scenario, i: usize) -> power::Mitigation {
         }
         b
     });
-    let turbines = (site.generation.w() > 0.0).then(|| Turbines {
-        capacity_w: site.generation.w(),
-        ramp_w_per_s: m.turbine_ramp_w_per_s.unwrap_or(sd::TURBINE_RAMP_W_PER_S),
+    let turbines = site.generator.as_ref().map(|g| Turbines {
+        capacity_w: g.capacity.w(),
+        ramp_w_per_s: m
+            .turbine_ramp_w_per_s
+            .unwrap_or(g.class.ramp.fraction_per_s() * g.capacity.w()),
+        unit_w: g.class.unit.w(),
+        min_load_fraction: g.class.min_load.fraction(),
     });
     power::Mitigation {
         gpu: power::GpuMitigation {

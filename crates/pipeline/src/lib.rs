@@ -26,10 +26,12 @@
 //! Architecture invariant: no formula of its own; conversions, choices between inputs, and calls.
 
 pub mod bind;
+mod campus;
 mod power_glue;
 mod setup;
 
 pub use bind::Placement;
+pub use campus::Goodput;
 pub use power_glue::{PowerNote, StepIssue};
 pub use setup::{setup, Setup, SetupError};
 
@@ -312,6 +314,7 @@ pub struct Pipeline {
     basis: OnceLock<Result<multisite::Prepared, Error>>,
     multisite: OnceLock<Result<Option<MultiSite>, Error>>,
     power: OnceLock<Result<Power, Error>>,
+    programme: OnceLock<Option<plan::programme::Programme>>,
 }
 
 impl Pipeline {
@@ -335,6 +338,7 @@ impl Pipeline {
             basis: OnceLock::new(),
             multisite: OnceLock::new(),
             power: OnceLock::new(),
+            programme: OnceLock::new(),
         }
     }
 
@@ -820,5 +824,19 @@ impl Pipeline {
             .get_or_init(|| power_glue::power(self))
             .as_ref()
             .map_err(|e| e.clone())
+    }
+
+    /// The programme over the years (phases, capex by year, refresh, financing, rent versus
+    /// own): `None` unless the scenario has a `[programme]` table or phases.
+    pub fn programme(&self) -> Option<&plan::programme::Programme> {
+        self.programme
+            .get_or_init(|| campus::programme(self))
+            .as_ref()
+    }
+
+    /// What the job's training run costs, without failures and stretched by `goodput`'s ETTR.
+    /// `Ok(None)` without a job.
+    pub fn run_cost(&self, goodput: Goodput) -> Result<Option<plan::run_cost::RunCost>, Error> {
+        campus::run_cost(self, goodput)
     }
 }

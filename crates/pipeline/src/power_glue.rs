@@ -60,6 +60,9 @@ pub enum PowerNote {
     /// A DiLoCo job: the first site's replica on its share of the batch; the outer
     /// synchronisation every `inner_steps` is not in the shape.
     DilocoReplica { strategy: String, inner_steps: u32 },
+    /// The site's generation follows the load (its grid is short of the peak, or it is
+    /// islanded): the mitigation search, which sizes grid-code mitigations, is not run.
+    SolveNotApplicable { islanded: bool },
 }
 
 /// The step a site of a multi-site job repeats, from the multi-site model. Synchronous
@@ -202,6 +205,7 @@ fn input(
         mitigation: bind::mitigation(s, i),
         prices: bind::prices(s, i, pl.plan().tco_usd_per_gpu_hour),
         climates: s.power.climates.iter().map(bind::climate).collect(),
+        connection: bind::connection(s, i),
     }
 }
 
@@ -258,6 +262,14 @@ pub(crate) fn power(pl: &Pipeline) -> Result<Power, Error> {
         Solve::Never => false,
         Solve::Always => true,
         Solve::WhenUnmitigated => setup.inputs.mitigation.is_none(),
+    };
+    let solve = if solve && !power::solve::applies(&setup.inputs) {
+        notes.push(PowerNote::SolveNotApplicable {
+            islanded: setup.inputs.connection.islanded(),
+        });
+        false
+    } else {
+        solve
     };
     let (study, traces) = power::study(&setup, solve, pl.options().traces, &|d, t| {
         pl.advance(Stage::Power, d, t)

@@ -6,6 +6,11 @@
 //! formatting (findings are [`Warning`] values that `report` words). Every figure is derived from
 //! catalogue entries (each citing its source), never typed in.
 
+pub mod generation;
+pub mod phases;
+pub mod programme;
+pub mod run_cost;
+
 use serde::Serialize;
 use spec::catalog::{Accelerator, CostDefaults, Fabric, System};
 use spec::scenario::{Hall, Site};
@@ -182,7 +187,7 @@ pub struct SitePlan {
     pub facility_power_w: f64,
     pub grid_w: Option<f64>,
     pub generation_w: f64,
-    /// Grid plus on-site generation, when the grid is given.
+    /// Grid plus on-site generation, when either is given.
     pub supply_w: Option<f64>,
     /// GPUs of this site's hall mix that the supply feeds.
     pub gpus_fed: Option<u64>,
@@ -191,6 +196,12 @@ pub struct SitePlan {
     pub electricity_usd_per_mwh: f64,
     pub energy_wh_per_year: f64,
     pub water_l_per_year: f64,
+    /// On-site generation over the year, when the site has some.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_site: Option<generation::OnSite>,
+    /// The build-out in phases, when the site has them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<phases::PhasePlan>,
     pub halls: Vec<HallPlan>,
     pub capex: Capex,
     pub opex: Opex,
@@ -366,7 +377,7 @@ pub fn plan(s: &Inputs) -> Plan {
         };
         let site_extra = Capex {
             battery_usd: bat_wh / 1e6 * cost.battery.usd_per_mwh(),
-            generation_usd: site.generation.w() * cost.generation.usd_per_w(),
+            generation_usd: site.generation.w() * generation::capex_usd_per_w(site, cost),
             ..Capex::default()
         }
         .finish();
@@ -375,7 +386,9 @@ pub fn plan(s: &Inputs) -> Plan {
         let gpus: u64 = halls.iter().map(|h| h.gpus).sum();
         let it_power_w: f64 = halls.iter().map(|h| h.it_power_w).sum();
         let facility_power_w_site: f64 = halls.iter().map(|h| h.facility_power_w).sum();
-        let supply_w = site.grid.map(|g| g.w() + site.generation.w());
+        // (generation without a grid is a supply too: an islanded site)
+        let supply_w = (site.grid.is_some() || site.generation.w() > 0.0)
+            .then(|| site.grid.map_or(0.0, |g| g.w()) + site.generation.w());
         let gpus_fed_site = supply_w.map(|sup| gpus_fed(sup, facility_power_w_site / gpus as f64));
         if let (Some(sup), Some(fed)) = (supply_w, gpus_fed_site) {
             if facility_power_w_site > sup {
@@ -392,11 +405,27 @@ pub fn plan(s: &Inputs) -> Plan {
         let it_energy_kwh = it_power_w * draw * HOURS_PER_YEAR / 1e3;
         let water_l = it_energy_kwh * site.cooling.wue.l_per_kwh();
         let nodes: u64 = halls.iter().map(|h| h.nodes).sum();
-        let energy_usd = energy_wh / 1e6 * site.electricity.usd_per_mwh();
+        // On-site generation carries its share of the energy at its fuel and variable O&M (the
+        // merit order against the tariff), its fixed O&M with the maintenance.
+        let on_site = generation::on_site(
+            site,
+            cost,
+            energy_wh / HOURS_PER_YEAR,
+            crf(cost.depreciation_generation),
+        );
+        let (energy_usd, gen_fom) = match &on_site {
+            Some(g) => (
+                g.grid_energy_wh_per_year / 1e6 * site.electricity.usd_per_mwh()
+                    + g.energy_wh_per_year / 1e6 * g.marginal_usd_per_mwh,
+                g.fixed_om_usd_per_year,
+            ),
+            None => (energy_wh / 1e6 * site.electricity.usd_per_mwh(), 0.0),
+        };
         let maint = nodes as f64
             * (cost.maintenance_per_node_year.usd()
                 + cost.software_per_node_year.usd()
-                + cost.network_opex_per_node_year.usd());
+                + cost.network_opex_per_node_year.usd())
+            + gen_fom;
         let opex = Opex {
             energy_usd_per_year: energy_usd,
             maintenance_usd_per_year: maint,
@@ -424,6 +453,8 @@ pub fn plan(s: &Inputs) -> Plan {
             electricity_usd_per_mwh: site.electricity.usd_per_mwh(),
             energy_wh_per_year: energy_wh,
             water_l_per_year: water_l,
+            on_site,
+            phases: phases::plan_phases(site, &halls, cost),
             halls,
             capex,
             opex,

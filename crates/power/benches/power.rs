@@ -65,6 +65,7 @@ fn gw_inputs() -> Inputs {
             rack_storage_life_s: 5.0 * 3.15576e7,
             gpu_hour_usd: 1.5,
         },
+        connection: Default::default(),
     }
 }
 
@@ -157,6 +158,8 @@ fn bench(c: &mut Criterion) {
         inp.mitigation.turbines = Some(Turbines {
             capacity_w: 200e6,
             ramp_w_per_s: 50e6 / 60.0,
+            unit_w: 0.0,
+            min_load_fraction: 0.0,
         });
         b.iter(|| black_box(analyse(&inp, false).0.passes))
     });

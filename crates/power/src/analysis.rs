@@ -5,7 +5,8 @@ use crate::draw::Cluster;
 use crate::grid::{self, GridCode, Metrics, RuleCheck};
 use crate::profile::{time_in_states, RunInterval, RunState, StepShape};
 use crate::spectrum::Spectrum;
-use crate::storage::{dispatch_turbines, run_storage, Storage, StorageRun, Turbines};
+use crate::storage::{run_storage, Storage, StorageRun, Turbines};
+use crate::supply::{self, Commitment, Connection, Mode};
 use crate::trace::{it_power_trace, state_it_mean_w, GpuMitigation, Trace};
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +109,40 @@ pub struct Inputs {
     pub code: GridCode,
     pub mitigation: Mitigation,
     pub prices: Prices,
+    /// The site's grid connection (import and export limits).
+    pub connection: Connection,
+}
+
+impl Inputs {
+    /// Whether the grid code applies: decided from the unmitigated import (the site's load as the
+    /// grid would see it without any mitigation or generation), never from the mitigated one; an
+    /// islanded site has no grid to apply it to.
+    pub fn code_applies(&self, raw_peak_w: f64) -> bool {
+        !self.connection.islanded() && raw_peak_w >= self.code.large_load_w
+    }
+}
+
+/// The supply against the grid connection over the window: how the generators ran, what they
+/// could not deliver, and the import above the connection.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SupplyCheck {
+    pub connection: Connection,
+    pub islanded: bool,
+    /// How the generators ran (none without generation).
+    pub commitment: Option<Commitment>,
+    /// Grid import (positive) or export (negative) with the mitigations.
+    pub peak_import_w: f64,
+    pub min_import_w: f64,
+    /// Time, energy and largest excess of the import above the connection (for an islanded
+    /// site: load the plant could not serve).
+    pub over_connection_s: f64,
+    pub over_connection_j: f64,
+    pub over_connection_peak_w: f64,
+    /// Generation the site could not take (beyond the export allowed), time and energy.
+    pub curtailed_s: f64,
+    pub curtailed_j: f64,
+    /// No import above the connection and no generation curtailed.
+    pub passes: bool,
 }
 
 /// Energy and power of the whole run, per state, at per-step resolution.
@@ -153,7 +188,8 @@ pub struct Analysis {
     /// Grid import with the mitigations, and its figures.
     pub mitigated: Metrics,
     pub checks: Vec<RuleCheck>,
-    /// Whether the large-load rules apply at this site's peak.
+    /// Whether the large-load rules apply: the unmitigated peak at or above the code's threshold
+    /// (never for an islanded site).
     pub applies: bool,
     pub passes: bool,
     /// Facility energy in the window, raw and with mitigations (what the site draws: grid plus
@@ -168,6 +204,9 @@ pub struct Analysis {
     pub rack_storage: Option<StorageSummary>,
     pub turbines_max_ramp_w_per_s: Option<f64>,
     pub turbines_energy_j: Option<f64>,
+    /// The supply against the connection: present when the site has generation or a grid
+    /// connection.
+    pub supply: Option<SupplyCheck>,
     pub run: RunEnergy,
     pub costs: Costs,
 }
@@ -239,7 +278,8 @@ pub fn raw_part(inp: &Inputs) -> RawPart {
     );
     let facility = it.facility(c.pue);
     let (metrics, spectrum) = grid::metrics(&facility, &inp.code);
-    let (_, checks) = grid::check(&inp.code, &metrics);
+    let code = inp.code.deciding(inp.code_applies(metrics.peak_w));
+    let (_, checks) = grid::check(&code, &metrics);
     let passes = checks.iter().all(|r| r.passes);
     RawPart {
         it,
@@ -302,32 +342,78 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
     let mut fac = load.facility(c.pue);
     let mut soc = vec![];
     let mut battery = None;
-    if let Some(b) = &mit.battery {
-        let r = run_storage(&fac, b, code.ramp_up_w_per_s, code.ramp_down_w_per_s);
-        stored_change_j += r.soc_end_j - r.soc_start_j;
-        battery = Some(summary(b, &r));
-        if keep {
-            soc = r.soc_j.clone();
+    // The rules apply from the unmitigated peak (see `Inputs::code_applies`).
+    let applies_raw = inp.code_applies(raw.metrics.peak_w);
+    let decide = code.deciding(applies_raw);
+    let commitment = mit
+        .turbines
+        .map(|t| supply::commit(&fac, &t, &inp.connection));
+    let mut generation: Option<Trace> = None;
+    let (mut curtailed_j, mut curtailed_s) = (0.0, 0.0);
+    let site_j;
+    match commitment {
+        Some(k) if k.mode == Mode::LoadFollowing => {
+            // The generators and the battery follow the load together.
+            let r = supply::follow(&fac, &k, mit.battery.as_ref(), &inp.connection);
+            if let Some(b) = &mit.battery {
+                stored_change_j += r.soc_end_j - r.soc_start_j;
+                battery = Some(StorageSummary {
+                    power_w: b.power_w,
+                    energy_j: b.energy_j,
+                    efficiency: b.efficiency,
+                    soc_min_j: r.soc_min_j,
+                    soc_max_j: r.soc_max_j,
+                    discharged_j: r.discharged_j,
+                    charged_j: r.charged_j,
+                    losses_j: r.losses_j,
+                    saturated_s: r.saturated_s,
+                });
+                if keep {
+                    soc = r.soc_j.clone();
+                }
+            }
+            site_j = r.import.energy_j() + r.generation.energy_j();
+            curtailed_j = r.curtailed_j;
+            curtailed_s = r.curtailed_s;
+            generation = Some(r.generation);
+            fac = r.import;
         }
-        fac = r.upstream;
-    }
-    let site_j = fac.energy_j();
-    let mut turbines_max_ramp = None;
-    let mut turbines_energy = None;
-    if let Some(t) = &mit.turbines {
-        let out = dispatch_turbines(&fac, t);
-        turbines_max_ramp = Some(
-            out.w
-                .windows(2)
-                .map(|p| (p[1] - p[0]).abs())
-                .fold(0.0, f64::max)
-                / dt,
-        );
-        turbines_energy = Some(out.energy_j());
-        for (g, o) in fac.w.iter_mut().zip(&out.w) {
-            *g -= o;
+        _ => {
+            if let Some(b) = &mit.battery {
+                let r = run_storage(&fac, b, code.ramp_up_w_per_s, code.ramp_down_w_per_s);
+                stored_change_j += r.soc_end_j - r.soc_start_j;
+                battery = Some(summary(b, &r));
+                if keep {
+                    soc = r.soc_j.clone();
+                }
+                fac = r.upstream;
+            }
+            site_j = fac.energy_j();
+            if let Some(k) = commitment {
+                // Base load: the committed units flat under the load's floor.
+                let (import, cut) =
+                    supply::base_load_import(&fac, k.committed_w, inp.connection.export_w);
+                let mut out = cut.clone();
+                for (o, x) in out.w.iter_mut().zip(&cut.w) {
+                    *o = k.committed_w - x;
+                    if *x > 0.0 {
+                        curtailed_j += x * dt;
+                        curtailed_s += dt;
+                    }
+                }
+                generation = Some(out);
+                fac = import;
+            }
         }
     }
+    let turbines_max_ramp = generation.as_ref().map(|out| {
+        out.w
+            .windows(2)
+            .map(|p| (p[1] - p[0]).abs())
+            .fold(0.0, f64::max)
+            / dt
+    });
+    let turbines_energy = generation.as_ref().map(|out| out.energy_j());
     // (the same trace as the raw one: the same figures)
     let same = fac.t0_s.to_bits() == raw_fac.t0_s.to_bits()
         && fac.dt_s.to_bits() == raw_fac.dt_s.to_bits()
@@ -342,8 +428,25 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
     } else {
         grid::metrics(&fac, code)
     };
-    let (applies, checks) = grid::check(code, &m);
+    let (_, checks) = grid::check(&decide, &m);
+    let applies = applies_raw;
     let passes = checks.iter().all(|r| r.passes);
+    let supply = (mit.turbines.is_some() || inp.connection.import_w.is_some()).then(|| {
+        let (over_s, over_j, over_peak) = supply::over_connection(&fac, &inp.connection);
+        SupplyCheck {
+            connection: inp.connection,
+            islanded: inp.connection.islanded(),
+            commitment,
+            peak_import_w: m.peak_w,
+            min_import_w: m.min_w,
+            over_connection_s: over_s,
+            over_connection_j: over_j,
+            over_connection_peak_w: over_peak,
+            curtailed_s,
+            curtailed_j,
+            passes: over_s == 0.0 && curtailed_j == 0.0,
+        }
+    });
 
     let window_raw_j = raw_fac.energy_j();
     // What the site consumed: supplied energy less what was left in storage (at the stored value).
@@ -397,6 +500,7 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
         rack_storage: rack_summary,
         turbines_max_ramp_w_per_s: turbines_max_ramp,
         turbines_energy_j: turbines_energy,
+        supply,
         run,
         costs,
     };

@@ -131,7 +131,9 @@ pub struct CoolingDesign {
 }
 
 impl CoolingDesign {
-    /// The design behind a catalogue cooling name; unknown names get the direct-liquid design.
+    /// A design by its name (a catalogue cooling entry's `design`, which the scenario layer checks
+    /// is one of `air-chillers`, `direct-liquid`, `evaporative`); any other name gets the
+    /// direct-liquid design.
     pub fn for_name(name: &str) -> CoolingDesign {
         match name {
             // Air-cooled servers (CRAH fans), chilled water at 18 deg C, air-cooled chillers with
@@ -175,9 +177,15 @@ impl CoolingDesign {
 /// concentration (A) = 1.96 L/kWh (D).
 pub const EVAPORATED_L_PER_KWH_HEAT: f64 = 3.6 / 2.45 * 4.0 / 3.0;
 
-/// IT power of one chiller: OpenAI's largest building, ~300 MW of IT on 210 air-cooled chillers
-/// (SemiAnalysis, P): 300 / 210 = 1.43 MW (D).
+/// IT power of one chiller where a cooling entry sets none (`chiller_it`): OpenAI's largest
+/// building, ~300 MW of IT on 210 air-cooled chillers (SemiAnalysis, P): 300 / 210 = 1.43 MW
+/// (D). Other sites give 1.4-1.8 MW: xAI Colossus 2, 119 chillers for ~200 MW (1.68 MW, S/D); a
+/// 55 MW Nevada site on 30 chillers (1.83 MW, S vendor); 500-ton units reject 1.76 MW (D).
 pub const CHILLER_IT_W: f64 = 300e6 / 210.0;
+
+fn is_default_chiller(w: &f64) -> bool {
+    *w == CHILLER_IT_W
+}
 
 /// PUE and water per IT kWh of one hour.
 pub fn hour_pue_wue(d: &CoolingDesign, h: &Hour) -> (f64, f64, f64) {
@@ -221,6 +229,9 @@ pub struct CoolingYear {
     pub wue_l_per_kwh: f64,
     pub peak_heat_w: f64,
     pub chillers: u64,
+    /// IT power one chiller serves (in JSON only when a cooling entry sets its own).
+    #[serde(skip_serializing_if = "is_default_chiller")]
+    pub chiller_it_w: f64,
     /// Hourly PUE, for charts.
     #[serde(skip)]
     pub hourly_pue: Vec<f64>,
@@ -229,15 +240,18 @@ pub struct CoolingYear {
     pub hourly_wue_l_per_kwh: Vec<f64>,
 }
 
-/// The year at a constant mean IT power.
+/// The year at a constant mean IT power, for the design named `design`, each chiller serving
+/// `chiller_it_w` of IT.
 pub fn cooling_year(
     climate: &Climate,
-    cooling_name: &str,
+    design: &str,
     catalogue_pue: f64,
     mean_it_w: f64,
     peak_it_w: f64,
+    chiller_it_w: f64,
 ) -> CoolingYear {
-    let d = CoolingDesign::for_name(cooling_name);
+    let cooling_name = design;
+    let d = CoolingDesign::for_name(design);
     let hours = hourly_year(climate);
     let mut fac = 0.0;
     let mut water = 0.0;
@@ -274,9 +288,10 @@ pub fn cooling_year(
         water_l_per_year: water / n * it_kwh,
         wue_l_per_kwh: water / n,
         peak_heat_w,
-        chillers: ((peak_mech * peak_it_w * (1.0 + d.fixed_overhead)) / CHILLER_IT_W)
+        chillers: ((peak_mech * peak_it_w * (1.0 + d.fixed_overhead)) / chiller_it_w.max(1.0))
             .ceil()
             .max(0.0) as u64,
+        chiller_it_w,
         hourly_pue: hourly,
         hourly_wue_l_per_kwh: hourly_water,
     }

@@ -42,6 +42,18 @@ pub struct GridCode {
 }
 
 impl GridCode {
+    /// The code with whether it applies already decided (from the unmitigated import): every
+    /// trace checked against it is then a large load (`applies`) or none is.
+    pub fn deciding(&self, applies: bool) -> GridCode {
+        GridCode {
+            large_load_w: if applies {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            },
+            ..self.clone()
+        }
+    }
     pub fn ramp_window_s(&self) -> f64 {
         self.ramp_window_s.unwrap_or(DEFAULT_RAMP_WINDOW_S)
     }

@@ -11,7 +11,8 @@
 //! `pipeline` crate from the step model and the reliability timeline, make a [`site::Setup`] →
 //! [`trace::it_trace`] per group through the calibrated [`draw::GpuDraw`] → facility power through
 //! PUE → mitigations
-//! ([`trace::GpuMitigation`], [`storage::run_storage`], [`storage::dispatch_turbines`]) →
+//! ([`trace::GpuMitigation`], [`storage::run_storage`], on-site generation and the grid
+//! connection in [`supply`]) →
 //! [`grid::metrics`] and [`grid::check`] against a [`grid::GridCode`] → costs
 //! ([`analysis::analyse`]); [`solve::solve`] searches mitigations; [`cooling`] turns a climate
 //! into PUE and water by the hour.
@@ -26,6 +27,7 @@ pub mod solve;
 pub mod spectrum;
 pub mod storage;
 pub mod study;
+pub mod supply;
 pub mod trace;
 
 pub use analysis::{analyse, Analysis, Inputs, Mitigation, Prices, Window};

@@ -41,7 +41,13 @@ pub struct Site {
     pub halls: Vec<Hall>,
     pub draw: Draw,
     pub pue: f64,
+    /// The cooling entry's name, as the scenario gives it.
     pub cooling: String,
+    /// The physical design the hourly model runs (`air-chillers`, `direct-liquid`,
+    /// `evaporative`).
+    pub cooling_design: String,
+    /// IT power one chiller serves; `None`: [`crate::cooling::CHILLER_IT_W`].
+    pub chiller_it_w: Option<f64>,
     pub climate: Climate,
 }
 
@@ -114,6 +120,8 @@ pub struct Input {
     pub prices: Prices,
     /// Every climate the cooling design is compared across.
     pub climates: Vec<Climate>,
+    /// The site's grid connection.
+    pub connection: crate::supply::Connection,
 }
 
 /// A study's inputs: the analysis inputs plus what the cooling part needs.
@@ -124,6 +132,8 @@ pub struct Setup {
     pub climate: Climate,
     pub climates: Vec<Climate>,
     pub cooling: String,
+    pub cooling_design: String,
+    pub chiller_it_w: Option<f64>,
     pub catalogue_pue: f64,
     /// `step model` or `synthetic`.
     pub step_source: String,
@@ -160,10 +170,13 @@ pub fn setup(i: Input) -> Result<Setup, String> {
             code: i.code,
             mitigation: i.mitigation,
             prices: i.prices,
+            connection: i.connection,
         },
         climate: i.site.climate,
         climates: i.climates,
         cooling: i.site.cooling,
+        cooling_design: i.site.cooling_design,
+        chiller_it_w: i.site.chiller_it_w,
         catalogue_pue: i.site.pue,
         step_source: i.step_source,
         timeline_source: timeline_source.into(),

@@ -24,6 +24,7 @@ use crate::analysis::{
     analyse_with_raw, costs, raw_part, run_energy, Analysis, Inputs, Mitigation, RawPart,
 };
 use crate::storage::{defaults as sd, run_storages, Storage};
+use crate::supply::Connection;
 use crate::trace::{it_power_trace, run_ramp_effect, GpuMitigation, RunRampEffect, Trace};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -386,12 +387,30 @@ struct Outcome {
     battery: Option<(f64, f64)>,
 }
 
-/// The grid import of a facility load: less the turbines' output when there are turbines.
-fn grid_of<'a>(fac: &'a Trace, m: &Mitigation) -> std::borrow::Cow<'a, Trace> {
-    match &m.turbines {
-        Some(t) => std::borrow::Cow::Owned(battery::grid_of(fac, t)),
+/// The base load of a facility load's generators and the export allowed, as the analysis runs
+/// them (`None`: no generators).
+fn base_of(fac: &Trace, m: &Mitigation, c: &Connection) -> Option<(f64, f64)> {
+    m.turbines
+        .map(|t| (crate::supply::commit(fac, &t, c).committed_w, c.export_w))
+}
+
+/// The grid import of a facility load: less the generators' base load when there are any.
+fn grid_of<'a>(fac: &'a Trace, base: Option<(f64, f64)>) -> std::borrow::Cow<'a, Trace> {
+    match base {
+        Some(b) => std::borrow::Cow::Owned(battery::grid_of(fac, b)),
         None => std::borrow::Cow::Borrowed(fac),
     }
+}
+
+/// Whether the solver applies: the site's generators (if any) run as base load under a grid
+/// that carries the load. Where they must follow the load (the grid short of the peak, or an
+/// islanded site) the grid-code mitigations are not the question; nothing is searched.
+pub fn applies(base: &Inputs) -> bool {
+    base.mitigation.turbines.is_none_or(|t| {
+        let raw = raw_part(base);
+        crate::supply::commit(&raw.facility, &t, &base.connection).mode
+            == crate::supply::Mode::BaseLoad
+    })
 }
 
 /// Whether the IT power of GPU mitigation `g`, with ramp limits on every job GPU, surely passes
@@ -404,13 +423,18 @@ fn grid_of<'a>(fac: &'a Trace, m: &Mitigation) -> std::borrow::Cow<'a, Trace> {
 /// with the range, its band share (Parseval's bound as in
 /// [`crate::spectrum::band_fraction_bound`]). Margins cover rounding (1e-9 of the peak per sample,
 /// 1e-6 relative, and the meter's running sums).
-fn ramp_limited_surely_passes(base: &Inputs, g: &GpuMitigation, n: usize, dt: f64) -> bool {
+fn ramp_limited_surely_passes(
+    base: &Inputs,
+    code: &crate::grid::GridCode,
+    g: &GpuMitigation,
+    n: usize,
+    dt: f64,
+) -> bool {
     let (Some(up), Some(down)) = (g.ramp_up_w_per_s, g.ramp_down_w_per_s) else {
         return false;
     };
     let rate = up.max(down);
     let c = &base.cluster;
-    let code = &base.code;
     if !(rate.is_finite() && rate >= 0.0 && n > 0 && dt > 0.0 && c.pue.is_finite()) {
         return false;
     }
@@ -472,12 +496,11 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
     let n = win.samples();
     let dt = win.duration_s / n as f64;
     let c = &base.cluster;
-    let code = &base.code;
     let (plan, scenario_ramp) = plan(base);
     let total = plan.len() as u64;
 
     // The raw facility trace (as `raw_part` builds it): its energy prices the storage losses, its
-    // swing bounds the battery search.
+    // swing bounds the battery search, its peak decides whether the code applies.
     let raw_it = it_power_trace(
         c,
         &base.step,
@@ -488,6 +511,8 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
         &GpuMitigation::none(),
     );
     let raw_fac = raw_it.facility(c.pue);
+    let decided = base.code.deciding(base.code_applies(raw_fac.peak_w()));
+    let code = &decided;
     let window_raw_j = raw_fac.energy_j();
     let hi0 = top_battery_w(raw_fac.swing_w());
     drop(raw_it);
@@ -503,7 +528,7 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
             .iter()
             .filter(|m| m.gpu == gpu[i])
             .all(|m| m.rack_storage_j_per_gpu == 0.0 && m.turbines.is_none());
-        alone && ramp_limited_surely_passes(base, &gpu[i], n, dt)
+        alone && ramp_limited_surely_passes(base, code, &gpu[i], n, dt)
     };
     // (the draws to build, built together where they can be: see `it_power_traces`)
     let to_build: Vec<usize> = distinct.iter().copied().filter(|&i| !settled(i)).collect();
@@ -603,7 +628,10 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
         .map(|((facility, _), &i)| {
             // (an empty trace: a draw its bounds settle)
             (n > 0 && facility.w.is_empty())
-                || crate::grid::passes(&grid_of(facility, &plan[i]), code)
+                || crate::grid::passes(
+                    &grid_of(facility, base_of(facility, &plan[i], &base.connection)),
+                    code,
+                )
         })
         .collect();
     // (only the loads that fail alone are needed on)
@@ -622,7 +650,10 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
     let searched = battery::smallest_batteries(
         &failing
             .iter()
-            .map(|&k| (&alone[k].0, plan[loads_at[k]].turbines))
+            .map(|&k| {
+                let f = &alone[k].0;
+                (f, base_of(f, &plan[loads_at[k]], &base.connection))
+            })
             .collect::<Vec<_>>(),
         code,
         hi0,

@@ -1,5 +1,5 @@
 //! Energy storage between the load and the grid (a site battery, or rack-level PSU storage), with
-//! its control law, and on-site turbines with a ramp limit.
+//! its control law, and the on-site generator fleet's description.
 
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
@@ -27,9 +27,6 @@ pub mod defaults {
     /// Rack storage control time constant (A): sub-second, the 50 ms EDP and step-edge scale of
     /// calibration 1.1 (S); longer would only saturate 65 J.
     pub const RACK_TAU_S: f64 = 0.2;
-    /// On-site turbine ramp limit: 50 MW/min, the upper end of fossil-generator ramp rates,
-    /// 5-50 MW/min (SemiAnalysis 2025-06-25, P).
-    pub const TURBINE_RAMP_W_PER_S: f64 = 50e6 / 60.0;
 }
 
 /// A storage system and its controller settings.
@@ -436,33 +433,19 @@ fn finish(out: &mut StorageRun, st: &ControllerState, soc_start_j: f64) {
     out.losses_j = t.losses_j;
 }
 
-/// On-site generation with a ramp limit.
+/// An on-site generator fleet: its capacity, the ramp limit of the whole fleet, the rating of
+/// one unit (a fleet is committed in whole units) and the lowest stable output of the running
+/// units as a share of their capacity. How it runs against a load and a grid connection is
+/// [`crate::supply`]'s.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Turbines {
     pub capacity_w: f64,
     pub ramp_w_per_s: f64,
-}
-
-/// Turbine output over `load`: follows the load (up to capacity) no faster than the ramp limit,
-/// starting from its steady output at the window's mean load. The grid takes the rest
-/// (`load - output`, negative when the turbines cannot ramp down fast enough: export).
-pub fn dispatch_turbines(load: &Trace, t: &Turbines) -> Trace {
-    let step = t.ramp_w_per_s.max(0.0) * load.dt_s;
-    let mut prev = load.mean_w().clamp(0.0, t.capacity_w.max(0.0));
-    let w = load
-        .w
-        .iter()
-        .map(|&l| {
-            let target = l.clamp(0.0, t.capacity_w.max(0.0));
-            prev = target.clamp(prev - step, prev + step);
-            prev
-        })
-        .collect();
-    Trace {
-        t0_s: load.t0_s,
-        dt_s: load.dt_s,
-        w,
-    }
+    /// 0: one unit of the whole capacity.
+    #[serde(default)]
+    pub unit_w: f64,
+    #[serde(default)]
+    pub min_load_fraction: f64,
 }
 
 #[cfg(test)]

@@ -105,8 +105,18 @@ pub fn study(
         0.0
     };
     let peak = peak_it_w(inp, &inp.mitigation.gpu);
+    let chiller_it_w = setup.chiller_it_w.unwrap_or(cooling::CHILLER_IT_W);
     let year = |c: &cooling::Climate| {
-        cooling_year(c, &setup.cooling, setup.catalogue_pue, mean_it_w, peak)
+        let mut y = cooling_year(
+            c,
+            &setup.cooling_design,
+            setup.catalogue_pue,
+            mean_it_w,
+            peak,
+            chiller_it_w,
+        );
+        y.cooling = setup.cooling.clone();
+        y
     };
     let cool = year(&setup.climate);
     let climates = setup.climates.iter().map(year).collect();

@@ -8,7 +8,8 @@ use power::draw::{Cluster, GpuDraw, Group};
 use power::grid;
 use power::profile::{steady_run, PhaseDraw, RunInterval, RunState, StepShape};
 use power::spectrum::spectrum;
-use power::storage::{dispatch_turbines, run_storage, Storage, Turbines};
+use power::storage::{run_storage, Storage, Turbines};
+use power::supply::{commit, follow, Connection};
 use power::trace::{it_trace, GpuMitigation, Trace};
 use proptest::prelude::*;
 use scenario::preset;
@@ -79,6 +80,7 @@ fn job(window_s: f64, restart: bool, code: &str) -> Inputs {
         code: preset(code).expect("preset"),
         mitigation: Mitigation::default(),
         prices: prices(),
+        connection: Default::default(),
     }
 }
 
@@ -307,22 +309,31 @@ proptest! {
     }
 
     #[test]
-    fn turbines_never_exceed_their_ramp(seed in 0u64..1_000_000, cap in 1.0f64..500.0, ramp in 0.1f64..200.0) {
+    fn turbines_never_exceed_their_ramp_nor_leave_their_band(seed in 0u64..1_000_000, cap in 1.0f64..500.0, ramp in 0.1f64..200.0, unit in 0.5f64..60.0, min in 0.0f64..0.6) {
         let mut x = seed | 1;
         let w: Vec<f64> = (0..3000).map(|_| {
             x ^= x << 13; x ^= x >> 7; x ^= x << 17;
             (x % 400) as f64
         }).collect();
         let load = Trace { t0_s: 0.0, dt_s: 0.01, w };
-        let out = dispatch_turbines(&load, &Turbines { capacity_w: cap, ramp_w_per_s: ramp });
-        for p in out.w.windows(2) {
+        let t = Turbines { capacity_w: cap, ramp_w_per_s: ramp, unit_w: unit, min_load_fraction: min };
+        let c = Connection { import_w: Some(0.0), export_w: 0.0 };
+        let k = commit(&load, &t, &c);
+        let r = follow(&load, &k, None, &c);
+        // the units' output: what they deliver plus what the site cannot take (curtailed)
+        let out: Vec<f64> = r.generation.w.iter().zip(&r.curtailed.w).map(|(g, c)| g + c).collect();
+        for p in out.windows(2) {
             // `prev + step` is rounded to the level's precision: a few ulps of the output level
             // (not of the step) is all the excess rounding can add.
             let ulps = 4.0 * f64::EPSILON * p[0].abs().max(p[1].abs());
-            prop_assert!((p[1] - p[0]).abs() <= ramp * 0.01 + ulps, "{} -> {} at {} W/s", p[0], p[1], ramp);
+            prop_assert!((p[1] - p[0]).abs() <= k.ramp_w_per_s * 0.01 + ulps, "{} -> {} at {} W/s", p[0], p[1], k.ramp_w_per_s);
         }
-        for v in &out.w {
-            prop_assert!(*v >= 0.0 && *v <= cap);
+        for v in &out {
+            let ulps = 4.0 * f64::EPSILON * v.abs();
+            prop_assert!(*v >= k.min_load_w - ulps && *v <= k.committed_w + ulps);
+        }
+        for (g, l) in r.generation.w.iter().zip(&load.w) {
+            prop_assert!(*g >= 0.0 && *g <= *l + 1e-9, "delivered {g} above the load {l} of an island");
         }
     }
 }

@@ -204,6 +204,8 @@ fn synthetic(
         mitigation.turbines = Some(Turbines {
             capacity_w: turbines_w,
             ramp_w_per_s: 50e6 / 60.0,
+            unit_w: 0.0,
+            min_load_fraction: 0.0,
         });
         mitigation.battery = Some(Storage::site_battery(1.0, 1.0, 0.9));
     }
@@ -227,6 +229,7 @@ fn synthetic(
             rack_storage_life_s: 5.0 * 3.15576e7,
             gpu_hour_usd: 2.0,
         },
+        connection: Default::default(),
     }
 }
 

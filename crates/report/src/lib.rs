@@ -3,6 +3,7 @@
 //! Architecture invariant: the only crate that formats numbers for people. Models hand it plain
 //! data; it never computes a model figure itself.
 
+pub mod campus;
 pub mod fmt;
 pub mod headline;
 pub mod html;

@@ -137,6 +137,19 @@ pub fn text(p: &Plan) -> String {
         &body,
     ));
 
+    for s in &p.sites {
+        if let Some(g) = &s.on_site {
+            out.push_str("\n  On-site generation\n");
+            out.push_str(&crate::campus::on_site_text(&s.name, g));
+        }
+    }
+    let phases: Vec<plan::phases::PhasePlan> =
+        p.sites.iter().flat_map(|s| s.phases.clone()).collect();
+    if !phases.is_empty() {
+        out.push_str("\n  Phases: when each can be powered, and the item that sets it\n");
+        out.push_str(&crate::campus::phases_text(&phases));
+    }
+
     let c = &p.capex;
     let g = p.gpus.max(1) as f64;
     out.push_str("\n  Capex\n");

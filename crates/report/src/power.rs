@@ -89,6 +89,14 @@ pub fn note(n: &PowerNote) -> String {
         } => format!(
             "step: the first site's DiLoCo replica on its share of the batch ([job.sync] strategy `{strategy}`); the outer synchronisation every {inner_steps} inner steps is not in the shape"
         ),
+        PowerNote::SolveNotApplicable { islanded } => format!(
+            "solve: not run: the site's generation follows the load ({}); the search sizes grid-code mitigations of a site whose grid carries the load",
+            if *islanded {
+                "islanded, no grid connection"
+            } else {
+                "its grid connection is short of the peak"
+            }
+        ),
     }
 }
 
@@ -157,7 +165,12 @@ fn mitigation_json(m: &Mitigation) -> Value {
 /// The analysis as JSON: mitigated metrics at the top level, the unmitigated under `raw`.
 fn analysis_json(a: &Analysis, m: &Mitigation) -> Map<String, Value> {
     let mut o = metrics_json(&a.mitigated);
-    o.insert("passes".into(), json!(a.passes));
+    // (the grid code's rules and, where there is one, the supply check: an island whose plant
+    // cannot follow its load, or an import above the connection, does not pass)
+    o.insert(
+        "passes".into(),
+        json!(a.passes && a.supply.as_ref().is_none_or(|x| x.passes)),
+    );
     o.insert("applies".into(), json!(a.applies));
     let mut raw = metrics_json(&a.raw);
     raw.insert("passes".into(), json!(a.raw_passes));
@@ -229,6 +242,12 @@ fn analysis_json(a: &Analysis, m: &Mitigation) -> Map<String, Value> {
         "turbines_energy_j".into(),
         a.turbines_energy_j.map(finite).unwrap_or(Value::Null),
     );
+    if let Some(x) = shown_supply(a) {
+        o.insert(
+            "supply".into(),
+            serde_json::to_value(x).unwrap_or(Value::Null),
+        );
+    }
     o
 }
 
@@ -406,10 +425,19 @@ fn describe_mitigation(m: &Mitigation) -> String {
         ));
     }
     if let Some(t) = m.turbines {
+        let unit = if t.unit_w > 0.0 {
+            t.unit_w.min(t.capacity_w)
+        } else {
+            t.capacity_w
+        };
+        let n = (t.capacity_w / unit.max(1.0) - 1e-9).ceil().max(1.0);
         parts.push(format!(
-            "turbines {} ramping at most {}",
+            "generators {} ({n} unit{} of {}) ramping at most {}, minimum load {} of the units running",
             power(t.capacity_w),
-            ramp(t.ramp_w_per_s)
+            if n == 1.0 { "" } else { "s" },
+            power(unit),
+            ramp(t.ramp_w_per_s),
+            percent(t.min_load_fraction)
         ));
     }
     if parts.is_empty() {
@@ -476,6 +504,110 @@ fn rules_table(a: &Analysis) -> String {
         &["rule", "limit", "unmitigated", "", "mitigated", ""],
         &body,
     )
+}
+
+/// The supply check when it has something to say: the site has generation, or its import goes
+/// above its connection.
+fn shown_supply(a: &Analysis) -> Option<&power::analysis::SupplyCheck> {
+    a.supply
+        .as_ref()
+        .filter(|x| x.commitment.is_some() || !x.passes)
+}
+
+/// "; islanded plant …" / "; supply …" after the grid-code verdict, when there is a supply check
+/// to show.
+fn supply_verdict(a: &Analysis) -> String {
+    match shown_supply(a) {
+        None => String::new(),
+        Some(x) => format!(
+            "; {} {}",
+            if x.islanded {
+                "islanded, generation and battery following the load:"
+            } else {
+                "supply within the grid connection:"
+            },
+            if x.passes { "passes" } else { "FAILS" }
+        ),
+    }
+}
+
+fn supply_rows(a: &Analysis, x: &power::analysis::SupplyCheck) -> String {
+    let mut r: Vec<(String, String)> = vec![];
+    let c = &x.connection;
+    r.push((
+        "Grid connection".into(),
+        match c.import_w {
+            Some(0.0) => "none: islanded".to_string(),
+            Some(g) => format!(
+                "import up to {}, export up to {}",
+                power(g),
+                power(c.export_w)
+            ),
+            None => "not given".into(),
+        },
+    ));
+    if let Some(k) = &x.commitment {
+        r.push((
+            "Generators".into(),
+            match k.mode {
+                power::supply::Mode::BaseLoad => format!(
+                    "base load: {} unit{} committed, {} flat under the load's lowest ({}); the grid follows the load",
+                    k.units,
+                    if k.units == 1 { "" } else { "s" },
+                    power(k.committed_w),
+                    power(a.raw.min_w)
+                ),
+                power::supply::Mode::LoadFollowing => format!(
+                    "following the load: {} unit{} committed ({}), between {} and {}, ramping at most {}; the grid's steady share {}",
+                    k.units,
+                    if k.units == 1 { "" } else { "s" },
+                    power(k.committed_w),
+                    power(k.min_load_w),
+                    power(k.committed_w),
+                    ramp(k.ramp_w_per_s),
+                    power(k.grid_base_w)
+                ),
+            },
+        ));
+    }
+    r.push((
+        "Grid import (mitigated)".into(),
+        format!(
+            "{} to {} (negative: export)",
+            power(x.min_import_w),
+            power(x.peak_import_w)
+        ),
+    ));
+    r.push((
+        if x.islanded {
+            "Load not served".into()
+        } else {
+            "Import above the connection".into()
+        },
+        if x.over_connection_s > 0.0 {
+            format!(
+                "{} in the window, {} (largest {}): FAILS",
+                duration(x.over_connection_s),
+                energy_j(x.over_connection_j),
+                power(x.over_connection_peak_w)
+            )
+        } else {
+            "none".into()
+        },
+    ));
+    r.push((
+        "Generation curtailed".into(),
+        if x.curtailed_s > 0.0 {
+            format!(
+                "{} in the window, {}: the units cannot shed it within their ramp (beyond the export allowed): FAILS",
+                duration(x.curtailed_s),
+                energy_j(x.curtailed_j)
+            )
+        } else {
+            "none".into()
+        },
+    ));
+    rows(&r)
 }
 
 fn costs_rows(a: &Analysis) -> String {
@@ -585,7 +717,7 @@ fn cooling_text(s: &Study) -> String {
             ),
         ),
         (
-            "Chillers (1.43 MW of IT each)".into(),
+            format!("Chillers ({:.2} MW of IT each)", c.chiller_it_w / 1e6),
             format!("{}", c.chillers),
         ),
     ]);
@@ -797,8 +929,14 @@ pub fn text(s: &Study, notes: &[String]) -> String {
                 a.code.description,
                 if a.applies {
                     format!("applies: peak at or above {}", power(a.code.large_load_w))
+                } else if a.supply.as_ref().is_some_and(|x| x.islanded) {
+                    "does not apply: islanded (no grid connection)".to_string()
                 } else {
-                    format!("does not apply: peak below {}", power(a.code.large_load_w))
+                    format!(
+                        "does not apply (unmitigated peak {} < {})",
+                        power(a.raw.peak_w),
+                        power(a.code.large_load_w)
+                    )
                 }
             ),
         ),
@@ -808,16 +946,28 @@ pub fn text(s: &Study, notes: &[String]) -> String {
         ),
         (
             "Verdict".into(),
-            if s.mitigation.is_none() {
+            if let Some(x) = a.supply.as_ref().filter(|x| x.islanded) {
                 format!(
-                    "unmitigated {} (the scenario sets no mitigation)",
-                    if a.raw_passes { "passes" } else { "FAILS" }
+                    "islanded: no grid code applies; generation{} following the load: {}",
+                    if a.battery.is_some() {
+                        " and battery"
+                    } else {
+                        " (no battery)"
+                    },
+                    if x.passes { "passes" } else { "FAILS" }
+                )
+            } else if s.mitigation.is_none() {
+                format!(
+                    "unmitigated {} (the scenario sets no mitigation){}",
+                    if a.raw_passes { "passes" } else { "FAILS" },
+                    supply_verdict(a)
                 )
             } else {
                 format!(
-                    "unmitigated {}; with the scenario's mitigations {}",
+                    "unmitigated {}; with the scenario's mitigations {}{}",
                     if a.raw_passes { "passes" } else { "FAILS" },
-                    if a.passes { "passes" } else { "FAILS" }
+                    if a.passes { "passes" } else { "FAILS" },
+                    supply_verdict(a)
                 )
             },
         ),
@@ -826,6 +976,10 @@ pub fn text(s: &Study, notes: &[String]) -> String {
     out.push_str(&metrics_rows(a));
     out.push('\n');
     out.push_str(&rules_table(a));
+    if let Some(x) = shown_supply(a) {
+        out.push_str("\n  Supply: generation, battery and the grid connection\n");
+        out.push_str(&supply_rows(a, x));
+    }
     if s.mitigation.is_none() {
         out.push_str("\n  The scenario sets no mitigation");
         if s.solution.is_none() && !a.passes {

@@ -28,16 +28,19 @@ pub enum Part {
     Reliability,
     Power,
     MultiSite,
+    /// The campus over time and its money, when the scenario has phases or `[programme]`.
+    Programme,
 }
 
 impl Part {
     /// Report order.
-    pub const ALL: [Part; 5] = [
+    pub const ALL: [Part; 6] = [
         Part::Plan,
         Part::Train,
         Part::Reliability,
         Part::Power,
         Part::MultiSite,
+        Part::Programme,
     ];
 
     /// The section's JSON key in `run --json`.
@@ -48,6 +51,7 @@ impl Part {
             Part::Reliability => "reliability",
             Part::Power => "power",
             Part::MultiSite => "multisite",
+            Part::Programme => "programme",
         }
     }
 
@@ -79,12 +83,20 @@ pub fn part(
             let plan = p.plan();
             Some((crate::plan::section(plan), figs(crate::plan::figures(plan))))
         }
-        Part::Train => p.step()?.map(|t| {
-            (
-                crate::with_scope(crate::train::trained(&s.name, t), scope.as_ref()),
-                figs(crate::train::figures(&t.profile)),
-            )
-        }),
+        Part::Train => match p.step()? {
+            // the run's cost at the Monte Carlo's goodput (the reliability section's)
+            Some(t) => {
+                let cost = p.run_cost(pipeline::Goodput::MonteCarlo)?;
+                Some((
+                    crate::campus::with_run_cost(
+                        crate::with_scope(crate::train::trained(&s.name, t), scope.as_ref()),
+                        cost.as_ref(),
+                    ),
+                    figs(crate::train::figures(&t.profile)),
+                ))
+            }
+            None => None,
+        },
         Part::Reliability => {
             let rel = p.reliability()?;
             let mut sec = crate::simulate::of(rel);
@@ -137,6 +149,12 @@ pub fn part(
             }
             None => None,
         },
+        Part::Programme => p.programme().map(|prog| {
+            (
+                crate::campus::section(prog),
+                figs(crate::campus::figures(prog)),
+            )
+        }),
     })
 }
 

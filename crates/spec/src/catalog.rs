@@ -105,6 +105,9 @@ pub struct Fabric {
     pub source: String,
 }
 
+/// The physical cooling designs the power model knows (`Cooling::design`).
+pub const COOLING_DESIGNS: &[&str] = &["air-chillers", "direct-liquid", "evaporative"];
+
 /// A cooling design: power usage effectiveness and water use.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -112,6 +115,14 @@ pub struct Cooling {
     #[serde(skip_deserializing)]
     pub name: String,
     pub description: String,
+    /// The physical design the hourly cooling model runs, one of [`COOLING_DESIGNS`]; an entry
+    /// made `from` another inherits it. Resolution fills it from the name when an entry leaves it
+    /// out and its name is one of the designs.
+    #[serde(default)]
+    pub design: String,
+    /// IT power one chiller serves; `None`: the cooling model's sourced default.
+    #[serde(default)]
+    pub chiller_it: Option<Power>,
     /// Annual-average PUE (facility energy / IT energy), at least 1.
     pub pue: f64,
     /// Site water use per unit of IT energy (WUE).
@@ -217,8 +228,26 @@ pub struct CostDefaults {
     pub network_opex_per_node_year: Money,
     /// Installed battery storage per unit of energy capacity.
     pub battery: EnergyPrice,
-    /// Installed on-site generation per unit of power capacity.
-    pub generation: PowerPrice,
+    /// Installed on-site generation per unit of power capacity, replacing the generator class's
+    /// capex when set (`None`: each class's own).
+    #[serde(default)]
+    pub generation: Option<PowerPrice>,
+    /// The generator class of a site's `generation` given as a plain power.
+    pub generator: String,
+    /// Natural-gas price for on-site generation where a site names none.
+    pub gas: FuelPrice,
+    /// CO2 intensity of grid electricity where the site's region gives none.
+    pub grid_co2: EmissionRate,
+    /// Financing: share of capex paid with debt, its rate, the equity's required return and the
+    /// tax rate (interest is deductible).
+    pub debt_share: Fraction,
+    pub cost_of_debt: Fraction,
+    pub cost_of_equity: Fraction,
+    pub tax_rate: Fraction,
+    /// The return a cloud partner that absorbs the capex targets (rent versus own).
+    pub partner_return: Fraction,
+    /// Years a programme's money is laid out over.
+    pub horizon: Duration,
     /// Electricity price where a site names none.
     pub electricity: EnergyPrice,
     /// Accelerator used as the unit of "H100-equivalents".
@@ -233,6 +262,68 @@ pub struct Region {
     #[serde(skip_deserializing)]
     pub name: String,
     pub electricity: EnergyPrice,
+    /// CO2 intensity of the region's grid electricity.
+    #[serde(default)]
+    pub co2: Option<EmissionRate>,
+    pub source: String,
+}
+
+/// An on-site generation class (gas turbines, engines, fuel cells): what one unit is, what it
+/// costs to build and run, how fast it follows a load, the lowest load it holds and how long it
+/// takes to get.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Generator {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub description: String,
+    /// Rating of one unit; a fleet is a whole number of units.
+    pub unit: Power,
+    /// Overnight capital cost per unit of capacity.
+    pub capex: PowerPrice,
+    /// Fixed operation and maintenance per unit of capacity and year.
+    pub fixed_om: PowerPrice,
+    /// Variable operation and maintenance per unit of energy generated.
+    pub variable_om: EnergyPrice,
+    /// Fuel per unit of electricity (higher heating value).
+    pub heat_rate: HeatRate,
+    /// Largest change of output of the running units, as a share of their capacity.
+    pub ramp: RelativeRamp,
+    /// Lowest stable output of the running units, as a share of their capacity.
+    pub min_load: Fraction,
+    /// From order (or decision) to power.
+    pub lead_time: Duration,
+    pub source: String,
+}
+
+/// A long-lead item of a campus build: its typical time from order to delivery and the range
+/// the sources give.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LeadTime {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    pub description: String,
+    pub typical: Duration,
+    pub low: Duration,
+    pub high: Duration,
+    pub source: String,
+}
+
+/// A published rent of one accelerator, per GPU-hour.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rental {
+    #[serde(skip_deserializing)]
+    pub name: String,
+    /// Accelerator name in the catalogue.
+    pub accelerator: String,
+    /// Price per GPU-hour.
+    pub hourly: Money,
+    /// What was priced: on demand, a reserved term, a contract index.
+    pub terms: String,
+    /// When (`"YYYY-MM"`).
+    pub date: String,
     pub source: String,
 }
 
@@ -446,6 +537,9 @@ pub const KINDS: &[&str] = &[
     "grid_code",
     "climate",
     "reliability",
+    "generator",
+    "lead_time",
+    "rental",
 ];
 
 /// The embedded catalogue files.
@@ -468,6 +562,15 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "reliability.toml",
         include_str!("../catalog/reliability.toml"),
     ),
+    (
+        "generators.toml",
+        include_str!("../catalog/generators.toml"),
+    ),
+    (
+        "lead_times.toml",
+        include_str!("../catalog/lead_times.toml"),
+    ),
+    ("rentals.toml", include_str!("../catalog/rentals.toml")),
 ];
 
 /// One raw catalogue entry, kept as TOML so that scenarios can override any field before it is
@@ -512,6 +615,9 @@ entry!(Region, "region");
 entry!(GridCode, "grid_code");
 entry!(Climate, "climate");
 entry!(ReliabilityPreset, "reliability");
+entry!(Generator, "generator");
+entry!(LeadTime, "lead_time");
+entry!(Rental, "rental");
 
 impl Catalog {
     /// The embedded catalogue. Its files are tested to load; an error here is a build defect.

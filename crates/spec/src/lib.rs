@@ -5,6 +5,7 @@
 //! is resolved into plain data in SI units; nothing downstream reads files or the catalogue again.
 
 pub mod builder;
+pub mod campus;
 pub mod catalog;
 mod ctx;
 pub mod error;
@@ -18,8 +19,8 @@ pub mod sync;
 pub mod units;
 
 pub use catalog::{
-    Accelerator, Catalog, Climate, Cooling, CostDefaults, Fabric, GridCode, ModelArch, Region,
-    ReliabilityPreset, ScaleUp, System,
+    Accelerator, Catalog, Climate, Cooling, CostDefaults, Fabric, Generator, GridCode, LeadTime,
+    ModelArch, Region, ReliabilityPreset, Rental, ScaleUp, System,
 };
 pub use error::SpecError;
 pub use scenario::{load_scenario, parse_scenario, Scenario};

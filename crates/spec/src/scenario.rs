@@ -40,6 +40,8 @@ struct RawScenario {
     reliability: Option<crate::reliability::RawReliability>,
     #[serde(default)]
     power: Option<crate::power::RawPower>,
+    #[serde(default)]
+    programme: Option<crate::campus::RawProgramme>,
 }
 
 fn default_seed() -> u64 {
@@ -53,9 +55,20 @@ struct RawSite {
     /// Power the grid connection delivers to the facility.
     #[serde(default)]
     grid: Option<Power>,
-    /// On-site generation capacity (turbines, engines).
+    /// On-site generation: a capacity of the default class, or a class, capacity and gas price.
     #[serde(default)]
-    generation: Option<Power>,
+    generation: Option<crate::campus::RawGeneration>,
+    /// Largest export to the grid the connection allows (default 0).
+    #[serde(default)]
+    export: Option<Power>,
+    /// The month the site's long-lead items are ordered; phase dates count from it.
+    #[serde(default)]
+    start: Option<YearMonth>,
+    /// Overrides of catalogue lead times (kind lead_time; `generation`: the generator class's).
+    #[serde(default)]
+    lead_times: Option<std::collections::BTreeMap<String, Duration>>,
+    #[serde(default, rename = "phase")]
+    phases: Vec<crate::campus::RawPhase>,
     #[serde(default)]
     battery: Option<RawBattery>,
     #[serde(default = "default_cooling")]
@@ -136,6 +149,8 @@ pub struct Scenario {
     pub power: crate::power::PowerSection,
     /// `[job.sync]`, resolved (defaults when the job has none); `None` without a job.
     pub sync: Option<crate::sync::Sync>,
+    /// `[programme]`, resolved (defaults when the scenario has none; `given` says which).
+    pub programme: crate::campus::Programme,
     /// The file and its text, to locate problems that the models find after loading.
     #[serde(skip)]
     pub source: Source,
@@ -152,7 +167,21 @@ pub struct Source {
 pub struct Site {
     pub name: String,
     pub grid: Option<Power>,
+    /// On-site generation capacity (0 without any); its class and gas price in `generator`.
     pub generation: Power,
+    pub generator: Option<crate::campus::Generation>,
+    /// Largest export the grid connection allows.
+    pub export: Power,
+    /// CO2 intensity of the site's grid electricity (its region's, else the cost default).
+    pub grid_co2: EmissionRate,
+    /// When the site's long-lead items are ordered.
+    pub start: Option<YearMonth>,
+    /// Every long-lead item with the site's overrides applied, in name order.
+    pub lead_times: Vec<LeadTime>,
+    /// The lead-time items the scenario overrides.
+    pub lead_time_overrides: Vec<String>,
+    /// The build-out in phases; empty: the whole site at once.
+    pub phases: Vec<crate::campus::Phase>,
     pub battery: Option<Battery>,
     pub cooling: Cooling,
     pub electricity: EnergyPrice,
@@ -476,6 +505,7 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         check_job_gpus(ctx, &sites, j)?;
     }
     check_reliability_pools(ctx, &sites, job.as_ref(), &reliability)?;
+    let programme = crate::campus::resolve_programme(ctx, "programme", raw.programme, &cost)?;
 
     Ok(Scenario {
         name: raw.name,
@@ -489,6 +519,7 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         reliability,
         power,
         sync,
+        programme,
         source: Source {
             file: ctx.file.to_string(),
             text: ctx.src.to_string(),
@@ -585,12 +616,15 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
     if let Some(g) = s.grid {
         ctx.non_negative(&format!("{p}.grid"), g.w(), "grid power")?;
     }
-    let generation = s.generation.unwrap_or_default();
-    ctx.non_negative(
-        &format!("{p}.generation"),
-        generation.w(),
-        "on-site generation",
-    )?;
+    let mut generator =
+        crate::campus::resolve_generation(ctx, &format!("{p}.generation"), s.generation, cost)?;
+    let generation = generator
+        .as_ref()
+        .map_or(Power::from_w(0.0), |g| g.capacity);
+    let export = s.export.unwrap_or_default();
+    ctx.non_negative(&format!("{p}.export"), export.w(), "allowed export")?;
+    let (lead_times, lead_time_overrides) =
+        crate::campus::resolve_lead_times(ctx, p, s.lead_times, generator.as_mut())?;
     let battery = match s.battery {
         Some(b) => {
             let bp = format!("{p}.battery");
@@ -614,20 +648,26 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
         }
         None => None,
     };
-    let cooling: Cooling = ctx.resolve(&format!("{p}.cooling"), &s.cooling)?;
-    validate_cooling(ctx, &format!("{p}.cooling"), &cooling)?;
-    let (electricity, region) = match s.electricity {
-        None => (cost.electricity, None),
+    let mut cooling: Cooling = ctx.resolve(&format!("{p}.cooling"), &s.cooling)?;
+    validate_cooling(ctx, &format!("{p}.cooling"), &mut cooling)?;
+    let (electricity, region, region_co2) = match s.electricity {
+        None => (cost.electricity, None, None),
         Some(e) if e.trim_start().starts_with('$') || e.contains('/') => {
             let v = EnergyPrice::parse(&e).map_err(|m| ctx.err(&format!("{p}.electricity"), m))?;
-            (v, None)
+            (v, None, None)
         }
         Some(e) => {
             let r: Region =
                 ctx.resolve(&format!("{p}.electricity"), &CatalogRef::Name(e.clone()))?;
-            (r.electricity, Some(e))
+            (r.electricity, Some(e), r.co2)
         }
     };
+    let grid_co2 = region_co2.unwrap_or(cost.grid_co2);
+    ctx.non_negative(
+        &format!("{p}.electricity"),
+        grid_co2.kg_per_mwh(),
+        "grid CO2 intensity",
+    )?;
     ctx.non_negative(
         &format!("{p}.electricity"),
         electricity.usd_per_mwh(),
@@ -668,7 +708,7 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
         let fabric: Fabric = ctx.resolve(&format!("{hp}.fabric"), &h.fabric)?;
         validate_fabric(ctx, &format!("{hp}.fabric"), &fabric)?;
         let gpus = ctx.whole(&format!("{hp}.gpus"), h.gpus.count(), "gpus")?;
-        if system.liquid_cooled && cooling.name == "air-chillers" {
+        if system.liquid_cooled && cooling.design == "air-chillers" {
             return Err(ctx
                 .err(
                     &format!("{p}.cooling"),
@@ -690,10 +730,30 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
             fabric,
         });
     }
+    let hall_sizes: Vec<(String, u64)> = halls.iter().map(|h| (h.name.clone(), h.gpus)).collect();
+    let phases = crate::campus::resolve_phases(
+        ctx,
+        p,
+        s.phases,
+        &crate::campus::FinalBuild {
+            start: s.start,
+            halls: &hall_sizes,
+            grid: s.grid,
+            generation,
+            battery: battery.as_ref().map(|b| (b.power, b.energy)),
+        },
+    )?;
     Ok(Site {
         name: s.name,
         grid: s.grid,
         generation,
+        generator,
+        export,
+        grid_co2,
+        start: s.start,
+        lead_times,
+        lead_time_overrides,
+        phases,
         battery,
         cooling,
         electricity,
@@ -969,7 +1029,33 @@ fn validate_fabric(ctx: &Ctx, p: &str, f: &Fabric) -> Result<(), SpecError> {
     Ok(())
 }
 
-fn validate_cooling(ctx: &Ctx, p: &str, c: &Cooling) -> Result<(), SpecError> {
+fn validate_cooling(ctx: &Ctx, p: &str, c: &mut Cooling) -> Result<(), SpecError> {
+    // The physical design: the entry's (inherited through `from`), else its name when that is one
+    // of the designs; never a silent stand-in.
+    if c.design.is_empty() && COOLING_DESIGNS.contains(&c.name.as_str()) {
+        c.design = c.name.clone();
+    }
+    if !COOLING_DESIGNS.contains(&c.design.as_str()) {
+        let msg = if c.design.is_empty() {
+            format!(
+                "cooling `{}` names no design: set design to one of {}",
+                c.name,
+                COOLING_DESIGNS.join(", ")
+            )
+        } else {
+            format!(
+                "unknown cooling design `{}`: one of {}",
+                c.design,
+                COOLING_DESIGNS.join(", ")
+            )
+        };
+        return Err(ctx
+            .err(&format!("{p}.design"), msg)
+            .with_hint(did_you_mean(&c.design, COOLING_DESIGNS.iter().copied())));
+    }
+    if let Some(ch) = c.chiller_it {
+        ctx.positive(&format!("{p}.chiller_it"), ch.w(), "IT power per chiller")?;
+    }
     if !(c.pue >= 1.0 && c.pue < 5.0) {
         return Err(ctx.err(
             &format!("{p}.pue"),
@@ -1020,11 +1106,31 @@ fn validate_cost(ctx: &Ctx, c: &CostDefaults) -> Result<(), SpecError> {
         ctx.non_negative(&format!("cost.{f}"), m.usd(), "a cost")?;
     }
     ctx.non_negative("cost.battery", c.battery.usd_per_mwh(), "battery cost")?;
+    if let Some(g) = c.generation {
+        ctx.non_negative("cost.generation", g.usd_per_w(), "generation cost")?;
+    }
+    ctx.non_negative("cost.gas", c.gas.usd_per_mmbtu(), "gas price")?;
     ctx.non_negative(
-        "cost.generation",
-        c.generation.usd_per_w(),
-        "generation cost",
+        "cost.grid_co2",
+        c.grid_co2.kg_per_mwh(),
+        "grid CO2 intensity",
     )?;
+    for (f, v) in [
+        ("debt_share", c.debt_share),
+        ("cost_of_debt", c.cost_of_debt),
+        ("cost_of_equity", c.cost_of_equity),
+        ("tax_rate", c.tax_rate),
+        ("partner_return", c.partner_return),
+    ] {
+        ctx.within(
+            &format!("cost.{f}"),
+            v.fraction(),
+            0.0,
+            1.0,
+            "a rate or share",
+        )?;
+    }
+    ctx.positive("cost.horizon", c.horizon.s(), "the programme horizon")?;
     ctx.non_negative(
         "cost.electricity",
         c.electricity.usd_per_mwh(),

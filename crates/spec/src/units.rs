@@ -30,6 +30,10 @@ pub enum Kind {
     WaterPerEnergy,
     PowerRamp,
     Frequency,
+    HeatRate,
+    FuelPrice,
+    EmissionRate,
+    RelativeRamp,
 }
 
 impl Kind {
@@ -51,6 +55,10 @@ impl Kind {
             Kind::WaterPerEnergy => "a water use per energy",
             Kind::PowerRamp => "a power ramp rate",
             Kind::Frequency => "a frequency",
+            Kind::HeatRate => "a heat rate",
+            Kind::FuelPrice => "a fuel price",
+            Kind::EmissionRate => "an emission rate",
+            Kind::RelativeRamp => "a ramp rate as a share of capacity",
         }
     }
 
@@ -74,6 +82,12 @@ impl Kind {
             Kind::WaterPerEnergy => "L/kWh (e.g. \"0.26 L/kWh\")",
             Kind::PowerRamp => "W/s, kW/s, MW/s, MW/min (e.g. \"10 MW/min\")",
             Kind::Frequency => "Hz, kHz, mHz (e.g. \"0.1 Hz\")",
+            Kind::HeatRate => "Btu/kWh, MMBtu/MWh, kJ/kWh (e.g. \"9447 Btu/kWh\")",
+            Kind::FuelPrice => "$ per MMBtu or GJ (e.g. \"$3.53/MMBtu\")",
+            Kind::EmissionRate => {
+                "kg/MWh, t/MWh, lb/MWh, kg/kWh, g/kWh of CO2 (e.g. \"741 lb/MWh\")"
+            }
+            Kind::RelativeRamp => "a percentage per s, min or h (e.g. \"50%/min\")",
         }
     }
 }
@@ -114,6 +128,9 @@ const DURATION_UNITS: &[(&str, f64)] = &[
     ("wk", 7.0 * 86400.0),
     ("week", 7.0 * 86400.0),
     ("weeks", 7.0 * 86400.0),
+    ("mo", SECONDS_PER_YEAR / 12.0),
+    ("month", SECONDS_PER_YEAR / 12.0),
+    ("months", SECONDS_PER_YEAR / 12.0),
     ("yr", SECONDS_PER_YEAR),
     ("year", SECONDS_PER_YEAR),
     ("years", SECONDS_PER_YEAR),
@@ -183,6 +200,24 @@ const RAMP_UNITS: &[(&str, f64)] = &[
     ("MW/min", 1e6 / 60.0),
 ];
 const FREQ_UNITS: &[(&str, f64)] = &[("Hz", 1.0), ("mHz", 1e-3), ("kHz", 1e3)];
+/// Heat rates in Btu per kWh (1 Btu = 1.05506 kJ, so 1 kJ/kWh = 0.947817 Btu/kWh).
+const HEAT_RATE_UNITS: &[(&str, f64)] = &[
+    ("Btu/kWh", 1.0),
+    ("MMBtu/MWh", 1e3),
+    ("kJ/kWh", 1.0 / BTU_KJ),
+];
+/// Emission rates in kg of CO2 per MWh (1 lb = 0.45359237 kg).
+const EMISSION_UNITS: &[(&str, f64)] = &[
+    ("kg/MWh", 1.0),
+    ("t/MWh", 1e3),
+    ("lb/MWh", 0.453_592_37),
+    ("kg/kWh", 1e3),
+    ("g/kWh", 1.0),
+];
+/// Per-fuel-energy denominators for fuel prices, in MMBtu (1 GJ = 0.947817 MMBtu).
+const PRICE_FUEL_DENOMS: &[(&str, f64)] = &[("MMBtu", 1.0), ("GJ", 1.0 / BTU_KJ)];
+/// Kilojoules in one British thermal unit (International Table Btu).
+pub const BTU_KJ: f64 = 1.055_056;
 /// Per-energy denominators for prices, in MWh.
 const PRICE_ENERGY_DENOMS: &[(&str, f64)] =
     &[("Wh", 1e-6), ("kWh", 1e-3), ("MWh", 1.0), ("GWh", 1e3)];
@@ -210,7 +245,15 @@ fn unit_table(kind: Kind) -> &'static [(&'static str, f64)] {
         Kind::WaterPerEnergy => WATER_UNITS,
         Kind::PowerRamp => RAMP_UNITS,
         Kind::Frequency => FREQ_UNITS,
-        Kind::Money | Kind::EnergyPrice | Kind::PowerPrice | Kind::Count | Kind::Fraction => &[],
+        Kind::HeatRate => HEAT_RATE_UNITS,
+        Kind::EmissionRate => EMISSION_UNITS,
+        Kind::Money
+        | Kind::EnergyPrice
+        | Kind::PowerPrice
+        | Kind::FuelPrice
+        | Kind::Count
+        | Kind::Fraction
+        | Kind::RelativeRamp => &[],
     }
 }
 
@@ -225,6 +268,8 @@ const UNIT_KINDS: &[Kind] = &[
     Kind::WaterPerEnergy,
     Kind::PowerRamp,
     Kind::Frequency,
+    Kind::HeatRate,
+    Kind::EmissionRate,
 ];
 
 /// Split a leading number (with optional `_` or `,` digit separators) from the rest.
@@ -315,6 +360,23 @@ pub fn parse_quantity(kind: Kind, text: &str) -> Result<f64, String> {
             .ok_or_else(|| wrong(kind, text, "not a price per energy"))?,
         Kind::PowerPrice => parse_price(t, PRICE_POWER_DENOMS)
             .ok_or_else(|| wrong(kind, text, "not a price per power"))?,
+        Kind::FuelPrice => parse_price(t, PRICE_FUEL_DENOMS)
+            .ok_or_else(|| wrong(kind, text, "not a price per fuel energy"))?,
+        Kind::RelativeRamp => {
+            let (share, per) = t.split_once('/').ok_or_else(|| {
+                wrong(kind, text, "a share of capacity per unit of time is needed")
+            })?;
+            let f = parse_quantity(Kind::Fraction, share)
+                .map_err(|_| wrong(kind, text, "not a share"))?;
+            let s = lookup(DURATION_UNITS, per.trim()).ok_or_else(|| {
+                wrong(
+                    kind,
+                    text,
+                    &format!("unknown unit of time '{}'", per.trim()),
+                )
+            })?;
+            f / s
+        }
         Kind::Count => {
             let (n, rest) = split_number(t).ok_or_else(|| wrong(kind, text, "no number"))?;
             if rest.is_empty() {
@@ -598,6 +660,22 @@ quantity!(
     /// A frequency in hertz.
     Frequency, Kind::Frequency, from_hz, "Hz"
 );
+quantity!(
+    /// A generator's heat rate (fuel energy per electric energy, higher heating value), Btu/kWh.
+    HeatRate, Kind::HeatRate, from_btu_per_kwh, "Btu/kWh"
+);
+quantity!(
+    /// A fuel price, US dollars per MMBtu (higher heating value).
+    FuelPrice, Kind::FuelPrice, from_usd_per_mmbtu, "USD/MMBtu"
+);
+quantity!(
+    /// CO2 emitted per unit of electric energy, kg per MWh.
+    EmissionRate, Kind::EmissionRate, from_kg_per_mwh, "kg/MWh"
+);
+quantity!(
+    /// A ramp rate as a share of capacity per second (`"50%/min"`).
+    RelativeRamp, Kind::RelativeRamp, from_fraction_per_s, "fraction/s"
+);
 
 impl Power {
     pub fn w(self) -> f64 {
@@ -734,6 +812,104 @@ impl Frequency {
         self.0
     }
 }
+impl HeatRate {
+    pub fn btu_per_kwh(self) -> f64 {
+        self.0
+    }
+    /// Fuel energy per electric energy, J/J.
+    pub fn j_per_j(self) -> f64 {
+        self.0 * BTU_KJ / 3600.0
+    }
+}
+impl FuelPrice {
+    pub fn usd_per_mmbtu(self) -> f64 {
+        self.0
+    }
+}
+impl EmissionRate {
+    pub fn kg_per_mwh(self) -> f64 {
+        self.0
+    }
+}
+impl RelativeRamp {
+    pub fn fraction_per_s(self) -> f64 {
+        self.0
+    }
+}
+
+/// A calendar month (`"2024-09"`): months since January of year 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct YearMonth(i32);
+
+impl YearMonth {
+    pub const fn new(year: i32, month: u32) -> YearMonth {
+        YearMonth(year * 12 + month as i32 - 1)
+    }
+    pub fn year(self) -> i32 {
+        self.0.div_euclid(12)
+    }
+    /// 1 to 12.
+    pub fn month(self) -> u32 {
+        self.0.rem_euclid(12) as u32 + 1
+    }
+    /// Months since January of year 0.
+    pub fn index(self) -> i32 {
+        self.0
+    }
+    pub fn from_index(i: i32) -> YearMonth {
+        YearMonth(i)
+    }
+    /// Whole months from `self` to `later` (negative when `later` is earlier).
+    pub fn months_until(self, later: YearMonth) -> i32 {
+        later.0 - self.0
+    }
+    /// The month `months` after this one (rounded up: a date that falls inside a month is that
+    /// month's).
+    pub fn plus_months(self, months: f64) -> YearMonth {
+        YearMonth(self.0 + (months - 1e-9).ceil().max(0.0) as i32)
+    }
+    /// `"YYYY-MM"`.
+    pub fn parse(text: &str) -> Result<YearMonth, String> {
+        let bad = || {
+            format!("invalid date \"{text}\": expected a year and month as \"YYYY-MM\" (e.g. \"2024-09\")")
+        };
+        let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
+        let y: i32 = y.parse().map_err(|_| bad())?;
+        let m: u32 = m.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&m) || !(1900..=2200).contains(&y) {
+            return Err(bad());
+        }
+        Ok(YearMonth::new(y, m))
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year(), self.month())
+    }
+}
+
+impl<'de> Deserialize<'de> for YearMonth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = YearMonth;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a year and month as \"YYYY-MM\" (e.g. \"2024-09\")")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<YearMonth, E> {
+                YearMonth::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for YearMonth {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -820,6 +996,36 @@ mod tests {
         assert!(close(PowerRamp::parse("60 MW/min").unwrap().w_per_s(), 1e6));
         assert!(close(Frequency::parse("0.1 Hz").unwrap().hz(), 0.1));
         assert!(close(Duration::parse("1e-3 s").unwrap().s(), 1e-3));
+        assert!(close(Duration::parse("18 months").unwrap().years(), 1.5));
+        assert!(close(
+            HeatRate::parse("9447 Btu/kWh").unwrap().btu_per_kwh(),
+            9447.0
+        ));
+        // 3,412 Btu/kWh is 100 % efficiency: one J of fuel per J of electricity
+        assert!((HeatRate::from_btu_per_kwh(3412.14).j_per_j() - 1.0).abs() < 1e-4);
+        assert!(close(
+            FuelPrice::parse("$3.53/MMBtu").unwrap().usd_per_mmbtu(),
+            3.53
+        ));
+        assert!(close(
+            FuelPrice::parse("$1/GJ").unwrap().usd_per_mmbtu(),
+            BTU_KJ
+        ));
+        assert!(close(
+            EmissionRate::parse("1000 lb/MWh").unwrap().kg_per_mwh(),
+            453.59237
+        ));
+        assert!(close(
+            RelativeRamp::parse("50%/min").unwrap().fraction_per_s(),
+            0.5 / 60.0
+        ));
+        let d = YearMonth::parse("2024-09").unwrap();
+        assert_eq!((d.year(), d.month()), (2024, 9));
+        assert_eq!(d.to_string(), "2024-09");
+        assert_eq!(d.plus_months(4.0).to_string(), "2025-01");
+        assert_eq!(d.plus_months(3.2).to_string(), "2025-01");
+        assert!(YearMonth::parse("2024-13").is_err());
+        assert!(YearMonth::parse("Sept 2024").is_err());
     }
 
     #[test]

@@ -25,6 +25,9 @@ fn every_embedded_entry_loads_and_cites_a_source() {
                     }
                     e.source
                 }),
+                "generator" => c.get::<Generator>(name).map(|e| e.source),
+                "lead_time" => c.get::<LeadTime>(name).map(|e| e.source),
+                "rental" => c.get::<Rental>(name).map(|e| e.source),
                 other => panic!("kind {other} has no typed entry in this test"),
             };
             let src = src.unwrap_or_else(|e| panic!("{kind} {name}: {e}"));
@@ -36,6 +39,59 @@ fn every_embedded_entry_loads_and_cites_a_source() {
         }
     }
     assert!(n > 40, "catalogue too small: {n}");
+}
+
+/// Lead times, heat rates, fuel prices and rents each carry a source with a grade (P primary,
+/// Q quote, S secondary, D derived, U uncertain, A assumption) for every figure they give.
+#[test]
+fn campus_entries_cite_graded_sources() {
+    let c = Catalog::embedded();
+    let graded = |s: &str| {
+        [
+            "(P", "(Q", "(S", "(D", "(U", "(A", " P)", " S)", " U)", " A)", " D)", " Q)",
+        ]
+        .iter()
+        .any(|g| s.contains(g))
+    };
+    let mut n = 0;
+    for name in c.names("generator") {
+        let g: Generator = c.get(name).unwrap();
+        for word in ["capex", "heat rate", "ramp", "minimum load", "lead time"] {
+            assert!(
+                g.source.contains(word),
+                "generator {name}: no source for {word}"
+            );
+        }
+        assert!(graded(&g.source), "generator {name}: {}", g.source);
+        n += 1;
+    }
+    for name in c.names("lead_time") {
+        let l: LeadTime = c.get(name).unwrap();
+        assert!(graded(&l.source), "lead time {name}: {}", l.source);
+        assert!(
+            l.low.s() <= l.typical.s() && l.typical.s() <= l.high.s(),
+            "{name}"
+        );
+        n += 1;
+    }
+    for name in c.names("rental") {
+        let r: Rental = c.get(name).unwrap();
+        assert!(graded(&r.source), "rental {name}: {}", r.source);
+        let _: Accelerator = c.get(&r.accelerator).unwrap();
+        n += 1;
+    }
+    let cost: CostDefaults = c.get("default").unwrap();
+    for word in ["gas:", "grid CO2:", "financing:"] {
+        assert!(
+            cost.source.contains(word),
+            "cost default: no source for {word}"
+        );
+    }
+    assert!(n >= 20, "{n}");
+    // The seed figures the entries carry: EIA AEO2026 Table 3 heat rates and Henry Hub 2025.
+    let aero: Generator = c.get("aeroderivative").unwrap();
+    assert_eq!(aero.heat_rate.btu_per_kwh(), 9447.0);
+    assert!((cost.gas.usd_per_mmbtu() - 3.53).abs() < 1e-9);
 }
 
 #[test]

@@ -23,6 +23,7 @@ const SECTIONS = [
   { key: 'reliability', title: 'Reliability', chart: 'Goodput (ETTR) over replicas', none: '' },
   { key: 'power', title: 'Power', chart: 'Facility power over four steps', none: '' },
   { key: 'multisite', title: 'Multi-site', chart: 'Efficiency loss against capacity per link', none: 'one site: no multi-site section (pick a multi-site preset)' },
+  { key: 'programme', title: 'Campus over time', chart: 'GPUs online over the programme', none: 'no phases or [programme] in this scenario: no campus timeline' },
 ];
 
 const state = {
@@ -379,7 +380,7 @@ async function streamScenario(toml, file, client, onMsg, signal) {
   }
 }
 
-const SHORT = { plan: 'plan', train: 'step', reliability: 'reliability', power: 'power', multisite: 'multi-site' };
+const SHORT = { plan: 'plan', train: 'step', reliability: 'reliability', power: 'power', multisite: 'multi-site', programme: 'campus' };
 async function compute() {
   const gen = ++state.generation;
   if (state.controller) state.controller.abort();

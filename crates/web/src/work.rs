@@ -28,8 +28,9 @@ pub enum Mode {
 
 /// The order the stream computes sections in: cheapest first, the power study (with its
 /// mitigation solve) last. Each section's JSON is the one `run --json` holds under its key.
-pub const STREAM_ORDER: [Part; 5] = [
+pub const STREAM_ORDER: [Part; 6] = [
     Part::Plan,
+    Part::Programme,
     Part::Train,
     Part::Reliability,
     Part::MultiSite,

@@ -26,7 +26,7 @@
 
 use super::Bisection;
 use crate::grid::{self, all_pass, band_within, range_within, within, GridCode, RampMeter};
-use crate::storage::{totals, Controller, ControllerState, Storage, Turbines};
+use crate::storage::{totals, Controller, ControllerState, Storage};
 use crate::trace::Trace;
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -688,7 +688,8 @@ enum Poll {
 struct Search<'a> {
     load: &'a Trace,
     code: &'a GridCode,
-    turbines: Option<Turbines>,
+    /// The generators' base load and the export allowed, downstream of the battery.
+    turbines: Option<(f64, f64)>,
     /// Samples in the code's metering window.
     m: usize,
     runs: Vec<Unlimited>,
@@ -713,7 +714,7 @@ impl<'a> Search<'a> {
     fn new(
         load: &'a Trace,
         code: &'a GridCode,
-        turbines: Option<Turbines>,
+        turbines: Option<(f64, f64)>,
         pool: &'a Mutex<Vec<Buffers>>,
     ) -> Search<'a> {
         Search {
@@ -884,7 +885,7 @@ impl<'a> Search<'a> {
                     dt_s: dt,
                     w: trace(),
                 };
-                grid::passes(&grid_of(&up, &t), self.code)
+                grid::passes(&grid_of(&up, t), self.code)
             }
             None => tally.verdict(self.code, dt, self.m, trace),
         }
@@ -988,7 +989,7 @@ impl<'a> Search<'a> {
 /// and the runs they wait on are made side by side, the groups in parallel; each search's
 /// probes and verdicts are its own, whatever the others or the thread count.
 pub fn smallest_batteries(
-    loads: &[(&Trace, Option<Turbines>)],
+    loads: &[(&Trace, Option<(f64, f64)>)],
     code: &GridCode,
     hi0: f64,
     battery: &(dyn Fn(f64) -> Storage + Sync),
@@ -1061,12 +1062,8 @@ pub fn smallest_batteries(
     results
 }
 
-/// The grid import of an upstream trace less the turbines' output (as the analysis takes it).
-pub fn grid_of(up: &Trace, t: &Turbines) -> Trace {
-    let out = crate::storage::dispatch_turbines(up, t);
-    let mut g = up.clone();
-    for (x, o) in g.w.iter_mut().zip(&out.w) {
-        *x -= o;
-    }
-    g
+/// The grid import of an upstream trace less the generators' base load, export beyond the
+/// allowed curtailed (as the analysis takes it).
+pub fn grid_of(up: &Trace, (committed_w, export_w): (f64, f64)) -> Trace {
+    crate::supply::base_load_import(up, committed_w, export_w).0
 }
