@@ -365,3 +365,41 @@ fn no_layout_says_why() {
         "{err}"
     );
 }
+
+#[test]
+fn round_off_never_prints_negative_energy_or_dollars() {
+    // before: battery losses −1.5e-4 J, mitigation energy −2.86 J/yr and cost −4.9e-8 $/yr with a
+    // lossless battery (efficiency 100 %): round-off of quantities that are never negative
+    let body = format!(
+        "{}[power.mitigation]\nbattery = {{ power = \"500 MW\", energy = \"1 kWh\", efficiency = \"100%\" }}\n",
+        minimal("a").replace("gpus = 8", "gpus = 16384")
+    );
+    let p = write("lossless.toml", &body);
+    let out = bin().args(["--json", "power"]).arg(&p).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    fn walk(path: &str, v: &serde_json::Value, bad: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    walk(&format!("{path}.{k}"), x, bad)
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(path, x, bad)),
+            serde_json::Value::Number(n) => {
+                let key = path.rsplit('.').next().unwrap_or("");
+                let never_negative = key.contains("losses")
+                    || key.starts_with("energy_overhead")
+                    || key.ends_with("usd_per_year");
+                if never_negative && n.as_f64().is_some_and(|x| x < 0.0) {
+                    bad.push(format!("{path} = {n}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut bad = vec![];
+    walk("power", &j, &mut bad);
+    assert!(bad.is_empty(), "{bad:?}");
+}

@@ -6,8 +6,8 @@ use crate::error::SpecError;
 use std::io::Read;
 use std::path::Path;
 
-/// The largest scenario or catalogue file read: 4 MiB. The whole embedded catalogue is under
-/// 40 KB and every example scenario together under 20 KB, so this is ample for any hand-written or
+/// The largest scenario or catalogue file read: 4 MiB. The whole embedded catalogue is about
+/// 50 KB and every example scenario together under 30 KB, so this is ample for any hand-written or
 /// generated file while keeping a mistaken path (a log, a dump) from filling memory.
 pub const MAX_INPUT_BYTES: u64 = 4 * 1024 * 1024;
 
