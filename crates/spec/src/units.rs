@@ -445,6 +445,14 @@ pub fn max_magnitude(kind: Kind) -> f64 {
         Kind::WaterPerEnergy => 1e3,
         Kind::PowerRamp => 1e13,
         Kind::Frequency => 1e9,
+        // gas turbines run at 6,000–15,000 Btu/kWh
+        Kind::HeatRate => 1e6,
+        // gas trades at $2–30 per MMBtu
+        Kind::FuelPrice => 1e6,
+        // coal plants emit ~1,000 kg of CO2 per MWh
+        Kind::EmissionRate => 1e6,
+        // generators ramp a few percent of capacity per second at most
+        Kind::RelativeRamp => 1e3,
     }
 }
 
