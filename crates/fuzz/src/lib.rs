@@ -5,7 +5,7 @@
 //! infinity in any model output, on a negative value of a quantity that cannot be negative, and on
 //! an input error without a message or with a malformed field path.
 //!
-//! `cargo run --release -p fuzz -- --cases 20000` runs a fixed count (CI); `--seconds N` runs for
+//! `cargo run --release -p fuzz -- --cases 2000` runs a fixed count (CI); `--seconds N` runs for
 //! as long as asked; `--seed S` picks another sequence; a finding prints the case's scenario.
 
 pub mod check;

@@ -82,9 +82,8 @@ pub fn toml_message(e: &toml::de::Error, src: &str) -> String {
             !l.is_empty()
                 && !l.starts_with("TOML parse error")
                 && !l.starts_with('|')
-                && !l
-                    .split_once(" |")
-                    .is_some_and(|(n, _)| n.trim().parse::<u64>().is_ok())
+                && l.split_once(" |")
+                    .is_none_or(|(n, _)| n.trim().parse::<u64>().is_err())
         })
         .collect();
     if tail.is_empty() {
