@@ -27,6 +27,7 @@ fi
 OUT="${OUT:-target/html-check}"
 rm -rf "$OUT"
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)   # absolute, so the file:// URLs below hold for a relative or absolute OUT
 cargo build --release --locked --quiet
 BIN="${CARGO_TARGET_DIR:-target}/release/megacluster"
 
@@ -51,14 +52,14 @@ check() {
     local dom="$dir/dom.html" log="$dir/console.txt"
     timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
         --no-first-run --enable-logging=stderr --v=0 --virtual-time-budget=2000 \
-        --dump-dom "file://$PWD/$page" >"$dom" 2>"$log" || {
+        --dump-dom "file://$page" >"$dom" 2>"$log" || {
         echo "FAIL $name: chromium exited with an error (see $log)"
         fail=1
         return
     }
     timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
         --no-first-run --window-size=1280,4000 --screenshot="$dir/screenshot.png" \
-        "file://$PWD/$page" >/dev/null 2>&1 || true
+        "file://$page" >/dev/null 2>&1 || true
     local figures svgs empty
     count() { { grep -o "$1" "$2" || true; } | wc -l; }
     figures=$(count '<figure data-chart=' "$dom")

@@ -70,6 +70,14 @@ impl Common {
         spec::load_scenario(path, &cats).map_err(CliError::input)
     }
 
+    /// The output-file checks of a command reading the scenario at `path`.
+    pub fn outputs(&self, path: Option<&std::path::Path>) -> cmd::output::Outputs {
+        cmd::output::Outputs::new(
+            path.into_iter()
+                .chain(self.catalogs.iter().map(|p| p.as_path())),
+        )
+    }
+
     /// The pipeline of a scenario (the built-in default when `path` is `None`).
     pub fn pipeline(
         &self,
@@ -136,10 +144,13 @@ fn main() -> ExitCode {
         Cmd::Serve(a) => cmd::serve::run(a, &common),
     };
     match result {
-        Ok(out) => {
-            print!("{out}");
-            ExitCode::SUCCESS
-        }
+        Ok(out) => match cmd::output::print_stdout(&out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{}", e.message);
+                ExitCode::from(e.code)
+            }
+        },
         Err(e) => {
             eprintln!("{}", e.message);
             ExitCode::from(e.code)

@@ -346,8 +346,13 @@ pub fn sim_params(
 
 /// A `sim` parameter problem as a located error: `[reliability]` names the field.
 pub fn param_error(s: &Scenario, e: sim::ParamError) -> spec::SpecError {
-    let field = if e.field.is_empty() || (e.field == "job_gpus" && s.reliability.job_gpus.is_none())
-    {
+    let field = if e.field == "job_gpus" && s.reliability.job_gpus.is_none() {
+        // the job's GPUs come from [job] gpus, else every GPU of the first site's halls
+        match &s.job {
+            Some(j) if j.gpus.is_some() => "job.gpus".to_string(),
+            _ => "site[0].hall[0].gpus".to_string(),
+        }
+    } else if e.field.is_empty() {
         "reliability".to_string()
     } else {
         format!("reliability.{}", e.field)

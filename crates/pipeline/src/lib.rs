@@ -47,23 +47,32 @@ pub fn best_profile(
     s: &Setup,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Option<(StepProfile, Workload, Option<SearchResult>)>, SetupError> {
+    Ok(best_profile_or_search(s, progress)?.ok())
+}
+
+/// [`best_profile`], with the search's counts (why nothing fits) when no layout does.
+#[allow(clippy::type_complexity)]
+pub fn best_profile_or_search(
+    s: &Setup,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Result<(StepProfile, Workload, Option<SearchResult>), SearchResult>, SetupError> {
     match &s.fixed {
         Some(cfg) => {
             let p = profile(&s.workload, &s.cluster, cfg)
                 .map_err(|e| nearest_batch(e, &s.workload, cfg))?;
-            Ok(Some((p, s.workload.clone(), None)))
+            Ok(Ok((p, s.workload.clone(), None)))
         }
         None => {
             let mut sp = Space::new(&s.cluster);
             sp.top_k = 5;
             let r = search(&s.workload, &s.cluster, &sp, progress);
             let Some(best) = r.top.first() else {
-                return Ok(None);
+                return Ok(Err(r));
             };
             let mut w = s.workload.clone();
             w.global_batch_seqs = best.global_batch_seqs;
             let p = profile(&w, &s.cluster, &best.config)?;
-            Ok(Some((p, w, Some(r))))
+            Ok(Ok((p, w, Some(r))))
         }
     }
 }
@@ -95,6 +104,34 @@ fn nearest_batch(e: perf::Invalid, w: &Workload, cfg: &perf::Config) -> SetupErr
         err.message
     );
     err
+}
+
+/// Why a search found no layout: the layouts over the memory, and the invalid ones by the
+/// `[job.parallelism]` field at fault, largest first.
+pub fn no_layout_reason(r: &SearchResult) -> String {
+    let mut by: Vec<(&String, &u64)> = r.invalid_by_field.iter().collect();
+    by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let fields = by
+        .iter()
+        .map(|(f, n)| format!("{f} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if r.evaluated == 0 {
+        "the search had no layout to try".into()
+    } else if r.unfit > 0 {
+        format!(
+            "fits in memory: {} of the {} layouts tried are valid but need more memory than a GPU has; {} break a parallelism rule{}",
+            r.unfit,
+            r.evaluated,
+            r.invalid,
+            if fields.is_empty() { String::new() } else { format!(" (by field: {fields})") }
+        )
+    } else {
+        format!(
+            "is valid: all {} layouts tried break a parallelism rule (by field: {fields})",
+            r.evaluated
+        )
+    }
 }
 
 /// How the step section's error starts when no layout of the job fits.
@@ -420,17 +457,22 @@ impl Pipeline {
             self.start(Stage::LayoutSearch);
         }
         let tick = |done: u64, total: u64| self.advance(Stage::LayoutSearch, done, total);
-        let r = best_profile(&st, &tick).map_err(|e| s.error_at(&e.field, e.message))?;
-        let Some((profile, workload, search)) = r else {
-            return Err(s
-                .error_at(
-                    "job.parallelism",
-                    format!(
-                        "{NO_LAYOUT} of {} on {} GPUs fits in memory (searched with parallelism = \"auto\")",
-                        st.workload.model.name, st.cluster.gpus
+        let r = best_profile_or_search(&st, &tick).map_err(|e| s.error_at(&e.field, e.message))?;
+        let (profile, workload, search) = match r {
+            Ok(x) => x,
+            Err(r) => {
+                return Err(s
+                    .error_at(
+                        "job.parallelism",
+                        format!(
+                        "{NO_LAYOUT} of {} on {} GPUs {} (searched with parallelism = \"auto\")",
+                        st.workload.model.name,
+                        st.cluster.gpus,
+                        no_layout_reason(&r)
                     ),
-                )
-                .into());
+                    )
+                    .into())
+            }
         };
         if !(profile.step_time_s.is_finite() && profile.step_time_s > 0.0) {
             return Err(Error::Model(

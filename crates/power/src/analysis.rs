@@ -541,6 +541,17 @@ pub fn run_energy(inp: &Inputs) -> RunEnergy {
     }
 }
 
+/// `x`, or zero where it is round-off: the relative difference of two sums of the same terms
+/// (mitigated against raw energy with no GPU mitigation) is a few ulps of either sign, and a
+/// −3e-16 share of a year's energy would print as negative joules and dollars.
+fn round_off_to_zero(x: f64) -> f64 {
+    if x.abs() < 1e-12 {
+        0.0
+    } else {
+        x
+    }
+}
+
 /// What the mitigations of `inp` cost per year: the run's state mix stands for the year, the
 /// storage losses in the window (`battery_losses_j`, `rack_losses_j`, when there is such storage)
 /// scale with energy, `ramp` is what the GPU ramp limits do over the run
@@ -563,7 +574,7 @@ pub fn costs(
         0.0
     };
     let gpu_overhead = if facility_raw_j > 0.0 {
-        facility_mitigated_j / facility_raw_j - 1.0
+        round_off_to_zero(facility_mitigated_j / facility_raw_j - 1.0)
     } else {
         0.0
     };

@@ -415,12 +415,13 @@ pub struct StorageTotals {
 }
 
 /// The totals of a run from its final state: the round-trip losses are what was charged and not
-/// discharged nor left in store.
+/// discharged nor left in store. Losses are never negative (a round-trip efficiency is at most
+/// 1); at 100 % the difference is round-off of either sign, clamped to zero.
 pub fn totals(st: &ControllerState, soc_start_j: f64) -> StorageTotals {
     StorageTotals {
         discharged_j: st.discharged_j,
         charged_j: st.charged_j,
-        losses_j: st.charged_j - st.discharged_j - (st.soc_j - soc_start_j),
+        losses_j: (st.charged_j - st.discharged_j - (st.soc_j - soc_start_j)).max(0.0),
     }
 }
 

@@ -132,6 +132,49 @@ pub fn bytes(b: f64) -> String {
     format!("{:.1} {}", x, units[i])
 }
 
+/// A text cell for a CSV file that a spreadsheet may open: one that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return would be read as a formula, so it gets a leading `'`
+/// (OWASP's advice on CSV injection). Numbers are written as they are.
+pub fn csv_text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Rows as CSV text (RFC 4180 quoting by the `csv` crate); cells are written as given, so text
+/// cells go through [`csv_text_cell`] first.
+pub fn csv_rows<I, R>(rows: I) -> String
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for r in rows {
+        // writing to a Vec cannot fail
+        let _ = w.write_record(r);
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// `s` followed by spaces up to `w` characters. (A `{:<w$}` format panics once `w` passes
+/// 65,535, which a long site or hall name reaches.)
+fn pad_right(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(w.saturating_sub(n)))
+}
+
+/// Spaces up to `w` characters, then `s`.
+fn pad_left(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    format!("{}{s}", " ".repeat(w.saturating_sub(n)))
+}
+
 /// Left-aligned label, right-aligned value columns.
 pub fn rows(rows: &[(String, String)]) -> String {
     let w = rows
@@ -141,7 +184,7 @@ pub fn rows(rows: &[(String, String)]) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     for (a, b) in rows {
-        out.push_str(&format!("  {:<w$}  {}\n", a, b, w = w));
+        out.push_str(&format!("  {}  {}\n", pad_right(a, w), b));
     }
     out
 }
@@ -162,9 +205,9 @@ pub fn table(header: &[&str], body: &[Vec<String>]) -> String {
         let mut s = String::from(" ");
         for (i, c) in cells.iter().enumerate() {
             if i == 0 {
-                s.push_str(&format!(" {:<w$}", c, w = w[i]));
+                s.push_str(&format!(" {}", pad_right(c, w[i])));
             } else {
-                s.push_str(&format!("  {:>w$}", c, w = w[i]));
+                s.push_str(&format!("  {}", pad_left(c, w[i])));
             }
         }
         s.trim_end().to_string() + "\n"
@@ -179,6 +222,24 @@ pub fn table(header: &[&str], body: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_wider_than_a_format_width_do_not_panic() {
+        // `{:<w$}` panicked ("Formatting argument out of range") at w ≥ 65,535
+        let long = "h".repeat(70_000);
+        let r = rows(&[(long.clone(), "1".into()), ("a".into(), "2".into())]);
+        assert!(r.starts_with(&format!("  {long}  1\n")));
+        assert_eq!(
+            r.lines().nth(1).unwrap().chars().count(),
+            2 + 70_000 + 2 + 1
+        );
+        let t = table(&["site", "GPUs"], &[vec![long, "8".into()]]);
+        assert!(t.lines().next().unwrap().ends_with("GPUs"));
+        assert_eq!(
+            table(&["a", "bb"], &[vec!["x".into(), "1".into()]]),
+            "  a  bb\n  x   1\n"
+        );
+    }
 
     #[test]
     fn formats() {

@@ -444,27 +444,32 @@ pub fn text(a: &Analysis) -> String {
 /// The sweep as CSV: one row per (sites, distance, capacity), one efficiency column per strategy
 /// (empty where the strategy cannot run).
 pub fn sweep_csv(points: &[SweepPoint]) -> String {
-    let mut out = String::from("sites,distance_m,capacity_bits_per_s");
+    let mut header: Vec<String> = ["sites", "distance_m", "capacity_bits_per_s"]
+        .map(String::from)
+        .into();
     if let Some(p) = points.first() {
         for (n, _) in &p.efficiency {
-            out.push_str(&format!(",{}_efficiency", n.replace('-', "_")));
+            header.push(crate::fmt::csv_text_cell(&format!(
+                "{}_efficiency",
+                n.replace('-', "_")
+            )));
         }
     }
-    out.push('\n');
-    for p in points {
-        out.push_str(&format!(
-            "{},{},{}",
-            p.sites, p.distance_m, p.capacity_bits_per_s
-        ));
+    let rows = points.iter().map(|p| {
+        let mut r = vec![
+            p.sites.to_string(),
+            p.distance_m.to_string(),
+            p.capacity_bits_per_s.to_string(),
+        ];
         for (_, e) in &p.efficiency {
-            match e {
-                Some(e) if e.is_finite() => out.push_str(&format!(",{e:.6}")),
-                _ => out.push(','), // the strategy cannot run there
-            }
+            r.push(match e {
+                Some(e) if e.is_finite() => format!("{e:.6}"),
+                _ => String::new(), // the strategy cannot run there
+            });
         }
-        out.push('\n');
-    }
-    out
+        r
+    });
+    crate::fmt::csv_rows(std::iter::once(header).chain(rows))
 }
 
 /// Heatmap of efficiency loss (%) of `strategy` over distance (km, columns) × capacity per link

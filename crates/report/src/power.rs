@@ -57,7 +57,7 @@ pub fn note(n: &PowerNote) -> String {
             "step model: {}",
             match why {
                 StepIssue::NoJob => "the scenario has no [job]".to_string(),
-                StepIssue::NoLayout => "no parallel layout fits the job on this cluster".into(),
+                StepIssue::NoLayout => "no parallel layout of the job runs on this cluster (`megacluster train` says why)".into(),
                 StepIssue::Invalid(e) => e.clone(),
                 StepIssue::BadShape => "its step profile has a phase with a negative or non-finite duration or an activity outside 0-1".into(),
             }

@@ -187,14 +187,8 @@ pub fn json_text(r: &Report) -> Result<String, Error> {
 /// unit suffix as in the JSON (`plan.capex.total_usd`), array entries indexed
 /// (`power.rules[0].limit_w`); null values are left out.
 pub fn csv_text(r: &Report) -> String {
-    fn quote(s: &str) -> String {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    }
-    fn walk(path: &str, v: &serde_json::Value, out: &mut String) {
+    use crate::fmt::csv_text_cell as text;
+    fn walk(path: &str, v: &serde_json::Value, out: &mut Vec<[String; 2]>) {
         use serde_json::Value;
         match v {
             Value::Null => {}
@@ -213,15 +207,13 @@ pub fn csv_text(r: &Report) -> String {
                     walk(&format!("{path}[{i}]"), x, out);
                 }
             }
-            Value::String(s) => {
-                out.push_str(&format!("{},{}\n", quote(path), quote(s)));
-            }
-            x => out.push_str(&format!("{},{}\n", quote(path), x)),
+            Value::String(s) => out.push([text(path), text(s)]),
+            x => out.push([text(path), x.to_string()]),
         }
     }
-    let mut out = String::from("field,value\n");
-    walk("", &r.json(), &mut out);
-    out
+    let mut rows = vec![["field".to_string(), "value".to_string()]];
+    walk("", &r.json(), &mut rows);
+    crate::fmt::csv_rows(rows)
 }
 
 /// The data files of a report, as (file name, bytes), for `run --csv DIR` and the page's links:
@@ -286,6 +278,23 @@ mod tests {
         assert_eq!(
             csv_text(&r),
             "field,value\nplan.capex.total_usd,1.5\nplan.gpus,8\nplan.w[0],true\nscenario,\"a, \"\"b\"\"\"\n"
+        );
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_in_text_but_not_numbers() {
+        let r = Report {
+            title: "=HYPERLINK(\"x\")".into(),
+            sections: vec![Section {
+                key: "plan".into(),
+                title: "Plan".into(),
+                text: String::new(),
+                json: serde_json::json!({"d": -1.5, "s": "@SUM(A1)", "t": "-2+3", "u": "line\nbreak"}),
+            }],
+        };
+        assert_eq!(
+            csv_text(&r),
+            "field,value\nplan.d,-1.5\nplan.s,'@SUM(A1)\nplan.t,'-2+3\nplan.u,\"line\nbreak\"\nscenario,\"'=HYPERLINK(\"\"x\"\")\"\n"
         );
     }
 }

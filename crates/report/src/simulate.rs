@@ -22,7 +22,7 @@ pub fn step_source(s: pipeline::StepSource) -> String {
         pipeline::StepSource::Given => "[reliability] step_time".into(),
         pipeline::StepSource::StepModel => "step model".into(),
         pipeline::StepSource::Fallback => format!(
-            "6·N·tokens at {:.0}% MFU (the step model found no valid layout)",
+            "6·N·tokens at {:.0}% MFU (the step model cannot run the job: no layout fits, or the layout given is invalid; `megacluster train` says why)",
             sim::input::FALLBACK_MFU * 100.0
         ),
         pipeline::StepSource::NoJob => "default (no job in the scenario)".into(),
@@ -108,6 +108,9 @@ pub fn text(s: &Summary) -> String {
         ),
     ]));
 
+    if let Some(n) = &s.progress_note {
+        out.push_str(&format!("\n  Note: {n}\n"));
+    }
     out.push_str("\n  Interruptions by cause (mean per replica)\n");
     let body: Vec<Vec<String>> = s
         .interruptions
@@ -433,19 +436,26 @@ pub fn sweep_figure(sweeps: &[sim::designs::Sweep]) -> crate::html::Figure {
 
 /// One replica's event log as CSV: `t_s,kind,what,nodes,nodes_in_repair,standby_nodes`.
 pub fn events_csv(events: &[Event]) -> String {
-    let mut out = String::from("t_s,kind,what,nodes,nodes_in_repair,standby_nodes\n");
-    for e in events {
-        out.push_str(&format!(
-            "{:.3},{},{},{},{},{}\n",
-            e.t_s,
-            e.kind,
-            e.what.replace(',', ";"),
-            e.nodes,
-            e.nodes_in_repair,
-            e.standby_nodes
-        ));
-    }
-    out
+    let header = [
+        "t_s",
+        "kind",
+        "what",
+        "nodes",
+        "nodes_in_repair",
+        "standby_nodes",
+    ]
+    .map(String::from);
+    let rows = events.iter().map(|e| {
+        [
+            format!("{:.3}", e.t_s),
+            crate::fmt::csv_text_cell(&e.kind),
+            crate::fmt::csv_text_cell(&e.what),
+            e.nodes.to_string(),
+            e.nodes_in_repair.to_string(),
+            e.standby_nodes.to_string(),
+        ]
+    });
+    crate::fmt::csv_rows(std::iter::once(header).chain(rows))
 }
 
 /// Charts for the HTML report: the distribution of goodput (ETTR) over replicas and where the

@@ -77,6 +77,24 @@ pub(crate) fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
 
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+/// A replica stops once this many failures came in a row without the job getting back to
+/// training: a job whose failure intervals outlast its restart with probability q has such a
+/// run with probability (1 − q)^N, 2·10⁻⁹ for q = 10⁻³; below that it makes no progress anyway.
+pub const MAX_FAILURES_WITHOUT_TRAINING: u64 = 20_000;
+
+/// Failures a work-length replica must see before its progress is judged: with 10⁴ failure
+/// intervals behind it, a saved-work share below 10⁻³ of the wall (the share at which the run
+/// would stop at 1,000× its work) is no fluctuation.
+pub const MIN_FAILURES_TO_JUDGE: u64 = 10_000;
+
+/// The most events one replica handles (failures, repairs, phase ends, maintenance): bounds a
+/// replica's time to seconds whatever the scale. A year of a million-GPU job is ~10⁵ events.
+pub const MAX_EVENTS: u64 = 10_000_000;
+
 impl LostTime {
     pub fn total_s(&self) -> f64 {
         self.lost_work_s
@@ -117,6 +135,11 @@ pub struct ReplicaResult {
     pub checkpoint_interval_s: f64,
     /// The work target was reached (always true for wall-clock runs).
     pub completed: bool,
+    /// The replica stopped early because the job could not make progress
+    /// ([`MAX_FAILURES_WITHOUT_TRAINING`] failures in a row before a restart completed) or at the
+    /// event budget ([`MAX_EVENTS`]); its figures are those up to the stop.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stalled: bool,
     /// Replica seed.
     pub seed: u64,
     /// Failures recovered without a whole-job restart (contained designs).
@@ -1722,14 +1745,42 @@ impl<'a> Sim<'a> {
         self.res.min_standby_nodes = self.res.min_standby_nodes.min(self.pools.standby);
     }
 
-    fn run(mut self) -> (ReplicaResult, Option<Recording>) {
+    fn run(self) -> (ReplicaResult, Option<Recording>) {
+        self.run_with(&mut |_, _| {})
+    }
+
+    /// The event loop; `after_event` sees the state after every event and the event's time
+    /// (the property tests check the pools there, on this very loop).
+    fn run_with(
+        mut self,
+        after_event: &mut dyn FnMut(&Sim<'a>, f64),
+    ) -> (ReplicaResult, Option<Recording>) {
         let (wall_limit, work_target) = match self.p.run {
             RunLength::WallS(t) => (t, f64::INFINITY),
             // a job that cannot finish stops at 1,000× its work
             RunLength::WorkS(w) => (w * 1000.0, w),
         };
         let mut completed = false;
+        let mut stalled = false;
+        let mut events = 0u64;
+        let mut failures_in_a_row = 0u64;
         loop {
+            if self.phase == Phase::Training {
+                failures_in_a_row = 0;
+            }
+            // no progress: the work so far, over the wall so far, is below the share at which the
+            // run would stop at 1,000× its work anyway (judged once enough failures are seen)
+            let hopeless = work_target.is_finite()
+                && self.res.failures >= MIN_FAILURES_TO_JUDGE
+                && self.seg_saved < self.now * 1e-3;
+            if events >= MAX_EVENTS
+                || failures_in_a_row >= MAX_FAILURES_WITHOUT_TRAINING
+                || hopeless
+            {
+                stalled = true;
+                break;
+            }
+            events += 1;
             let repair_t = self
                 .repairs
                 .peek()
@@ -1773,6 +1824,7 @@ impl<'a> Sim<'a> {
                 && t < fail_t
             {
                 self.on_rejoin();
+                after_event(&self, t);
                 continue;
             }
             if t == repair_t {
@@ -1788,7 +1840,9 @@ impl<'a> Sim<'a> {
                 self.on_maintenance();
             } else if t == fail_t {
                 self.on_failure();
+                failures_in_a_row += 1;
             }
+            after_event(&self, t);
         }
         // close the run
         let mut useful = self.seg_saved;
@@ -1810,7 +1864,8 @@ impl<'a> Sim<'a> {
         } else {
             0.0
         };
-        res.completed = completed || work_target.is_infinite();
+        res.completed = completed || (work_target.is_infinite() && !stalled);
+        res.stalled = stalled;
         res.mean_nodes_in_repair = if wall > 0.0 {
             self.repair_area / wall
         } else {
@@ -1943,78 +1998,28 @@ pub fn simulate_replica(p: &Params, seed: u64, record: bool) -> (ReplicaResult, 
     Sim::new(p, seed, record).run()
 }
 
-/// A replica with a pool check after every event (for property tests): returns the result and
-/// whether the node pools stayed conserved and time never went backwards.
+/// A replica with a pool check after every event of the run loop itself (for property tests):
+/// returns the result and whether the node pools (and so the GPUs on them) stayed conserved and
+/// time never went backwards.
 pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
-    let mut s = Sim::new(p, seed, false);
     let mut ok_pools = true;
     let mut ok_time = true;
-    // same loop as `run`, with checks; bounded to keep the test fast
-    let (wall_limit, work_target) = match p.run {
-        RunLength::WallS(t) => (t, f64::INFINITY),
-        RunLength::WorkS(w) => (w * 1000.0, w),
-    };
     let mut last = 0.0;
-    for _ in 0..200_000 {
-        let repair_t = s
-            .repairs
-            .peek()
-            .map(|Reverse((t, ..))| f64::from_bits(*t))
-            .unwrap_or(f64::INFINITY);
-        let training = s.phase == Phase::Training;
-        let done_t = if training && work_target.is_finite() {
-            s.seg_start + s.wall_for_work(work_target - s.seg_saved)
-        } else {
-            f64::INFINITY
-        };
-        let sdc_t = match s.sdc_pending {
-            Some((t, _)) if training => t.max(s.now),
-            _ => f64::INFINITY,
-        };
-        let rejoin_t = s.rejoin_time();
-        let t = wall_limit
-            .min(done_t)
-            .min(s.next_maint)
-            .min(sdc_t)
-            .min(s.phase_end)
-            .min(s.next_fail)
-            .min(repair_t)
-            .min(rejoin_t);
+    let gpn = p.gpus_per_node.max(1) as u64;
+    let mut check = |s: &Sim<'_>, t: f64| {
         if t < last {
             ok_time = false;
         }
         last = t;
-        s.advance_to(t);
-        if t >= wall_limit || t == done_t {
-            break;
-        }
-        if t == rejoin_t
-            && t < repair_t
-            && t < s.phase_end
-            && t < sdc_t
-            && t < s.next_maint
-            && t < s.next_fail
-        {
-            s.on_rejoin();
-        } else if t == repair_t {
-            if let Some(Reverse((_, _, k, bad))) = s.repairs.pop() {
-                s.on_repair_done(k, bad);
-            }
-        } else if t == s.phase_end {
-            s.on_phase_end();
-        } else if t == sdc_t {
-            let rb = s.sdc_pending.map(|(_, r)| r).unwrap_or(0.0);
-            s.on_sdc_detect(rb);
-        } else if t == s.next_maint {
-            s.on_maintenance();
-        } else if t == s.next_fail {
-            s.on_failure();
-        }
         let repair_sum: u64 = s.repairs.iter().map(|Reverse((_, _, k, _))| *k).sum();
         let down_need: u64 = s.down.iter().map(|d| d.need).sum();
+        // GPUs: the job's nodes in service plus its deficit hold the job's GPUs
+        let job_gpus_held = (s.pools.job_active + s.deficit) * gpn;
         if !s.pools.conserved()
             || repair_sum != s.pools.in_repair
             || s.pools.job_active + s.deficit != s.j_nodes
+            || job_gpus_held < p.job_gpus
+            || job_gpus_held >= p.job_gpus + gpn
             || s.job_bad > s.pools.job_active
             || (s.design == Design::ElasticDp && down_need != s.deficit)
             || s.down.len() as u64 > s.replicas
@@ -2027,7 +2032,7 @@ pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
             }
             ok_pools = false;
         }
-    }
-    let (res, _) = s.run();
+    };
+    let (res, _) = Sim::new(p, seed, false).run_with(&mut check);
     (res, ok_pools, ok_time)
 }

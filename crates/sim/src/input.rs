@@ -272,7 +272,9 @@ pub fn params(i: &Input) -> Result<Params, ParamError> {
         containment: containment(&i.containment, i.job_gpus, state, host_copy_s),
     };
     let want = match i.standby {
-        Standby::Auto => auto_standby_nodes(&p),
+        // never more standbys than the job has nodes: beyond that every node is in repair at
+        // once and the rule's quantile (which saturates at u64::MAX for absurd rates) means nothing
+        Standby::Auto => auto_standby_nodes(&p).min(p.job_nodes()),
         Standby::Nodes(n) => n,
     };
     if i.job_gpus_given {

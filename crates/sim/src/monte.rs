@@ -138,6 +138,13 @@ pub struct Summary {
     pub design: Design,
     /// Share of replicas that reached their work target (work-length runs).
     pub completed_fraction: f64,
+    /// Share of replicas stopped early because the job made no progress (or at the event
+    /// budget); absent when none was.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stalled_fraction: f64,
+    /// Why they stopped, with the expected progress per failure interval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress_note: Option<String>,
     pub recommendation: Option<Recommendation>,
 }
 
@@ -304,8 +311,38 @@ pub fn summarize(p: &Params, rs: &[ReplicaResult]) -> Summary {
         },
         design: p.containment.design,
         completed_fraction: mean(&|r| if r.completed { 1.0 } else { 0.0 }),
+        stalled_fraction: mean(&|r| if r.stalled { 1.0 } else { 0.0 }),
+        progress_note: rs.iter().any(|r| r.stalled).then(|| progress_note(p, rs)),
         recommendation: None,
     }
+}
+
+/// Expected useful time per failure interval when failures arrive at `rate_per_s` also during
+/// a restart of `restart_s`: an interval outlasts the restart with probability e^(−λ·u0), and
+/// then leaves its excess, so E[max(0, X − u0)] = e^(−λ·u0)/λ for exponential X.
+pub fn progress_per_failure_interval_s(rate_per_s: f64, restart_s: f64) -> f64 {
+    if !(rate_per_s > 0.0) {
+        return f64::INFINITY;
+    }
+    (-rate_per_s * restart_s).exp() / rate_per_s
+}
+
+/// Why replicas stopped early, in figures.
+fn progress_note(p: &Params, rs: &[ReplicaResult]) -> String {
+    let rate = if p.containment.design.contained() {
+        crate::designs::whole_job_rate_per_s(p)
+    } else {
+        job_interrupt_rate_per_s(p, p.job_nodes())
+    };
+    let u0 = restart_overhead_s(p);
+    let stalled = rs.iter().filter(|r| r.stalled).count();
+    format!(
+        "{stalled} of {} replicas stopped early: the job cannot make progress at this scale (an interruption every {:.3e} s against a restart of {:.3e} s; expected progress per failure interval {:.3e} s); figures are up to the stop",
+        rs.len(),
+        if rate > 0.0 { 1.0 / rate } else { f64::INFINITY },
+        u0,
+        progress_per_failure_interval_s(rate, u0)
+    )
 }
 
 /// Run `replicas` replicas and summarise them.

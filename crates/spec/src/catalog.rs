@@ -670,8 +670,12 @@ impl Catalog {
         // clones made before keep theirs)
         self.typed = TypedCache::default();
         let doc: toml::Table = toml::from_str(src).map_err(|e| {
-            SpecError::new(file, "", format!("malformed TOML: {}", e.message()))
-                .at_span(src, e.span())
+            SpecError::new(
+                file,
+                "",
+                format!("malformed TOML: {}", crate::error::toml_message(&e, src)),
+            )
+            .at_span(src, e.span())
         })?;
         for (kind, v) in doc {
             if !KINDS.contains(&kind.as_str()) {

@@ -7,6 +7,9 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
 
+/// The longest scenario, site or hall name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+
 /// Where an input came from; builds located errors.
 pub struct Ctx<'a> {
     pub file: &'a str,
@@ -55,6 +58,25 @@ impl Ctx<'_> {
                 format!("{what} must lie between {lo} and {hi}, got {v}"),
             ))
         }
+    }
+
+    /// A name the reports print (scenario, site, hall): at most [`MAX_NAME_CHARS`] characters,
+    /// none of them a control character.
+    pub fn name(&self, path: &str, v: &str) -> Result<(), SpecError> {
+        let n = v.chars().count();
+        if n > MAX_NAME_CHARS {
+            return Err(self.err(
+                path,
+                format!("a name of {n} characters is longer than the {MAX_NAME_CHARS} allowed"),
+            ));
+        }
+        if let Some(c) = v.chars().find(|c| c.is_control()) {
+            return Err(self.err(
+                path,
+                format!("a name may not hold a control character ({c:?})"),
+            ));
+        }
+        Ok(())
     }
 
     /// A positive whole number from a count (`"100k"` is fine, `1.5` and `0` are not).

@@ -67,6 +67,40 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
+/// What a TOML error says, never empty: the parser's message, else the explanation lines of its
+/// report (below the source excerpt), else what stands at the error's place in `src`.
+pub fn toml_message(e: &toml::de::Error, src: &str) -> String {
+    let m = e.message().trim();
+    if !m.is_empty() {
+        return m.to_string();
+    }
+    let shown = e.to_string();
+    let tail: Vec<&str> = shown
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("TOML parse error")
+                && !l.starts_with('|')
+                && l.split_once(" |")
+                    .is_none_or(|(n, _)| n.trim().parse::<u64>().is_err())
+        })
+        .collect();
+    if tail.is_empty() {
+        let at = e.span().map(|s| s.start).unwrap_or(src.len());
+        match src.get(at..).and_then(|r| r.chars().next()) {
+            _ if at >= src.trim_end().len() => {
+                "the file ends where a value, a closing quote or a closing bracket is expected"
+                    .to_string()
+            }
+            Some(c) => format!("invalid TOML syntax at {c:?}"),
+            None => "invalid TOML syntax".to_string(),
+        }
+    } else {
+        tail.join("; ")
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());

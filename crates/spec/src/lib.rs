@@ -12,6 +12,7 @@ pub mod error;
 pub mod job;
 mod locate;
 pub mod power;
+pub mod read;
 pub mod reference;
 pub mod reliability;
 pub mod scenario;

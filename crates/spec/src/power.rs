@@ -173,6 +173,27 @@ pub const MAX_WINDOW_SAMPLES: f64 = 1.0e7;
 pub const DEFAULT_WINDOW_S: f64 = 1800.0;
 pub const DEFAULT_RESOLUTION_S: f64 = 0.01;
 
+/// The shortest optimizer step a scenario may give: 10 ms (A). A training step worth simulating
+/// at cluster scale takes 0.1–30 s (the examples' 1–20 s); the timeline and the power trace
+/// hold work per step, so a microsecond step would ask for gigabytes.
+pub const MIN_STEP_S: f64 = 0.01;
+
+/// The finest power-trace resolution: 1 ms (A). The finest grid-code band ends at 20 Hz, whose
+/// Nyquist step is 25 ms, so 1 ms resolves every rule with a margin of 25.
+pub const MIN_RESOLUTION_S: f64 = 0.001;
+
+/// A step time at or above [`MIN_STEP_S`] (and at most a day).
+pub(crate) fn check_step_time(ctx: &Ctx, path: &str, s: f64) -> Result<(), SpecError> {
+    if (MIN_STEP_S..=86_400.0).contains(&s) {
+        Ok(())
+    } else {
+        Err(ctx.err(
+            path,
+            format!("a step time of {s} s is outside {MIN_STEP_S} s to one day (training steps take 0.1–30 s)"),
+        ))
+    }
+}
+
 fn fraction_in(
     ctx: &Ctx,
     path: &str,
@@ -350,6 +371,9 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, S
         r.step_time.map(|d| d.s()),
         "step time",
     )?;
+    if let Some(s) = step_time_s {
+        check_step_time(ctx, &format!("{p}.step_time"), s)?;
+    }
     let compute_fraction = fraction_in(
         ctx,
         &format!("{p}.compute_fraction"),
@@ -422,6 +446,12 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, S
                     "a window of {w} s at {res} s resolution is {:.0} samples; at most {MAX_WINDOW_SAMPLES:.0} (a coarser resolution or a shorter window)",
                     w / res
                 ),
+            ));
+        }
+        if res < MIN_RESOLUTION_S {
+            return Err(ctx.err(
+                &format!("{p}.resolution"),
+                format!("a resolution of {res} s is finer than the {MIN_RESOLUTION_S} s the power model resolves (the finest grid-code band ends at 20 Hz)"),
             ));
         }
     }

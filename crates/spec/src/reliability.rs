@@ -534,6 +534,19 @@ fn validate_preset(ctx: &Ctx, p: &str, e: &ReliabilityPreset) -> Result<(), Spec
     }
 }
 
+/// The most Monte Carlo replicas a scenario (or `--replicas`) may ask for. Each replica keeps
+/// a few hundred bytes of result and takes up to a second, so this bounds a run's memory to tens
+/// of megabytes; the percentiles the reports print settle within a few hundred replicas.
+pub const MAX_REPLICAS: u64 = 100_000;
+
+/// The largest failure rate a class may be given, per element-hour (A; measured rates are
+/// 10⁻⁶–10⁻³ per GPU- or node-hour, a job-wide software class a few per day).
+pub const MAX_RATE_PER_HOUR: f64 = 100.0;
+
+/// The largest `rate_scale`: a million times the preset's failure rates (A; a sensitivity study
+/// scales rates by 2–10×).
+pub const MAX_RATE_SCALE: f64 = 1e6;
+
 pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliability, SpecError> {
     let f = |name: &str| format!("{p}.{name}");
     let name = r
@@ -567,6 +580,7 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliabili
     }
     if let Some(d) = r.step_time {
         ctx.positive(&f("step_time"), d.s(), "step time")?;
+        crate::power::check_step_time(ctx, &f("step_time"), d.s())?;
         out.step_time_s = Some(d.s());
     }
     if r.length.is_some() && r.work.is_some() {
@@ -584,7 +598,14 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliabili
         out.work_s = Some(d.s());
     }
     if let Some(n) = r.replicas {
-        out.replicas = Some(ctx.whole(&f("replicas"), n.count(), "replicas")?);
+        let n = ctx.whole(&f("replicas"), n.count(), "replicas")?;
+        if n > MAX_REPLICAS {
+            return Err(ctx.err(
+                &f("replicas"),
+                format!("{n} replicas is more than the {MAX_REPLICAS} the Monte Carlo runs (its percentiles settle within a few hundred)"),
+            ));
+        }
+        out.replicas = Some(n);
     }
     if let Some(t) = r.target {
         let t = t.fraction();
@@ -819,6 +840,12 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliabili
                     format!("a failure rate (per element-hour) must be a finite number not below zero, got {v}"),
                 ));
             }
+            if v > MAX_RATE_PER_HOUR {
+                return Err(ctx.err(
+                    &format!("{p}.rates.{k}"),
+                    format!("a failure rate of {v:e} per element-hour is beyond {MAX_RATE_PER_HOUR} (measured rates are 10⁻⁶–10⁻³)"),
+                ));
+            }
             let model = &mut out.model;
             match model.classes.iter_mut().find(|c| c.name == k) {
                 Some(c) => {
@@ -846,6 +873,12 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliabili
             return Err(ctx.err(
                 &f("rate_scale"),
                 format!("rate scale must be a finite number not below zero, got {s}"),
+            ));
+        }
+        if s > MAX_RATE_SCALE {
+            return Err(ctx.err(
+                &f("rate_scale"),
+                format!("rate scale {s:e} is beyond {MAX_RATE_SCALE:e}: no cluster fails a million times as often as its preset"),
             ));
         }
         for c in &mut out.model.classes {
@@ -889,10 +922,14 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawReliability) -> Result<Reliabili
                 match k.as_str() {
                     "weibull" => {
                         ctx.positive(&format!("{lp}.weibull"), x, "Weibull shape")?;
+                        // Γ(1 + 1/k) overflows below k ≈ 0.006; measured shapes are 0.5–3
+                        ctx.within(&format!("{lp}.weibull"), x, 0.05, 50.0, "Weibull shape")?;
                         Lifetime::Weibull(x)
                     }
                     "lognormal" => {
                         ctx.positive(&format!("{lp}.lognormal"), x, "lognormal sigma")?;
+                        // e^(σ²/2) of the mean-preserving μ stays finite; measured σ are 0.5–2
+                        ctx.within(&format!("{lp}.lognormal"), x, 0.0, 10.0, "lognormal sigma")?;
                         Lifetime::Lognormal(x)
                     }
                     _ => return Err(ctx.err(&lp, format!("unknown lifetime `{k}`; expected \"exponential\", {{ weibull = shape }} or {{ lognormal = sigma }}"))),

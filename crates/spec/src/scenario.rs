@@ -264,6 +264,10 @@ impl Scenario {
     }
 }
 
+/// The most GPUs a scenario's halls may hold together: 10^8, a hundred times the largest
+/// cluster planned (A), and the scale up to which every model's work stays bounded.
+pub const MAX_GPUS: u64 = 100_000_000;
+
 /// Read a scenario file (or the embedded default when `path` is `None`) and its extra catalogue files.
 pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Scenario, SpecError> {
     let (file, src) = read_scenario(path)?;
@@ -275,13 +279,7 @@ pub fn load_scenario(path: Option<&Path>, extra_catalogs: &[&Path]) -> Result<Sc
 pub fn read_scenario(path: Option<&Path>) -> Result<(String, String), SpecError> {
     match path {
         Some(p) => {
-            let src = std::fs::read_to_string(p).map_err(|e| {
-                SpecError::new(
-                    &p.display().to_string(),
-                    "",
-                    format!("cannot read scenario: {e}"),
-                )
-            })?;
+            let src = crate::read::read_input(p, "scenario")?;
             Ok((p.display().to_string(), src))
         }
         None => Ok((
@@ -331,13 +329,7 @@ pub fn scenario_catalog(
 
 /// Add a user catalogue file.
 pub fn add_catalog_file(catalog: &mut Catalog, p: &Path) -> Result<(), SpecError> {
-    let src = std::fs::read_to_string(p).map_err(|e| {
-        SpecError::new(
-            &p.display().to_string(),
-            "",
-            format!("cannot read catalogue file: {e}"),
-        )
-    })?;
+    let src = crate::read::read_input(p, "catalogue file")?;
     catalog.add_file(&p.display().to_string(), &src)
 }
 
@@ -347,7 +339,7 @@ pub fn parse_scenario(file: &str, src: &str, catalog: &Catalog) -> Result<Scenar
     let raw: RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let msg = inner.message().to_string();
+        let msg = crate::error::toml_message(&inner, src);
         let hint = unknown_field_hint(&msg);
         let path = if path == "." { String::new() } else { path };
         let msg = if inner.span().is_some() && path.is_empty() && !msg.contains("field") {
@@ -384,15 +376,28 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
         return Err(ctx.err("site", "a scenario needs at least one [[site]]"));
     }
     let mut sites = Vec::with_capacity(raw.sites.len());
+    ctx.name("name", &raw.name)?;
+    let mut gpus_so_far = 0u64;
     for (i, s) in raw.sites.into_iter().enumerate() {
         let p = format!("site[{i}]");
+        ctx.name(&format!("{p}.name"), &s.name)?;
         if sites.iter().any(|o: &Site| o.name == s.name) {
             return Err(ctx.err(
                 &format!("{p}.name"),
                 format!("two sites are named `{}`", s.name),
             ));
         }
-        sites.push(resolve_site(ctx, &p, s, &cost)?);
+        let site = resolve_site(ctx, &p, s, &cost)?;
+        for (j, h) in site.halls.iter().enumerate() {
+            gpus_so_far = gpus_so_far.saturating_add(h.gpus);
+            if gpus_so_far > MAX_GPUS {
+                return Err(ctx.err(
+                    &format!("{p}.hall[{j}].gpus"),
+                    format!("the scenario's halls hold more than {MAX_GPUS} GPUs, a hundred times the largest cluster planned"),
+                ));
+            }
+        }
+        sites.push(site);
     }
 
     let mut links = vec![];
@@ -413,6 +418,18 @@ fn resolve(ctx: &Ctx, raw: RawScenario) -> Result<Scenario, SpecError> {
             return Err(ctx.err(
                 &format!("{p}.between"),
                 "a link must join two different sites",
+            ));
+        }
+        if let Some(k) = links
+            .iter()
+            .position(|o: &Link| o.between == (a, b) || o.between == (b, a))
+        {
+            return Err(ctx.err(
+                &format!("{p}.between"),
+                format!(
+                    "sites `{}` and `{}` are already joined by link[{k}]; give one link with their combined capacity",
+                    l.between[0], l.between[1]
+                ),
             ));
         }
         ctx.positive(&format!("{p}.distance"), l.distance.m(), "distance")?;
@@ -685,6 +702,9 @@ fn resolve_site(ctx: &Ctx, p: &str, s: RawSite, cost: &CostDefaults) -> Result<S
     let mut halls = vec![];
     for (j, h) in s.halls.into_iter().enumerate() {
         let hp = format!("{p}.hall[{j}]");
+        if let Some(n) = &h.name {
+            ctx.name(&format!("{hp}.name"), n)?;
+        }
         let system: System = ctx.resolve(&format!("{hp}.system"), &h.system)?;
         let accelerator: Accelerator = ctx.resolve(
             &format!("{hp}.system.accelerator"),

@@ -409,7 +409,63 @@ pub fn parse_quantity(kind: Kind, text: &str) -> Result<f64, String> {
     if !v.is_finite() {
         return Err(wrong(kind, text, "not a finite number"));
     }
-    Ok(v)
+    in_range(kind, v).map_err(|why| wrong(kind, text, &why))
+}
+
+/// The largest magnitude a quantity of `kind` may have, in its base unit: far beyond any cluster
+/// (so no real scenario meets it) and far below where products of quantities overflow or lose
+/// all precision (so no figure computed from them is infinite or meaningless). Assumptions (A),
+/// each set a few orders of magnitude above the largest real figure named beside it.
+pub fn max_magnitude(kind: Kind) -> f64 {
+    match kind {
+        // world average electric generation ≈ 3.4 TW (≈ 30,000 TWh a year)
+        Kind::Power => 1e13,
+        // world primary energy use ≈ 6e20 J a year
+        Kind::Energy => 1e21,
+        // 31,700 years: any run, repair time or component lifetime is far shorter
+        Kind::Duration => 1e12,
+        // a zettabyte: all data stored worldwide is a few hundred ZB
+        Kind::Bytes => 1e21,
+        // an exabit per second: a whole 1M-GPU fabric is ~1e18 bps of injection
+        Kind::Bandwidth => 1e19,
+        // ten times world GDP (≈ $1.1e14)
+        Kind::Money => 1e15,
+        // wholesale price caps are $5,000/MWh (ERCOT)
+        Kind::EnergyPrice => 1e6,
+        // capacity prices of ~$12/W
+        Kind::PowerPrice => 1e6,
+        // 2.5 times Earth's circumference
+        Kind::Distance => 1e8,
+        // one accelerator's dense peak is ~1e16 FLOP/s
+        Kind::FlopRate => 1e21,
+        // a pretraining run's tokens are ~1e13, a cluster's GPUs ~1e6
+        Kind::Count => 1e18,
+        // fractions are 0–1; overrides such as a rate multiplier stay far below this
+        Kind::Fraction => 1e6,
+        Kind::WaterPerEnergy => 1e3,
+        Kind::PowerRamp => 1e13,
+        Kind::Frequency => 1e9,
+        // gas turbines run at 6,000–15,000 Btu/kWh
+        Kind::HeatRate => 1e6,
+        // gas trades at $2–30 per MMBtu
+        Kind::FuelPrice => 1e6,
+        // coal plants emit ~1,000 kg of CO2 per MWh
+        Kind::EmissionRate => 1e6,
+        // generators ramp a few percent of capacity per second at most
+        Kind::RelativeRamp => 1e3,
+    }
+}
+
+/// `v` if its magnitude is within [`max_magnitude`], else why not.
+fn in_range(kind: Kind, v: f64) -> Result<f64, String> {
+    let max = max_magnitude(kind);
+    if v.abs() <= max {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v:e} is beyond the largest value accepted ({max:e} in base units)"
+        ))
+    }
 }
 
 fn unit_error(kind: Kind, text: &str, unit: &str) -> String {
@@ -466,7 +522,7 @@ pub fn deserialize_quantity<'de, D: Deserializer<'de>>(d: D, kind: Kind) -> Resu
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
             if v.is_finite() {
-                Ok(v)
+                in_range(self.0, v).map_err(|why| E::custom(format!("{}: {why}", self.0.noun())))
             } else {
                 Err(E::custom(format!(
                     "{} must be a finite number",
@@ -475,10 +531,10 @@ pub fn deserialize_quantity<'de, D: Deserializer<'de>>(d: D, kind: Kind) -> Resu
             }
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
-            Ok(v as f64)
+            self.visit_f64(v as f64)
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
-            Ok(v as f64)
+            self.visit_f64(v as f64)
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
             parse_quantity(self.0, v).map_err(E::custom)
@@ -869,6 +925,32 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+    }
+
+    #[test]
+    fn magnitudes_beyond_any_cluster_are_refused() {
+        // before: "$1e308/MWh" and "1e300 km" were accepted (opex and TCO printed as null, figures
+        // near 1e306)
+        let e = EnergyPrice::parse("$1e308/MWh").unwrap_err();
+        assert!(e.contains("beyond the largest value"), "{e}");
+        assert!(Distance::parse("1e300 km").is_err());
+        assert!(Power::parse("1e300 W").is_err());
+        assert!(Money::parse("$1e300").is_err());
+        // the largest real figures stay well inside
+        assert!(Power::parse("5 GW").is_ok());
+        assert!(Money::parse("$500B").is_ok());
+        assert!(Distance::parse("20000 km").is_ok());
+        assert!(EnergyPrice::parse("$5000/MWh").is_ok());
+        // a bare number in the base unit is checked too
+        #[derive(serde::Deserialize, Debug)]
+        struct T {
+            #[allow(dead_code)]
+            p: Power,
+        }
+        let e = toml::from_str::<T>("p = 1e300").unwrap_err();
+        assert!(e.message().contains("beyond"), "{e}");
+        let e = toml::from_str::<T>("p = 9223372036854775807").unwrap_err();
+        assert!(e.message().contains("beyond"), "{e}");
     }
 
     #[test]

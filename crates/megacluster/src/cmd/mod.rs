@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod compare;
 pub mod init;
 pub mod multisite;
+pub mod output;
 pub mod plan;
 pub mod power;
 pub mod progress;

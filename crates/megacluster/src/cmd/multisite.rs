@@ -3,7 +3,7 @@
 //! sweep over distance × link capacity (× site count) as CSV with an SVG heatmap next to it.
 
 use crate::{CliError, Common};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -52,6 +52,15 @@ fn check_grid(args: &Args) -> Result<(), CliError> {
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     check_grid(args)?;
+    let targets = match &args.sweep {
+        Some(path) => {
+            let out = common.outputs(args.scenario.as_deref());
+            let csv = out.file("--sweep", path, "csv")?;
+            let svg = out.file("--sweep", &path.with_extension("svg"), "svg")?;
+            Some((csv, svg))
+        }
+        None => None,
+    };
     let p = common.pipeline(args.scenario.as_deref(), pipeline::Options::report())?;
     // one site: the basis says why there is nothing to compare
     let basis = p.multisite_basis()?;
@@ -60,7 +69,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
             "no multi-site section for a one-site scenario",
         ));
     };
-    if let Some(path) = &args.sweep {
+    if let Some((csv, svg_target)) = &targets {
         let sites = if args.sites.is_empty() {
             vec![basis.graph.site_count()]
         } else {
@@ -69,14 +78,9 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
         let d: Vec<f64> = args.distances_km.iter().map(|k| k * 1e3).collect();
         let c: Vec<f64> = args.capacities_tbps.iter().map(|t| t * 1e12).collect();
         let points = p.multisite_sweep(&sites, &d, &c)?;
-        write(path, &report::multisite::sweep_csv(&points))?;
+        let table = report::multisite::sweep_csv(&points);
         let svg = report::multisite::heatmap(&points, sites[0], &m.analysis.configured);
-        write(&path.with_extension("svg"), &svg)?;
+        super::output::write_all(&[(csv, table.as_bytes()), (svg_target, svg.as_bytes())])?;
     }
     Ok(report::multisite::section(&m.analysis))
-}
-
-fn write(path: &Path, body: &str) -> Result<(), CliError> {
-    std::fs::write(path, body)
-        .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))
 }

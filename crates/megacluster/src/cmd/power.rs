@@ -2,6 +2,7 @@
 //! code, the mitigations and their cost, cooling and water; with several sites, every site against
 //! its own grid connection.
 
+use super::output::Outputs;
 use super::progress::Bar;
 use crate::{CliError, Common};
 use report::html::Figure;
@@ -22,6 +23,11 @@ pub struct Args {
 }
 
 pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
+    // the directory is checked (and created) before the study runs
+    let out = common.outputs(args.scenario.as_deref());
+    if let Some(dir) = &args.svg {
+        out.dir("--svg", dir, &["power-1.svg"])?;
+    }
     let options = pipeline::Options {
         solve: if args.solve {
             pipeline::Solve::Always
@@ -39,22 +45,26 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     bar.finish();
     let pw = pw?;
     if let (Some(dir), Some(tr)) = (&args.svg, &pw.traces) {
-        write_svgs(dir, &report::power::figures(&pw.study, tr))?;
+        write_svgs(&out, dir, &report::power::figures(&pw.study, tr))?;
     }
     Ok(report::power::section(pw))
 }
 
-fn write_svgs(dir: &Path, figs: &[Figure]) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
-    for (i, f) in figs.iter().enumerate() {
-        let path = dir.join(format!(
-            "power-{}-{}.svg",
-            i + 1,
-            report::html::slug(&f.title)
-        ));
-        std::fs::write(&path, &f.svg)
-            .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
+fn write_svgs(out: &Outputs, dir: &Path, figs: &[Figure]) -> Result<(), CliError> {
+    let targets = figs
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let name = format!("power-{}-{}.svg", i + 1, report::html::slug(&f.title));
+            out.target("--svg", &dir.join(name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let files: Vec<_> = targets
+        .iter()
+        .zip(figs)
+        .map(|(t, f)| (t, f.svg.as_bytes()))
+        .collect();
+    for path in super::output::write_all(&files)? {
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -20,6 +20,24 @@ pub struct Args {
 
 pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     // One bar for the whole job; it appears only if the job takes more than a moment.
+    let html = match &args.html {
+        Some(dir) => Some(
+            common
+                .outputs(args.scenario.as_deref())
+                .dir("--html", dir, &["index.html"])?
+                .remove(0),
+        ),
+        None => None,
+    };
+    // the CSV directory is checked now; its files (one per table) are named once the report exists
+    let csv_outputs = match &args.csv {
+        Some(dir) => {
+            let o = common.outputs(args.scenario.as_deref());
+            o.dir("--csv", dir, &[])?;
+            Some(o)
+        }
+        None => None,
+    };
     let bar = Bar::late();
     let charts = args.html.is_some() || args.csv.is_some();
     let p = common
@@ -29,33 +47,33 @@ pub fn run(args: &Args, common: &Common) -> Result<String, CliError> {
     bar.finish();
     let (r, figures) = r?;
     let mut linked = vec![];
-    if let Some(dir) = &args.csv {
-        let files = report::run::csv_files(&p, &r);
-        write_files(dir, &files)?;
-        if args.html.as_ref() == Some(dir) {
-            linked = files.into_iter().map(|(n, _)| n).collect();
+    let mut files: Vec<(super::output::Target, Vec<u8>)> = vec![];
+    if let (Some(dir), Some(outputs)) = (&args.csv, &csv_outputs) {
+        let tables = report::run::csv_files(&p, &r);
+        for (name, bytes) in tables {
+            files.push((outputs.target("--csv", &dir.join(&name))?, bytes));
+            if args.html.as_ref() == Some(dir) {
+                linked.push(name);
+            }
         }
     }
-    if let Some(dir) = &args.html {
+    if let Some(t) = &html {
         let page = report::html::page_with_files(&r, &figures, &linked);
-        write_files(dir, &[("index.html".into(), page.into_bytes())])?;
+        files.push((t.clone(), page.into_bytes()));
+    }
+    if !files.is_empty() {
+        let pairs: Vec<(&super::output::Target, &[u8])> =
+            files.iter().map(|(t, b)| (t, b.as_slice())).collect();
+        let written = super::output::write_all(&pairs)?;
+        if html.is_some() && written.len() == 1 {
+            eprintln!("wrote {}", written[0].display());
+        } else {
+            eprintln!("wrote {} file(s)", written.len());
+        }
     }
     Ok(if common.json {
         report::run::json_text(&r)?
     } else {
         r.text()
     })
-}
-
-/// Write (file name, bytes) pairs into `dir`, creating it: the one place `run` writes files.
-fn write_files(dir: &std::path::Path, files: &[(String, Vec<u8>)]) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::input(format!("cannot create {}: {e}", dir.display())))?;
-    for (name, bytes) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes)
-            .map_err(|e| CliError::input(format!("cannot write {}: {e}", path.display())))?;
-    }
-    eprintln!("wrote {} file(s) to {}", files.len(), dir.display());
-    Ok(())
 }

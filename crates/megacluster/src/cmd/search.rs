@@ -13,6 +13,10 @@ pub enum By {
     Cost,
 }
 
+/// The longest list `--top` asks for: keeping the best k costs O(k) per layout in the search
+/// (perf's `push_top`), 6 s at k = 10,000; a thousand is 0.6 s.
+pub const MAX_TOP: usize = 1000;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenario file (TOML); the built-in default when absent.
@@ -34,6 +38,11 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     }
     if args.top == 0 {
         return Err(CliError::input("--top must be at least 1"));
+    }
+    if args.top > MAX_TOP {
+        return Err(CliError::input(format!(
+            "--top must be at most {MAX_TOP} (the search keeps the best k of every layout, and a longer list is no table to read)"
+        )));
     }
     let bar = Bar::now();
     let p = pipeline::Pipeline::new(s).with_progress(bar.callback());

@@ -48,6 +48,12 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     if args.replicas == Some(0) {
         return Err(CliError::input("--replicas must be at least 1"));
     }
+    let max = spec::reliability::MAX_REPLICAS;
+    if args.replicas.is_some_and(|n| n > max) {
+        return Err(CliError::input(format!(
+            "--replicas must be at most {max} (the percentiles settle within a few hundred)"
+        )));
+    }
     if let Some(t) = args.target {
         if !(t > 0.0 && t < 1.0) {
             return Err(CliError::input(format!(
@@ -55,6 +61,15 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
             )));
         }
     }
+    let events = args
+        .events
+        .as_deref()
+        .map(|e| {
+            common
+                .outputs(args.scenario.as_deref())
+                .file("--events", e, "csv")
+        })
+        .transpose()?;
     let options = pipeline::Options {
         depth: pipeline::Depth::Full,
         replicas: args.replicas,
@@ -71,11 +86,10 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     bar.finish();
     let r = r?;
     let designs = designs?;
-    if let Some(path) = &args.events {
+    if let Some(t) = &events {
         let rec = p.timeline()?;
-        std::fs::write(path, report::simulate::events_csv(&rec.events)).map_err(|e| {
-            CliError::input(format!("cannot write events to {}: {e}", path.display()))
-        })?;
+        let csv = report::simulate::events_csv(&rec.events);
+        super::output::write_all(&[(t, csv.as_bytes())])?;
     }
     let mut sec = report::simulate::of(r);
     if let Some(c) = designs {

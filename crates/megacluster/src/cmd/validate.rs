@@ -14,12 +14,9 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     let p = pipeline::Pipeline::with_options(
         common.scenario(Some(&args.scenario))?,
         pipeline::Options {
-            depth: pipeline::Depth::Report,
-            replicas: None,
-            target: None,
             solve: pipeline::Solve::Never,
             traces: false,
-            designs: None,
+            ..pipeline::Options::report()
         },
     );
     p.check()?;
