@@ -26,16 +26,6 @@ fn json_of(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-fn text_of(args: &[&str]) -> String {
-    let out = bin().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
@@ -116,7 +106,7 @@ fn generation_without_a_grid_is_a_supply() {
     let fed = f(&s["gpus_fed"]);
     assert!((fed - (200e6 / per_gpu).floor()).abs() <= 1.0, "{fed}");
     assert!(f(&x["capex"]["generation_usd"]) > 0.0);
-    let t = text_of(&["plan", p.to_str().unwrap()]);
+    let t = stdout(&["plan", p.to_str().unwrap()]);
     assert!(t.contains("200.0 MW"), "{t}");
     assert!(t.contains("On-site generation"), "{t}");
 }
@@ -141,7 +131,7 @@ fn an_islanded_site_does_not_pass_without_storage() {
     assert_eq!(x["passes"], false);
     assert!(f(&s["min_import_w"]) >= -1e-6, "{}", s["min_import_w"]);
     assert!(f(&s["over_connection_s"]) + f(&s["curtailed_s"]) > 0.0);
-    let t = text_of(&["power", p.to_str().unwrap()]);
+    let t = stdout(&["power", p.to_str().unwrap()]);
     let verdict = t.lines().find(|l| l.contains("Verdict")).unwrap();
     assert!(
         verdict.contains("islanded") && verdict.contains("FAILS"),
@@ -173,7 +163,7 @@ fn import_above_the_connection_is_flagged() {
     assert!(f(&s["over_connection_s"]) > 0.0);
     assert!((f(&s["over_connection_peak_w"]) - (f(&x["peak_w"]) - 1e3)).abs() < 1.0);
     assert_eq!(x["passes"], false);
-    let t = text_of(&["power", p.to_str().unwrap()]);
+    let t = stdout(&["power", p.to_str().unwrap()]);
     let l = t
         .lines()
         .find(|l| l.contains("Import above the connection"))
@@ -220,7 +210,7 @@ fn xai_memphis_phases() {
         .collect();
     assert_eq!(gpus, vec![0.0, 100e3, 200e3, 200e3]);
     // the text of `plan` names each phase's power-on date and the item that sets it
-    let t = text_of(&["plan", &example("xai-colossus.toml")]);
+    let t = stdout(&["plan", &example("xai-colossus.toml")]);
     let l = t.lines().find(|l| l.contains("colossus-200k")).unwrap();
     assert!(l.contains("2025-05") && l.contains("battery"), "{l}");
 }
@@ -293,7 +283,7 @@ fn train_and_run_print_the_cost_of_the_run() {
     let e = f(&g["ettr"]);
     assert!(e > 0.0 && e < 1.0);
     assert!((f(&g["usd"]) * e / usd - 1.0).abs() < 1e-12);
-    let text = text_of(&["train"]);
+    let text = stdout(&["train"]);
     assert!(text.contains("Cost of the run") && text.contains("per million tokens"));
     let r = json_of(&["run"]);
     // no phases, no [programme]: no programme section

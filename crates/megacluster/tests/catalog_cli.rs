@@ -4,16 +4,6 @@
 mod common;
 use common::*;
 
-fn stdout(args: &[&str]) -> String {
-    let out = bin().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn the_presets_are_catalogue_kinds() {
     let kinds = stdout(&["catalog"]);

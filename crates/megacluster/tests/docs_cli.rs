@@ -11,16 +11,6 @@ fn root(rel: &str) -> std::path::PathBuf {
         .join(rel)
 }
 
-fn stdout(args: &[&str]) -> String {
-    let out = bin().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn readme_shows_the_built_in_default_scenario() {
     let readme = std::fs::read_to_string(root("README.md")).unwrap();

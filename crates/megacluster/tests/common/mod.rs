@@ -10,6 +10,17 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_megacluster"))
 }
 
+/// What the binary prints on stdout for `args`; it must succeed (its stderr in the failure).
+pub fn stdout(args: &[&str]) -> String {
+    let out = bin().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// This test process's own temporary folder.
 pub fn dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("megacluster-tests-{}", std::process::id()));
