@@ -83,15 +83,9 @@ pub fn section_json(scenario: &spec::Scenario, s: &Section) -> Result<serde_json
     let sec = match s {
         Section::Run => return Ok(report::run::report(&p, false)?.0.json()),
         Section::Plan => report::plan::section(p.plan()),
-        Section::Train => {
-            let t = p.step()?.ok_or_else(|| {
-                Failure::Usage("job: the scenario has no [job] section to train".into())
-            })?;
-            report::with_scope(
-                report::train::trained(&scenario.name, t),
-                p.scope().as_ref(),
-            )
-        }
+        Section::Train => report::run::train(&p)?.ok_or_else(|| {
+            Failure::Usage("job: the scenario has no [job] section to train".into())
+        })?,
         Section::Search { top, by_cost } => {
             if scenario.job.is_none() {
                 return Err(Failure::Usage(

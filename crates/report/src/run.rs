@@ -158,6 +158,23 @@ pub fn part(
     })
 }
 
+/// The `train` command's section: the step profile with its scope and the run's cost at the
+/// closed-form goodput (`train` runs no Monte Carlo; `run` prices at the Monte Carlo mean).
+/// `Ok(None)` without a `[job]`. The CLI and the Python package both print this.
+pub fn train(p: &Pipeline) -> Result<Option<Section>, Error> {
+    let Some(t) = p.step()? else {
+        return Ok(None);
+    };
+    let cost = p.run_cost(pipeline::Goodput::ClosedForm)?;
+    Ok(Some(crate::campus::with_run_cost(
+        crate::with_scope(
+            crate::train::trained(&p.scenario().name, t),
+            p.scope().as_ref(),
+        ),
+        cost.as_ref(),
+    )))
+}
+
 /// Every section of the scenario in report order, with the charts when `charts`; the first
 /// section's error stops it, as `run` stops.
 pub fn report(p: &Pipeline, charts: bool) -> Result<(Report, Vec<Figure>), Error> {

@@ -16,20 +16,7 @@ pub fn run(args: &Args, common: &Common) -> Result<report::Section, CliError> {
     let p = common
         .pipeline(args.scenario.as_deref(), pipeline::Options::report())?
         .with_progress(bar.callback());
-    let t = p.step();
-    let cost = t
-        .as_ref()
-        .ok()
-        .map(|_| p.run_cost(pipeline::Goodput::ClosedForm));
+    let sec = report::run::train(&p);
     bar.finish();
-    let t = t?.ok_or_else(|| CliError::input("job: the scenario has no [job] section to train"))?;
-    // (the closed-form goodput: `train` runs no Monte Carlo; `run` uses the Monte Carlo mean)
-    let cost = cost.transpose()?.flatten();
-    Ok(report::campus::with_run_cost(
-        report::with_scope(
-            report::train::trained(&p.scenario().name, t),
-            p.scope().as_ref(),
-        ),
-        cost.as_ref(),
-    ))
+    sec?.ok_or_else(|| CliError::input("job: the scenario has no [job] section to train"))
 }
