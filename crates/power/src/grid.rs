@@ -498,34 +498,16 @@ pub fn check(code: &GridCode, m: &Metrics) -> (bool, Vec<RuleCheck>) {
     (applies, out)
 }
 
+// shared with tests/solve.rs (a path relative to src/, outside any inline module)
+#[cfg(test)]
+#[path = "../tests/support/traces.rs"]
+mod test_traces;
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Deterministic pseudo-random traces: steps, ramps and noise around a large level.
-    fn traces() -> Vec<Vec<f64>> {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        };
-        (0..6)
-            .map(|k| {
-                let n = 500 + 997 * k;
-                let mut level = 1e8;
-                (0..n)
-                    .map(|i| {
-                        if rnd() < 0.01 {
-                            level += (rnd() - 0.5) * 5e7;
-                        }
-                        level + (i as f64 * 0.37).sin() * 1e6 * k as f64 + rnd() * 1e3
-                    })
-                    .collect()
-            })
-            .collect()
-    }
+    use super::test_traces::traces;
 
     #[test]
     fn meters_are_the_prefix_sum_and_window_definitions() {

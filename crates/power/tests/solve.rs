@@ -260,31 +260,6 @@ proptest! {
     }
 }
 
-/// Six pseudo-random load traces (steps and oscillations around 100 MW), for the grid meters.
-fn grid_traces() -> Vec<Vec<f64>> {
-    let mut x = 0x2545_f491_4f6c_dd1du64;
-    let mut rnd = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..6)
-        .map(|k| {
-            let n = 500 + 997 * k;
-            let mut level = 1e8;
-            (0..n)
-                .map(|i| {
-                    if rnd() < 0.01 {
-                        level += (rnd() - 0.5) * 5e7;
-                    }
-                    level + (i as f64 * 0.37).sin() * 1e6 * k as f64 + rnd() * 1e3
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// The early-exit verdict `grid::passes` agrees with the full metrics and checks on every preset
 /// with a band rule, and the band-energy bound it uses never falls below the FFT's share.
 #[test]
@@ -295,7 +270,7 @@ fn passes_is_checks_verdict() {
         "utility-band-example",
     ] {
         let code = preset(name).expect("preset");
-        for w in grid_traces() {
+        for w in support::traces::traces() {
             for scale in [0.5, 1.0, 3.0] {
                 let t = power::Trace {
                     t0_s: 0.0,

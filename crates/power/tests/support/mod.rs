@@ -1,3 +1,4 @@
 //! Helpers shared by the tests.
 
 pub mod scenario;
+pub mod traces;
