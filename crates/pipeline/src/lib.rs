@@ -861,6 +861,31 @@ impl Pipeline {
         ))
     }
 
+    /// Evaluates every section a whole report reads, the independent ones at the same time: the
+    /// step first (its layout search is parallel inside), then the Monte Carlo and the recovery
+    /// designs beside the power study (which reads replica 0's timeline, not the Monte Carlo) and
+    /// the multi-site section. Each result is kept exactly as if its accessor had been called
+    /// alone; an error stays with its section, for the accessor to return in report order.
+    pub fn evaluate_report(&self) {
+        if self.step().is_err() {
+            return; // a report stops at the training section's error: nothing after it is read
+        }
+        if self.scenario.sites.len() > 1 {
+            // the power study's step shape and the multi-site section both read the basis
+            let _ = self.multisite_basis();
+        }
+        rayon::join(
+            || {
+                let _ = self.reliability();
+                let _ = self.designs();
+            },
+            || {
+                let _ = self.power();
+                let _ = self.multisite();
+            },
+        );
+    }
+
     /// Every check the commands make of the scenario, the first problem as its error: the job's
     /// layout (a fixed one checked, `"auto"` searched: no layout that fits is an error, as in
     /// `train`), the reliability model's parameters (as in `simulate`), each recovery design asked

@@ -183,6 +183,7 @@ pub fn report(p: &Pipeline, charts: bool) -> Result<(Report, Vec<Figure>), Error
         sections: vec![],
     };
     let mut figures = vec![];
+    p.evaluate_report();
     for x in Part::ALL {
         if let Some((sec, f)) = part(p, x, charts)? {
             r.sections.push(sec);

@@ -4,7 +4,7 @@
 
 use pipeline::{Progress, Stage};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long work runs before a late bar appears.
@@ -15,6 +15,10 @@ pub struct Bar {
     start: Instant,
     late: bool,
     shown: AtomicBool,
+    /// The stage the bar shows: sections evaluated at the same time (the Monte Carlo beside the
+    /// power study) each report progress; the bar follows the one that started last, and a
+    /// stage still running once that one has finished.
+    stage: Mutex<Option<Stage>>,
 }
 
 /// What the bar says for a stage.
@@ -59,6 +63,7 @@ impl Bar {
             start: Instant::now(),
             late,
             shown: AtomicBool::new(!late),
+            stage: Mutex::new(None),
         })
     }
 
@@ -72,16 +77,27 @@ impl Bar {
 
     fn on(&self, p: Progress) {
         self.show_if_late();
+        let mut shown = self.stage.lock().unwrap_or_else(|e| e.into_inner());
         match p {
             Progress::Start(stage) => {
+                *shown = Some(stage);
                 self.bar.set_message(label(stage));
                 self.bar.set_length(1);
                 self.bar.set_position(0);
             }
-            Progress::Advance { done, total, .. } => {
+            // a stage still running takes the bar over once the one shown has finished
+            Progress::Advance { stage, done, total } if shown.is_none_or(|s| s == stage) => {
+                if *shown != Some(stage) {
+                    *shown = Some(stage);
+                    self.bar.set_message(label(stage));
+                }
                 self.bar.set_length(total.max(1));
                 self.bar.set_position(done);
+                if done >= total {
+                    *shown = None;
+                }
             }
+            Progress::Advance { .. } => {}
         }
     }
 
