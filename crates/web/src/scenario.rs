@@ -160,7 +160,17 @@ fn no_such(file: &str, field: &str, what: &str) -> SpecError {
 pub fn apply(file: &str, src: &str, set: &Set) -> Result<String, SpecError> {
     use toml_edit::{DocumentMut, InlineTable, Item, Table, Value};
     let mut doc: DocumentMut = src.parse().map_err(|e: toml_edit::TomlError| {
-        SpecError::new(file, "", format!("malformed TOML: {}", e.message())).at_span(src, e.span())
+        // worded as the CLI words it (toml_edit's own message can be empty: `name = `)
+        let message = match toml::from_str::<toml::Table>(src) {
+            Err(t) => spec::error::toml_message(&t, src),
+            Ok(_) => e.message().trim().to_string(),
+        };
+        let message = if message.is_empty() {
+            "invalid TOML syntax".to_string()
+        } else {
+            message
+        };
+        SpecError::new(file, "", format!("malformed TOML: {message}")).at_span(src, e.span())
     })?;
     fn aot<'a>(doc: &'a mut DocumentMut, key: &str) -> Option<&'a mut toml_edit::ArrayOfTables> {
         doc.get_mut(key).and_then(Item::as_array_of_tables_mut)
@@ -346,5 +356,16 @@ mod tests {
         assert_eq!((e.line, e.column), (Some(3), Some(1)));
         assert_eq!(e.path, "catalog");
         assert!(e.message.contains("reads nothing from disk"), "{e}");
+    }
+
+    #[test]
+    fn a_knob_on_malformed_text_says_what_is_wrong() {
+        // toml_edit words both with an empty message; the CLI's wording says what it expected
+        for src in ["name = ", "name = \"x\"\n# a \u{7} bell in a comment\n"] {
+            let e = apply("s.toml", src, &Set::Gpus(8)).unwrap_err();
+            let m = e.message.trim_start_matches("malformed TOML:").trim();
+            assert!(m.len() > 8, "{src:?} gives {:?}", e.message);
+            assert!(e.line.is_some(), "{src:?} gives no line: {e}");
+        }
     }
 }
