@@ -72,9 +72,25 @@ impl Common {
 
     /// The output-file checks of a command reading the scenario at `path`.
     pub fn outputs(&self, path: Option<&std::path::Path>) -> cmd::output::Outputs {
+        // and the catalogue files the scenario itself names (a scenario that cannot be read
+        // names none here; loading it reports why)
+        let named: Vec<std::path::PathBuf> = path
+            .and_then(|p| {
+                spec::read::read_input(p, "scenario")
+                    .ok()
+                    .map(|src| (p, src))
+            })
+            .map(|(p, src)| {
+                spec::scenario::named_catalog_files(Some(p), &src)
+                    .into_iter()
+                    .map(|(_, f)| f)
+                    .collect()
+            })
+            .unwrap_or_default();
         cmd::output::Outputs::new(
             path.into_iter()
-                .chain(self.catalogs.iter().map(|p| p.as_path())),
+                .chain(self.catalogs.iter().map(|p| p.as_path()))
+                .chain(named.iter().map(|p| p.as_path())),
         )
     }
 

@@ -296,6 +296,31 @@ fn outputs_never_overwrite_the_scenario_or_follow_a_symlink_out() {
 }
 
 #[test]
+fn outputs_never_overwrite_a_catalogue_file_the_scenario_names() {
+    // before: only the scenario and `--catalog` files were guarded; `catalog = [...]` inside the
+    // scenario was not, so `--events` at one overwrote it
+    let cat = "[system.my-h100]\nlike = \"hgx-h100\"\n";
+    let c = write("named-cat.csv", cat);
+    let s = write(
+        "names-a-catalogue.toml",
+        &minimal("a").replace(
+            "name = \"x\"\n",
+            "name = \"x\"\ncatalog = [\"named-cat.csv\"]\n",
+        ),
+    );
+    let out = bin()
+        .args(["simulate", "--replicas", "2", "--events"])
+        .arg(&c)
+        .arg(&s)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("refusing to overwrite"), "{err}");
+    assert_eq!(std::fs::read_to_string(&c).unwrap(), cat);
+}
+
+#[test]
 fn an_unwritable_output_is_refused_before_computing() {
     // before: reported only after the whole computation
     let p = write("early.toml", &minimal("a"));

@@ -9,7 +9,7 @@ use crate::error::{did_you_mean, SpecError};
 use crate::job::{self, Job, RawJob};
 use crate::units::*;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The embedded default scenario: 100,000 H100 at one site training a Llama-3-405B-class model.
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
@@ -301,30 +301,39 @@ pub fn scenario_catalog(
     for p in extra_catalogs {
         add_catalog_file(&mut catalog, p)?;
     }
-    // Catalogue files named inside the scenario, relative to it.
-    let dir = path.and_then(|p| p.parent()).unwrap_or(Path::new("."));
-    if let Ok(t) = toml::from_str::<toml::Table>(src) {
-        if let Some(toml::Value::Array(files)) = t.get("catalog") {
-            for (i, f) in files.iter().enumerate() {
-                if let toml::Value::String(f) = f {
-                    let p = dir.join(f);
-                    add_catalog_file(&mut catalog, &p).map_err(|e| {
-                        if e.line.is_none() {
-                            let ctx = Ctx {
-                                file,
-                                src,
-                                catalog: &catalog,
-                            };
-                            ctx.err(&format!("catalog[{i}]"), e.message)
-                        } else {
-                            e
-                        }
-                    })?;
-                }
+    for (i, p) in named_catalog_files(path, src) {
+        add_catalog_file(&mut catalog, &p).map_err(|e| {
+            if e.line.is_none() {
+                let ctx = Ctx {
+                    file,
+                    src,
+                    catalog: &catalog,
+                };
+                ctx.err(&format!("catalog[{i}]"), e.message)
+            } else {
+                e
             }
-        }
+        })?;
     }
     Ok(catalog)
+}
+
+/// The catalogue files a scenario's own `catalog = [...]` names, relative to the scenario's
+/// directory, each with its index in the list (entries that are not text are the parser's to
+/// report). Empty when the text is not TOML.
+pub fn named_catalog_files(path: Option<&Path>, src: &str) -> Vec<(usize, PathBuf)> {
+    let dir = path.and_then(|p| p.parent()).unwrap_or(Path::new("."));
+    let Ok(t) = toml::from_str::<toml::Table>(src) else {
+        return vec![];
+    };
+    let Some(toml::Value::Array(files)) = t.get("catalog") else {
+        return vec![];
+    };
+    files
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| f.as_str().map(|f| (i, dir.join(f))))
+        .collect()
 }
 
 /// Add a user catalogue file.
