@@ -15,8 +15,9 @@ struct Row {
     formula: String,
     measured: f64,
     predicted: f64,
-    tolerance: f64,
-    tolerance_reason: Option<String>,
+    /// Why the model misses the 15 % bound on this row, with the error it gives (`miss`,
+    /// `miss_error` in validation/perf.toml); `None` for a row held to the bound.
+    miss: Option<(String, f64)>,
 }
 
 fn catalogue(doc: &toml::Table) -> spec::Catalog {
@@ -175,16 +176,19 @@ fn evaluate_row(cat: &spec::Catalog, r: &toml::Table) -> Row {
         formula,
         measured: r["measured"].as_float().unwrap(),
         predicted,
-        tolerance: r
-            .get("tolerance")
-            .and_then(|v| v.as_float())
-            .unwrap_or(0.15),
-        tolerance_reason: r
-            .get("tolerance_reason")
-            .and_then(|v| v.as_str())
-            .map(String::from),
+        miss: r.get("miss").map(|why| {
+            (
+                why.as_str().expect("miss is text").to_string(),
+                r.get("miss_error")
+                    .and_then(|v| v.as_float())
+                    .expect("a miss records its error (miss_error)"),
+            )
+        }),
     }
 }
+
+/// The bound on every row outside the Korthikanti eight: |error| ≤ 15 %.
+const BOUND: f64 = 0.15;
 
 fn rows() -> Vec<Row> {
     let doc: toml::Table = toml::from_str(DATA).unwrap();
@@ -215,8 +219,10 @@ fn published_runs() {
             100.0 * err,
             if r.group == "korthikanti" {
                 "mean 5 %, max 10 %".to_string()
+            } else if r.miss.is_some() {
+                format!("{:.0} %: **miss**", 100.0 * BOUND)
             } else {
-                format!("{:.0} %", 100.0 * r.tolerance)
+                format!("{:.0} %", 100.0 * BOUND)
             }
         );
     }
@@ -238,31 +244,47 @@ fn published_runs() {
         .filter(|r| r.group != "korthikanti")
         .map(|r| (r.predicted / r.measured - 1.0).abs())
         .collect();
+    let misses = rows.iter().filter(|r| r.miss.is_some()).count();
     println!(
-        "other rows: mean |error| {:.2} %, max {:.2} %",
+        "other rows: mean |error| {:.2} %, max {:.2} %; {misses} of {} beyond the {:.0} % bound (misses)",
         100.0 * others.iter().sum::<f64>() / others.len() as f64,
-        100.0 * others.iter().cloned().fold(0.0, f64::max)
+        100.0 * others.iter().cloned().fold(0.0, f64::max),
+        others.len(),
+        100.0 * BOUND
     );
     assert!(mean <= 0.05, "Korthikanti mean error {mean}");
     assert!(max <= 0.10, "Korthikanti max error {max}");
     for r in rows.iter().filter(|r| r.group != "korthikanti") {
-        // a bound looser than the 15 % must say why, in validation/perf.toml
-        assert!(
-            r.tolerance <= 0.15 || r.tolerance_reason.as_deref().is_some_and(|s| s.len() > 10),
-            "{}: tolerance {} above 15 % without a tolerance_reason",
-            r.id,
-            r.tolerance
-        );
-        let e = (r.predicted / r.measured - 1.0).abs();
-        assert!(
-            e <= r.tolerance,
-            "{} ({}): model {} vs measured {} ({:+.1} %, tolerance {:.0} %)",
-            r.id,
-            r.name,
-            r.predicted,
-            r.measured,
-            100.0 * (r.predicted / r.measured - 1.0),
-            100.0 * r.tolerance
-        );
+        let err = r.predicted / r.measured - 1.0;
+        match &r.miss {
+            // every row is held to the bound ...
+            None => assert!(
+                err.abs() <= BOUND,
+                "{} ({}): model {} vs measured {} ({:+.1} %, bound {:.0} %)",
+                r.id,
+                r.name,
+                r.predicted,
+                r.measured,
+                100.0 * err,
+                100.0 * BOUND
+            ),
+            // ... but a recorded miss, which must really miss it and stay where it was recorded
+            Some((why, recorded)) => {
+                assert!(why.len() > 10, "{}: a miss says why", r.id);
+                assert!(
+                    err.abs() > BOUND,
+                    "{}: {:+.1} % is within the bound now; remove its miss from validation/perf.toml",
+                    r.id,
+                    100.0 * err
+                );
+                assert!(
+                    (err - recorded).abs() <= 0.005,
+                    "{}: the miss moved from {:+.2} % to {:+.2} %; update miss_error and the tables",
+                    r.id,
+                    100.0 * recorded,
+                    100.0 * err
+                );
+            }
+        }
     }
 }
