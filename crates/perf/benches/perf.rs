@@ -1,7 +1,8 @@
 //! Step-model speed: one evaluation, and the full layout search of Turing-NLG 530B
 //! (`megatron-530b`) on 5,128 A100 (Calculon's optimiser example: batch ≤ 2,520 sequences), and
-//! on 5,120 A100 (a GPU count with many more layouts). Medians in `validation/perf.md`:
-//! `cargo bench -p perf --bench perf`.
+//! on 5,120 A100 (a GPU count with many more layouts), and the search `parallelism = "auto"` runs
+//! on the built-in scenario (Llama 3 405B on 98,304 H100) and on that scenario at 9,216 GPUs.
+//! Medians in `validation/perf.md`: `cargo bench -p perf --bench perf`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use perf::fabric::{Fabric, Level};
@@ -98,6 +99,34 @@ fn bench(c: &mut Criterion) {
     g.bench_function("search_530b_5120_a100", |b| {
         b.iter(|| search(black_box(&w), black_box(&cl), black_box(&sp), &|_, _| {}))
     });
+
+    // The built-in scenario's job as `parallelism = "auto"` searches it (the pipeline's space:
+    // nearest batch, top 5), and the same job on 9,216 GPUs (more layouts, most over the memory).
+    let cat = spec::Catalog::embedded();
+    for (name, gpus) in [
+        ("default_98304_h100", None),
+        ("default_9216_h100", Some(9216)),
+    ] {
+        let mut text = spec::scenario::DEFAULT_SCENARIO.to_string();
+        if let Some(n) = gpus {
+            text = text.replace("gpus = 98304", &format!("gpus = {n}"));
+        }
+        let sc = spec::parse_scenario("default.toml", &text, &cat).expect("default scenario");
+        let st = pipeline::setup(&sc).expect("setup");
+        assert_eq!(st.cluster.gpus, gpus.unwrap_or(98304));
+        let mut sp = Space::new(&st.cluster);
+        sp.top_k = 5;
+        g.bench_function(format!("search_{name}"), |b| {
+            b.iter(|| {
+                search(
+                    black_box(&st.workload),
+                    black_box(&st.cluster),
+                    black_box(&sp),
+                    &|_, _| {},
+                )
+            })
+        });
+    }
     g.finish();
 }
 

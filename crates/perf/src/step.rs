@@ -137,17 +137,6 @@ pub struct Config {
     pub overlap: Overlap,
 }
 
-/// Why a configuration cannot run; `field` names the `[job.parallelism]` field at fault.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Invalid {
-    pub field: &'static str,
-    pub message: String,
-}
-
-fn invalid(field: &'static str, message: String) -> Invalid {
-    Invalid { field, message }
-}
-
 /// Compact result of one evaluation (no allocation). Times are per step, per GPU of the slowest
 /// pipeline stage.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
@@ -192,6 +181,171 @@ impl Memory {
     }
 }
 
+/// Why a configuration cannot run; `field` names the `[job.parallelism]` field at fault.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// Why a configuration cannot run, as the rule it breaks and the numbers that show it: [`check`]'s
+/// reason before its message is written out. The search rejects millions of layouts and only
+/// counts them by field, so it never formats one; [`Invalid`] is the same reason with its message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rejection<'a> {
+    /// A degree or count of zero (`field` is the one at fault).
+    Zero { field: &'static str },
+    /// tp × pp × dp × cp is not the cluster's GPU count.
+    GpuCount {
+        tp: u32,
+        pp: u32,
+        dp: u32,
+        cp: u32,
+        used: u64,
+        gpus: u64,
+    },
+    /// The attention heads do not divide by tp.
+    Heads { heads: u32, tp: u32 },
+    /// Neither of the key/value heads and tp divides the other.
+    KvHeads { kv_heads: u32, tp: u32 },
+    /// The interleaved schedule with fewer than two chunks per stage.
+    InterleavedNeedsChunks,
+    /// Several chunks per stage with a schedule that is not the interleaved one.
+    InterleaveNeedsSchedule { interleave: u32 },
+    /// Interleaving without pipeline parallelism.
+    InterleaveNeedsPp,
+    /// The layers do not split into pp × interleave chunks.
+    Layers {
+        layers: u32,
+        pp: u32,
+        interleave: u32,
+    },
+    /// The routed experts do not divide by ep.
+    Experts { routed_experts: u32, ep: u32 },
+    /// ep does not divide dp.
+    EpDividesDp { ep: u32, dp: u32 },
+    /// ep > 1 on a model without experts.
+    NoExperts { ep: u32, model: &'a str },
+    /// The sequence does not split into 2 × cp chunks.
+    SequenceChunks { seq: u32, chunks: u32 },
+    /// Context parallelism without fused attention.
+    CpNeedsFlash,
+    /// A ZeRO stage beyond 3.
+    ZeroStage { zero: u8 },
+    /// The global batch does not divide into dp × microbatch.
+    Batch { seqs: u64, dp: u32, microbatch: u32 },
+    /// More microbatches per step than a `u32` counts.
+    TooManyMicrobatches,
+    /// The interleaved schedule with a microbatch count that pp does not divide.
+    InterleavedMicrobatches { microbatches: u32, pp: u32 },
+}
+
+impl Rejection<'_> {
+    /// The `[job.parallelism]` field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Rejection::Zero { field } => field,
+            Rejection::GpuCount { .. } => "dp",
+            Rejection::Heads { .. } | Rejection::KvHeads { .. } => "tp",
+            Rejection::InterleavedNeedsChunks
+            | Rejection::InterleaveNeedsSchedule { .. }
+            | Rejection::InterleaveNeedsPp => "interleave",
+            Rejection::Layers { .. } => "pp",
+            Rejection::Experts { .. }
+            | Rejection::EpDividesDp { .. }
+            | Rejection::NoExperts { .. } => "ep",
+            Rejection::SequenceChunks { .. } | Rejection::CpNeedsFlash => "cp",
+            Rejection::ZeroStage { .. } => "zero",
+            Rejection::Batch { .. }
+            | Rejection::TooManyMicrobatches
+            | Rejection::InterleavedMicrobatches { .. } => "microbatch",
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Rejection::Zero { field } => write!(f, "{field} must be at least 1"),
+            Rejection::GpuCount {
+                tp,
+                pp,
+                dp,
+                cp,
+                used,
+                gpus,
+            } => write!(
+                f,
+                "tp × pp × dp × cp = {tp} × {pp} × {dp} × {cp} = {used}, but the cluster has {gpus} GPUs"
+            ),
+            Rejection::Heads { heads, tp } => {
+                write!(f, "{heads} attention heads do not divide by tp = {tp}")
+            }
+            Rejection::KvHeads { kv_heads, tp } => write!(
+                f,
+                "{kv_heads} key/value heads and tp = {tp} must divide one another"
+            ),
+            Rejection::InterleavedNeedsChunks => f.write_str(
+                "the interleaved schedule needs interleave ≥ 2 model chunks per stage",
+            ),
+            Rejection::InterleaveNeedsSchedule { interleave } => write!(
+                f,
+                "interleave = {interleave} needs schedule = \"interleaved\""
+            ),
+            Rejection::InterleaveNeedsPp => f.write_str("interleaving needs pp ≥ 2"),
+            Rejection::Layers {
+                layers,
+                pp,
+                interleave,
+            } => write!(
+                f,
+                "{layers} layers do not split into pp × interleave = {pp} × {interleave} equal chunks (nor with one layer fewer on the first and last stage)"
+            ),
+            Rejection::Experts { routed_experts, ep } => write!(
+                f,
+                "{routed_experts} routed experts do not divide by ep = {ep}"
+            ),
+            Rejection::EpDividesDp { ep, dp } => write!(
+                f,
+                "expert parallelism is carved out of data parallelism: ep = {ep} must divide dp = {dp}"
+            ),
+            Rejection::NoExperts { ep, model } => {
+                write!(f, "ep = {ep} but model {model} has no experts")
+            }
+            Rejection::SequenceChunks { seq, chunks } => write!(
+                f,
+                "sequence length {seq} does not split into 2 × cp = {chunks} load-balanced chunks"
+            ),
+            Rejection::CpNeedsFlash => {
+                f.write_str("context parallelism needs fused (flash) attention")
+            }
+            Rejection::ZeroStage { zero } => write!(f, "ZeRO stage must be 0 to 3, got {zero}"),
+            Rejection::Batch {
+                seqs,
+                dp,
+                microbatch,
+            } => write!(
+                f,
+                "global batch of {seqs} sequences does not divide into dp × microbatch = {dp} × {microbatch}"
+            ),
+            Rejection::TooManyMicrobatches => f.write_str("too many microbatches"),
+            Rejection::InterleavedMicrobatches { microbatches, pp } => write!(
+                f,
+                "the interleaved schedule needs the {microbatches} microbatches per step to be a multiple of pp = {pp} (Megatron-LM)"
+            ),
+        }
+    }
+}
+
+impl From<Rejection<'_>> for Invalid {
+    fn from(r: Rejection<'_>) -> Invalid {
+        Invalid {
+            field: r.field(),
+            message: r.to_string(),
+        }
+    }
+}
+
 /// Layers per pipeline stage: an even split, or the Llama 3 balance where the first and last
 /// stages each hold one layer fewer to make room for the embedding and the output layer
 /// (Llama 3 paper, arXiv 2407.21783 §3.3.2: 126 layers on 16 stages). Returns
@@ -210,10 +364,23 @@ pub fn stage_layers(layers: u32, pp: u32, interleave: u32) -> Option<(u32, bool)
     }
 }
 
-/// Check a configuration against the model, batch and cluster.
+/// Check a configuration against the model, batch and cluster: (microbatches per step, layers in
+/// the fullest stage, whether the output layer has its own slot), or why it cannot run.
 pub fn check(w: &Workload, c: &Cluster, cfg: &Config) -> Result<(u32, u32, bool), Invalid> {
+    check_layout(w, c, cfg).map_err(Invalid::from)
+}
+
+/// [`check`] with the reason left unformatted. Reads tp, pp, cp, ep, dp, the microbatch, the
+/// interleave, the schedule and the ZeRO stage (for its range only), never recompute, sequence
+/// parallelism or the overlap switches: the search checks once for all the layouts that differ
+/// only in those.
+pub fn check_layout<'a>(
+    w: &'a Workload,
+    c: &Cluster,
+    cfg: &Config,
+) -> Result<(u32, u32, bool), Rejection<'a>> {
     let m = &w.model;
-    for (f, v) in [
+    for (field, v) in [
         ("tp", cfg.tp),
         ("pp", cfg.pp),
         ("cp", cfg.cp),
@@ -223,140 +390,104 @@ pub fn check(w: &Workload, c: &Cluster, cfg: &Config) -> Result<(u32, u32, bool)
         ("interleave", cfg.interleave),
     ] {
         if v == 0 {
-            return Err(invalid(f, format!("{f} must be at least 1")));
+            return Err(Rejection::Zero { field });
         }
     }
     let used = cfg.tp as u64 * cfg.pp as u64 * cfg.dp as u64 * cfg.cp as u64;
     if used != c.gpus {
-        return Err(invalid(
-            "dp",
-            format!(
-                "tp × pp × dp × cp = {} × {} × {} × {} = {used}, but the cluster has {} GPUs",
-                cfg.tp, cfg.pp, cfg.dp, cfg.cp, c.gpus
-            ),
-        ));
+        return Err(Rejection::GpuCount {
+            tp: cfg.tp,
+            pp: cfg.pp,
+            dp: cfg.dp,
+            cp: cfg.cp,
+            used,
+            gpus: c.gpus,
+        });
     }
     if m.heads % cfg.tp != 0 {
-        return Err(invalid(
-            "tp",
-            format!(
-                "{} attention heads do not divide by tp = {}",
-                m.heads, cfg.tp
-            ),
-        ));
+        return Err(Rejection::Heads {
+            heads: m.heads,
+            tp: cfg.tp,
+        });
     }
     if m.mla.is_none() && m.kv_heads % cfg.tp != 0 && cfg.tp % m.kv_heads != 0 {
-        return Err(invalid(
-            "tp",
-            format!(
-                "{} key/value heads and tp = {} must divide one another",
-                m.kv_heads, cfg.tp
-            ),
-        ));
+        return Err(Rejection::KvHeads {
+            kv_heads: m.kv_heads,
+            tp: cfg.tp,
+        });
     }
     match (cfg.schedule, cfg.interleave) {
-        (Schedule::Interleaved, v) if v < 2 => {
-            return Err(invalid(
-                "interleave",
-                "the interleaved schedule needs interleave ≥ 2 model chunks per stage".into(),
-            ))
-        }
+        (Schedule::Interleaved, v) if v < 2 => return Err(Rejection::InterleavedNeedsChunks),
         (Schedule::OneFOneB | Schedule::ZeroBubble, v) if v > 1 => {
-            return Err(invalid(
-                "interleave",
-                format!("interleave = {v} needs schedule = \"interleaved\""),
-            ))
+            return Err(Rejection::InterleaveNeedsSchedule { interleave: v })
         }
         _ => {}
     }
     if cfg.interleave > 1 && cfg.pp < 2 {
-        return Err(invalid("interleave", "interleaving needs pp ≥ 2".into()));
+        return Err(Rejection::InterleaveNeedsPp);
     }
     let Some((lps, balanced)) = stage_layers(m.layers, cfg.pp, cfg.interleave) else {
-        return Err(invalid(
-            "pp",
-            format!(
-                "{} layers do not split into pp × interleave = {} × {} equal chunks (nor with one layer fewer on the first and last stage)",
-                m.layers, cfg.pp, cfg.interleave
-            ),
-        ));
+        return Err(Rejection::Layers {
+            layers: m.layers,
+            pp: cfg.pp,
+            interleave: cfg.interleave,
+        });
     };
     match &m.moe {
         Some(moe) => {
             if moe.routed_experts % cfg.ep != 0 {
-                return Err(invalid(
-                    "ep",
-                    format!(
-                        "{} routed experts do not divide by ep = {}",
-                        moe.routed_experts, cfg.ep
-                    ),
-                ));
+                return Err(Rejection::Experts {
+                    routed_experts: moe.routed_experts,
+                    ep: cfg.ep,
+                });
             }
             if cfg.dp % cfg.ep != 0 {
-                return Err(invalid(
-                    "ep",
-                    format!(
-                        "expert parallelism is carved out of data parallelism: ep = {} must divide dp = {}",
-                        cfg.ep, cfg.dp
-                    ),
-                ));
+                return Err(Rejection::EpDividesDp {
+                    ep: cfg.ep,
+                    dp: cfg.dp,
+                });
             }
         }
         None if cfg.ep > 1 => {
-            return Err(invalid(
-                "ep",
-                format!("ep = {} but model {} has no experts", cfg.ep, m.name),
-            ))
+            return Err(Rejection::NoExperts {
+                ep: cfg.ep,
+                model: &m.name,
+            })
         }
         None => {}
     }
     if cfg.cp > 1 {
         if w.seq % (2 * cfg.cp) != 0 {
-            return Err(invalid(
-                "cp",
-                format!(
-                    "sequence length {} does not split into 2 × cp = {} load-balanced chunks",
-                    w.seq,
-                    2 * cfg.cp
-                ),
-            ));
+            return Err(Rejection::SequenceChunks {
+                seq: w.seq,
+                chunks: 2 * cfg.cp,
+            });
         }
         if !w.software.flash_attention {
-            return Err(invalid(
-                "cp",
-                "context parallelism needs fused (flash) attention".into(),
-            ));
+            return Err(Rejection::CpNeedsFlash);
         }
     }
     if cfg.zero > 3 {
-        return Err(invalid(
-            "zero",
-            format!("ZeRO stage must be 0 to 3, got {}", cfg.zero),
-        ));
+        return Err(Rejection::ZeroStage { zero: cfg.zero });
     }
     let per_dp = cfg.dp as u64 * cfg.microbatch as u64;
     if w.global_batch_seqs % per_dp != 0 {
-        return Err(invalid(
-            "microbatch",
-            format!(
-                "global batch of {} sequences does not divide into dp × microbatch = {} × {}",
-                w.global_batch_seqs, cfg.dp, cfg.microbatch
-            ),
-        ));
+        return Err(Rejection::Batch {
+            seqs: w.global_batch_seqs,
+            dp: cfg.dp,
+            microbatch: cfg.microbatch,
+        });
     }
     let mb = w.global_batch_seqs / per_dp;
     if mb > u32::MAX as u64 {
-        return Err(invalid("microbatch", "too many microbatches".into()));
+        return Err(Rejection::TooManyMicrobatches);
     }
     let mb = mb as u32;
     if cfg.interleave > 1 && mb % cfg.pp != 0 {
-        return Err(invalid(
-            "microbatch",
-            format!(
-                "the interleaved schedule needs the {mb} microbatches per step to be a multiple of pp = {} (Megatron-LM)",
-                cfg.pp
-            ),
-        ));
+        return Err(Rejection::InterleavedMicrobatches {
+            microbatches: mb,
+            pp: cfg.pp,
+        });
     }
     Ok((mb, lps, balanced))
 }
@@ -389,7 +520,7 @@ fn exposed(comm: f64, window: f64, overlapped: bool) -> f64 {
 
 /// Costs of one transformer layer for one microbatch on one GPU.
 #[derive(Clone, Copy, Default)]
-struct LayerCost {
+pub(crate) struct LayerCost {
     gemm_f: f64,
     attn_f: f64,
     attn_b: f64,
@@ -670,12 +801,33 @@ pub fn evaluate_with(
     lps: u32,
     balanced: bool,
 ) -> Eval {
+    let terms = microbatch_terms(w, c, cfg);
+    let (lcst, _) = terms.stage_layer(&w.model, lps);
+    let sync = sync_terms(w, c, cfg, lps, lcst);
+    evaluate_parts(w, c, cfg, mb, lps, balanced, &terms, lcst, &sync)
+}
+
+/// The costs of one microbatch on one GPU that come before the pipeline, the schedule, recompute
+/// and ZeRO: the layer costs of both layer kinds, the output layer's forward and one
+/// stage-boundary send. They read tp, cp, dp, ep, the microbatch, sequence parallelism and the
+/// tp, cp and ep overlap switches only (and pp for whether there is a send at all); the search
+/// computes them once for all the layouts that share these.
+#[derive(Clone, Copy)]
+pub(crate) struct MicrobatchTerms {
+    dense: LayerCost,
+    /// The MoE layer, for models with any.
+    moe: Option<LayerCost>,
+    /// Output layer and loss on the last stage, forward: logits GEMM, fp32 softmax cross-entropy.
+    logits_f: f64,
+    /// One stage-boundary send (seconds; 0 without pipeline parallelism).
+    pp_send_s: f64,
+}
+
+pub(crate) fn microbatch_terms(w: &Workload, c: &Cluster, cfg: &Config) -> MicrobatchTerms {
     let m = &w.model;
     let hw = &c.hardware;
     let fab = &c.fabric;
     let t = cfg.tp as f64;
-    let p = cfg.pp as f64;
-    let v = cfg.interleave as f64;
     let b = cfg.microbatch as f64;
     let s = w.seq as f64;
     let tok = b * s / cfg.cp as f64;
@@ -694,25 +846,221 @@ pub fn evaluate_with(
             hw.matmul_ceiling_bf16_flops
         };
 
-    // The fullest stage is priced with the costlier layer kind.
     let dense = layer_cost(w, c, cfg, false);
-    let lcst = if m.moe_layer_count > 0 {
-        let moe = layer_cost(w, c, cfg, true);
-        let dt = dense.gemm_f + dense.attn_f + dense.mem_f + dense.tp_f;
-        let mt = moe.gemm_f + moe.attn_f + moe.mem_f + moe.tp_f + moe.ep_f;
-        if m.moe_layer_count >= lps || mt >= dt {
-            moe
+    let moe = (m.moe_layer_count > 0).then(|| layer_cost(w, c, cfg, true));
+
+    let logits_f = gemm_s(tok, m.vocab / t, h, rate, hbm, if fp8 { 1.0 } else { 2.0 })
+        + 14.0 * tok * m.vocab / t / hbm;
+
+    // Pipeline point-to-point: the stage boundary activation, each TP rank sending its 1/t
+    // share and the receivers all-gathering it over the scale-up domain (Narayanan et al. 2021
+    // §4.1 scatter/gather; with SP the activation is already scattered).
+    let pp_send_s = if cfg.pp > 1 {
+        let bytes = tok * h * 2.0 / t;
+        let stride = cfg.tp as u64 * cfg.cp as u64 * cfg.dp as u64;
+        let gather = if tsp > 1.0 || cfg.tp == 1 {
+            0.0
         } else {
-            dense
-        }
+            fab.all_gather_s(
+                tok * h * 2.0,
+                Group {
+                    size: cfg.tp,
+                    stride: 1,
+                },
+            )
+        };
+        fab.p2p_s(bytes, stride) + gather
     } else {
-        dense
+        0.0
     };
+    MicrobatchTerms {
+        dense,
+        moe,
+        logits_f,
+        pp_send_s,
+    }
+}
+
+impl MicrobatchTerms {
+    /// The layer kind the fullest stage of `lps` layers is priced with, the costlier one (MoE where
+    /// the MoE layers fill a stage), and whether it is the MoE kind.
+    pub(crate) fn stage_layer(&self, m: &Model, lps: u32) -> (&LayerCost, bool) {
+        match &self.moe {
+            Some(moe) => {
+                let dense = &self.dense;
+                let dt = dense.gemm_f + dense.attn_f + dense.mem_f + dense.tp_f;
+                let mt = moe.gemm_f + moe.attn_f + moe.mem_f + moe.tp_f + moe.ep_f;
+                if m.moe_layer_count >= lps || mt >= dt {
+                    (moe, true)
+                } else {
+                    (dense, false)
+                }
+            }
+            None => (&self.dense, false),
+        }
+    }
+}
+
+/// Data-parallel ranks of one expert: dp over ep.
+fn expert_dp(cfg: &Config) -> u32 {
+    (cfg.dp / cfg.ep.max(1)).max(1)
+}
+
+/// Matrix parameters of the fullest stage on one GPU: the part replicated over data parallelism
+/// (with this rank's share of the embedding) and the expert part.
+fn stage_params(w: &Workload, cfg: &Config, lps: u32, lcst: &LayerCost) -> (f64, f64) {
+    let m = &w.model;
+    let l = lps as f64;
+    let emb_rank = m.vocab * m.hidden / cfg.tp as f64;
+    let stage_dense = l * lcst.params_dense + emb_rank;
+    let stage_expert = l * lcst.params_expert;
+    (stage_dense, stage_expert)
+}
+
+/// The data-parallel collectives of the fullest stage's parameters before any overlap: ZeRO-3's
+/// per-microbatch gathers and reduce-scatter, or (ZeRO 0-2) the gradient and parameter
+/// synchronisation after the last backward. They read the stage's parameters (the layer kind and
+/// count), tp, cp, dp, ep and the ZeRO stage only; the search computes them once for all the
+/// layouts that share these.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct SyncTerms {
+    /// ZeRO-3 weight all-gathers (forward and backward) and gradient reduce-scatter, per microbatch.
+    zero3_s: f64,
+    /// Gradient all-reduce (ZeRO 0) or reduce-scatter (ZeRO 1-2).
+    grads_s: f64,
+    /// Parameter all-gather after the optimizer (ZeRO 1-2).
+    params_s: f64,
+}
+
+pub(crate) fn sync_terms(
+    w: &Workload,
+    c: &Cluster,
+    cfg: &Config,
+    lps: u32,
+    lcst: &LayerCost,
+) -> SyncTerms {
+    let fab = &c.fabric;
+    let (stage_dense, stage_expert) = stage_params(w, cfg, lps, lcst);
+    let dp_group = Group {
+        size: cfg.dp,
+        stride: cfg.tp as u64 * cfg.cp as u64,
+    };
+    let edp_group = Group {
+        size: expert_dp(cfg),
+        stride: cfg.tp as u64 * cfg.cp as u64 * cfg.ep as u64,
+    };
+    let mut st = SyncTerms::default();
+    // ZeRO-3: gather weights before forward and backward, reduce-scatter gradients, per
+    // microbatch (FSDP).
+    if cfg.zero >= 3 && cfg.dp > 1 {
+        let ag = fab.all_gather_s(WEIGHT_BYTES * stage_dense, dp_group)
+            + fab.all_gather_s(WEIGHT_BYTES * stage_expert, edp_group);
+        let rs = fab.reduce_scatter_s(GRAD_BYTES * stage_dense, dp_group)
+            + fab.reduce_scatter_s(GRAD_BYTES * stage_expert, edp_group);
+        st.zero3_s = 2.0 * ag + rs;
+    }
+    // Data-parallel gradient synchronisation after the last backward (ZeRO 0-2).
+    if cfg.zero < 3 && cfg.dp > 1 {
+        st.grads_s = if cfg.zero == 0 {
+            fab.all_reduce_s(GRAD_BYTES * stage_dense, dp_group)
+                + fab.all_reduce_s(GRAD_BYTES * stage_expert, edp_group)
+        } else {
+            fab.reduce_scatter_s(GRAD_BYTES * stage_dense, dp_group)
+                + fab.reduce_scatter_s(GRAD_BYTES * stage_expert, edp_group)
+        };
+        st.params_s = if cfg.zero >= 1 {
+            fab.all_gather_s(WEIGHT_BYTES * stage_dense, dp_group)
+                + fab.all_gather_s(WEIGHT_BYTES * stage_expert, edp_group)
+        } else {
+            0.0
+        };
+    }
+    st
+}
+
+/// Memory per GPU of the fullest stage priced with layer `lcst` (Korthikanti et al. 2022 §4).
+pub(crate) fn stage_memory(
+    w: &Workload,
+    c: &Cluster,
+    cfg: &Config,
+    mb: u32,
+    lps: u32,
+    lcst: &LayerCost,
+) -> Memory {
+    let m = &w.model;
+    let t = cfg.tp as f64;
+    let p = cfg.pp as f64;
+    let v = cfg.interleave as f64;
+    let b = cfg.microbatch as f64;
+    let s = w.seq as f64;
+    let tok = b * s / cfg.cp as f64;
+    let l = lps as f64;
+    let mbf = mb as f64;
+    let (stage_dense, stage_expert) = stage_params(w, cfg, lps, lcst);
+    let edp = expert_dp(cfg);
+    let dense_div = if cfg.zero >= 1 { cfg.dp as f64 } else { 1.0 };
+    let exp_div = if cfg.zero >= 1 { edp as f64 } else { 1.0 };
+    let shard_by = |stage: u8, x: f64, div: f64| if cfg.zero >= stage { x / div } else { x };
+    let weights = WEIGHT_BYTES
+        * (shard_by(3, stage_dense, cfg.dp as f64) + shard_by(3, stage_expert, edp as f64));
+    let grads = GRAD_BYTES
+        * (shard_by(2, stage_dense, cfg.dp as f64) + shard_by(2, stage_expert, edp as f64));
+    let opt = OPTIMIZER_STATE_BYTES * (stage_dense / dense_div + stage_expert / exp_div);
+    let per_layer = match cfg.recompute {
+        Recompute::None => lcst.act_bytes,
+        Recompute::Selective => lcst.act_bytes - lcst.act_core_bytes,
+        Recompute::Full => lcst.act_full_bytes,
+    };
+    // First stage: p microbatches in flight (fewer if the step has fewer); interleaving adds
+    // (p − 1)/(p·v) (Korthikanti 2022 §4.2.3).
+    let inflight = mbf.min(p);
+    let interleave_factor = if cfg.interleave > 1 {
+        1.0 + (p - 1.0) / (p * v)
+    } else {
+        1.0
+    };
+    let mut acts = per_layer * l * inflight * interleave_factor;
+    if cfg.recompute == Recompute::Full {
+        acts += lcst.act_bytes; // one layer's activations while it is recomputed
+    }
+    // fp32 logits and their gradient on the last stage
+    acts += 8.0 * tok * m.vocab / t;
+    Memory {
+        weights_bytes: weights,
+        gradients_bytes: grads,
+        optimizer_bytes: opt,
+        activations_bytes: acts,
+        reserved_bytes: RESERVED_BYTES,
+        total_bytes: weights + grads + opt + acts + RESERVED_BYTES,
+        capacity_bytes: c.hardware.hbm_bytes,
+    }
+}
+
+/// The evaluation of a checked configuration from its parts: the microbatch terms, the layer
+/// kind its fullest stage is priced with ([`MicrobatchTerms::stage_layer`]) and that stage's
+/// data-parallel collectives ([`sync_terms`] of the same layer).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn evaluate_parts(
+    w: &Workload,
+    c: &Cluster,
+    cfg: &Config,
+    mb: u32,
+    lps: u32,
+    balanced: bool,
+    terms: &MicrobatchTerms,
+    lcst: &LayerCost,
+    sync: &SyncTerms,
+) -> Eval {
+    let m = &w.model;
+    let hw = &c.hardware;
+    let p = cfg.pp as f64;
+    let v = cfg.interleave as f64;
+    let s = w.seq as f64;
+    let hbm = hw.hbm_bytes_per_s * HBM_EFFICIENCY;
     let l = lps as f64;
 
     // Output layer and loss on the last stage: logits GEMM, fp32 softmax cross-entropy.
-    let logits_f = gemm_s(tok, m.vocab / t, h, rate, hbm, if fp8 { 1.0 } else { 2.0 })
-        + 14.0 * tok * m.vocab / t / hbm;
+    let logits_f = terms.logits_f;
     let logits_b = 2.0 * logits_f;
     // With the Llama 3 balance the output layer takes a layer's slot; otherwise it adds to the
     // last stage, which then sets the pipeline's pace.
@@ -732,50 +1080,16 @@ pub fn evaluate_with(
         Recompute::Full => (layer_f, lcst.tp_f, lcst.cp_f, lcst.ep_f),
     };
 
-    // Pipeline point-to-point: the stage boundary activation, each TP rank sending its 1/t
-    // share and the receivers all-gathering it over the scale-up domain (Narayanan et al. 2021
-    // §4.1 scatter/gather; with SP the activation is already scattered), once per chunk per
-    // direction.
+    // Pipeline point-to-point, once per chunk per direction.
     let pp_one = if cfg.pp > 1 {
-        let bytes = tok * h * 2.0 / t;
-        let stride = cfg.tp as u64 * cfg.cp as u64 * cfg.dp as u64;
-        let gather = if tsp > 1.0 || cfg.tp == 1 {
-            0.0
-        } else {
-            fab.all_gather_s(
-                tok * h * 2.0,
-                Group {
-                    size: cfg.tp,
-                    stride: 1,
-                },
-            )
-        };
-        let one = fab.p2p_s(bytes, stride) + gather;
-        v * exposed(2.0 * one, layer_f, cfg.overlap.pp)
+        v * exposed(2.0 * terms.pp_send_s, layer_f, cfg.overlap.pp)
     } else {
         0.0
     };
 
-    // ZeRO-3: gather weights before forward and backward, reduce-scatter gradients, per
-    // microbatch (FSDP).
-    let dp_group = Group {
-        size: cfg.dp,
-        stride: cfg.tp as u64 * cfg.cp as u64,
-    };
-    let edp = (cfg.dp / cfg.ep.max(1)).max(1);
-    let edp_group = Group {
-        size: edp,
-        stride: cfg.tp as u64 * cfg.cp as u64 * cfg.ep as u64,
-    };
-    let emb_rank = m.vocab * h / t;
-    let stage_dense = l * lcst.params_dense + emb_rank;
-    let stage_expert = l * lcst.params_expert;
+    // ZeRO-3 per microbatch.
     let z3_per_mb = if cfg.zero >= 3 && cfg.dp > 1 {
-        let ag = fab.all_gather_s(WEIGHT_BYTES * stage_dense, dp_group)
-            + fab.all_gather_s(WEIGHT_BYTES * stage_expert, edp_group);
-        let rs = fab.reduce_scatter_s(GRAD_BYTES * stage_dense, dp_group)
-            + fab.reduce_scatter_s(GRAD_BYTES * stage_expert, edp_group);
-        exposed(2.0 * ag + rs, l * (3.0 * lcst.gemm_f), cfg.overlap.dp)
+        exposed(sync.zero3_s, l * (3.0 * lcst.gemm_f), cfg.overlap.dp)
     } else {
         0.0
     };
@@ -812,31 +1126,20 @@ pub fn evaluate_with(
         0.0
     };
 
-    // Data-parallel gradient synchronisation after the last backward (ZeRO 0-2).
+    // Data-parallel gradient synchronisation after the last backward (ZeRO 0-2): Megatron-LM
+    // overlap_grad_reduce / overlap_param_gather hide it behind the backward of the last
+    // microbatch and the forward of the first.
     let dp_s = if cfg.zero < 3 && cfg.dp > 1 {
-        let grads = if cfg.zero == 0 {
-            fab.all_reduce_s(GRAD_BYTES * stage_dense, dp_group)
-                + fab.all_reduce_s(GRAD_BYTES * stage_expert, edp_group)
-        } else {
-            fab.reduce_scatter_s(GRAD_BYTES * stage_dense, dp_group)
-                + fab.reduce_scatter_s(GRAD_BYTES * stage_expert, edp_group)
-        };
-        let params = if cfg.zero >= 1 {
-            fab.all_gather_s(WEIGHT_BYTES * stage_dense, dp_group)
-                + fab.all_gather_s(WEIGHT_BYTES * stage_expert, edp_group)
-        } else {
-            0.0
-        };
-        // Megatron-LM overlap_grad_reduce / overlap_param_gather: hidden behind the backward of
-        // the last microbatch and the forward of the first
-        exposed(grads, comp_b, cfg.overlap.dp) + exposed(params, comp_f, cfg.overlap.dp)
+        exposed(sync.grads_s, comp_b, cfg.overlap.dp)
+            + exposed(sync.params_s, comp_f, cfg.overlap.dp)
     } else {
         0.0
     };
 
     // Optimizer step on the local shard (memory-bound).
+    let (stage_dense, stage_expert) = stage_params(w, cfg, lps, lcst);
     let shard = if cfg.zero >= 1 {
-        stage_dense / cfg.dp as f64 + stage_expert / edp as f64
+        stage_dense / cfg.dp as f64 + stage_expert / expert_dp(cfg) as f64
     } else {
         stage_dense + stage_expert
     };
@@ -863,43 +1166,7 @@ pub fn evaluate_with(
     };
     let hw_flops = model_flops + rc_flops_per_token * tokens;
 
-    // Memory of the fullest stage.
-    let dense_div = if cfg.zero >= 1 { cfg.dp as f64 } else { 1.0 };
-    let exp_div = if cfg.zero >= 1 { edp as f64 } else { 1.0 };
-    let shard_by = |stage: u8, x: f64, div: f64| if cfg.zero >= stage { x / div } else { x };
-    let weights = WEIGHT_BYTES
-        * (shard_by(3, stage_dense, cfg.dp as f64) + shard_by(3, stage_expert, edp as f64));
-    let grads = GRAD_BYTES
-        * (shard_by(2, stage_dense, cfg.dp as f64) + shard_by(2, stage_expert, edp as f64));
-    let opt = OPTIMIZER_STATE_BYTES * (stage_dense / dense_div + stage_expert / exp_div);
-    let per_layer = match cfg.recompute {
-        Recompute::None => lcst.act_bytes,
-        Recompute::Selective => lcst.act_bytes - lcst.act_core_bytes,
-        Recompute::Full => lcst.act_full_bytes,
-    };
-    // First stage: p microbatches in flight (fewer if the step has fewer); interleaving adds
-    // (p − 1)/(p·v) (Korthikanti 2022 §4.2.3).
-    let inflight = mbf.min(p);
-    let interleave_factor = if cfg.interleave > 1 {
-        1.0 + (p - 1.0) / (p * v)
-    } else {
-        1.0
-    };
-    let mut acts = per_layer * l * inflight * interleave_factor;
-    if cfg.recompute == Recompute::Full {
-        acts += lcst.act_bytes; // one layer's activations while it is recomputed
-    }
-    // fp32 logits and their gradient on the last stage
-    acts += 8.0 * tok * m.vocab / t;
-    let mem = Memory {
-        weights_bytes: weights,
-        gradients_bytes: grads,
-        optimizer_bytes: opt,
-        activations_bytes: acts,
-        reserved_bytes: RESERVED_BYTES,
-        total_bytes: weights + grads + opt + acts + RESERVED_BYTES,
-        capacity_bytes: hw.hbm_bytes,
-    };
+    let mem = stage_memory(w, c, cfg, mb, lps, lcst);
 
     let rc_total = mbf * rc;
     Eval {
