@@ -245,6 +245,9 @@ struct ClassInfo {
 
 const H: f64 = 3600.0;
 
+/// Entries of the memo of the classes' summed weight.
+const CLASS_SUM_MEMO: usize = 32;
+
 /// One checkpoint policy's progress along a replica's run (a lane). The run's events (failures,
 /// restarts, repairs, maintenance) and its random numbers do not depend on the checkpoint policy
 /// outside the elastic design, so one run carries several lanes: each is what a run with its policy
@@ -455,9 +458,10 @@ struct Sim<'a> {
     p: &'a Params,
     rng: Pcg64Mcg,
     classes: Vec<ClassInfo>,
-    /// The classes' summed weight outside node hardware at (job nodes, software active): the
-    /// last one computed, as that state recurs from one event to the next.
-    class_sum_memo: Option<(u64, bool, f64)>,
+    /// The classes' summed weight outside node hardware by (job nodes, software active), for the
+    /// states last seen (a few nodes either side of the full job recur from event to event):
+    /// direct-mapped on the key `(nodes << 1 | software) + 1`, 0 for an empty entry.
+    class_sum_memo: [(u64, f64); CLASS_SUM_MEMO],
     /// Σ node-hardware rate per good node, per second.
     node_hw_per_s: f64,
     k_bad: f64,
@@ -473,8 +477,7 @@ struct Sim<'a> {
     deficit: u64,
     job_def_gpus: u64,
     p_node_defective: f64,
-    repairs: BinaryHeap<Reverse<(u64, u64, u64, u64)>>,
-    repair_seq: u64,
+    repairs: RepairQueue,
     // time
     now: f64,
     phase: Phase,
@@ -528,6 +531,61 @@ struct Sim<'a> {
 
 fn tkey(t: f64) -> u64 {
     t.max(0.0).to_bits()
+}
+
+/// Repairs in progress, in order of completion time, then of arrival. The heap holds 16-byte keys
+/// (the time's bits, which order as the times do for times ≥ 0; then the arrival number in the
+/// high 32 bits and the repair's slot in the low 32), the nodes of each repair sit in a slab.
+/// Arrivals are at most one per event, so below 2³² under [`MAX_EVENTS`].
+#[derive(Default)]
+struct RepairQueue {
+    heap: BinaryHeap<Reverse<(u64, u64)>>,
+    /// (nodes, bad nodes) of each repair, by slot; `free` lists the slots to reuse.
+    slab: Vec<(u64, u64)>,
+    free: Vec<u32>,
+    arrivals: u64,
+}
+
+impl RepairQueue {
+    fn push(&mut self, t_key: u64, nodes: u64, bad: u64) {
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = (nodes, bad);
+                i
+            }
+            None => {
+                self.slab.push((nodes, bad));
+                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 repairs at once")
+            }
+        };
+        self.arrivals += 1;
+        debug_assert!(self.arrivals < 1 << 32);
+        self.heap
+            .push(Reverse((t_key, (self.arrivals << 32) | slot as u64)));
+    }
+
+    /// When the next repair is done (infinity when none is under way).
+    fn next_t(&self) -> f64 {
+        self.heap
+            .peek()
+            .map(|Reverse((t, _))| f64::from_bits(*t))
+            .unwrap_or(f64::INFINITY)
+    }
+
+    /// The next repair done: its (nodes, bad nodes).
+    fn pop(&mut self) -> Option<(u64, u64)> {
+        let Reverse((_, key)) = self.heap.pop()?;
+        let slot = key as u32;
+        self.free.push(slot);
+        Some(self.slab[slot as usize])
+    }
+
+    /// Nodes of each repair under way.
+    fn nodes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.heap
+            .iter()
+            .map(|Reverse((_, key))| self.slab[*key as u32 as usize].0)
+    }
 }
 
 impl<'a> Sim<'a> {
@@ -597,7 +655,7 @@ impl<'a> Sim<'a> {
             p,
             rng,
             classes,
-            class_sum_memo: None,
+            class_sum_memo: [(0, 0.0); CLASS_SUM_MEMO],
             node_hw_per_s: node_hw_per_h / H,
             k_bad: p.bad_nodes.multiplier,
             j_nodes: j,
@@ -618,8 +676,7 @@ impl<'a> Sim<'a> {
             deficit: 0,
             job_def_gpus,
             p_node_defective: p_node_def,
-            repairs: BinaryHeap::new(),
-            repair_seq: 0,
+            repairs: RepairQueue::default(),
             now: 0.0,
             phase: Phase::Training,
             phase_since: 0.0,
@@ -735,16 +792,18 @@ impl<'a> Sim<'a> {
     }
 
     fn other_weight(&mut self) -> f64 {
-        let key = (self.pools.job_active, self.software_active());
-        let sum = match self.class_sum_memo {
-            Some((n, sw, v)) if (n, sw) == key => v,
+        let (n, sw) = (self.pools.job_active, self.software_active());
+        let key = ((n << 1) | sw as u64).wrapping_add(1);
+        let slot = key as usize % CLASS_SUM_MEMO;
+        let sum = match self.class_sum_memo[slot] {
+            (k, v) if k == key => v,
             _ => {
                 let v = self
                     .classes
                     .iter()
-                    .map(|c| self.class_weight_at(c, key.0, key.1))
+                    .map(|c| self.class_weight_at(c, n, sw))
                     .sum::<f64>();
-                self.class_sum_memo = Some((key.0, key.1, v));
+                self.class_sum_memo[slot] = (key, v);
                 v
             }
         };
@@ -972,9 +1031,7 @@ impl<'a> Sim<'a> {
         };
         self.pools.in_repair += k;
         self.res.peak_nodes_in_repair = self.res.peak_nodes_in_repair.max(self.pools.in_repair);
-        self.repair_seq += 1;
-        self.repairs
-            .push(Reverse((tkey(self.now + d), self.repair_seq, k, still_bad)));
+        self.repairs.push(tkey(self.now + d), k, still_bad);
     }
 
     // ---------- training segment in closed form ----------
@@ -1972,7 +2029,7 @@ impl<'a> Sim<'a> {
             }
             let out_of_budget =
                 events >= MAX_EVENTS || failures_in_a_row >= MAX_FAILURES_WITHOUT_TRAINING;
-            for li in 0..self.lanes.len() {
+            for (li, result) in results.iter_mut().enumerate() {
                 if self.lanes[li].done {
                     continue;
                 }
@@ -1983,7 +2040,7 @@ impl<'a> Sim<'a> {
                     && self.res.failures >= MIN_FAILURES_TO_JUDGE
                     && self.lanes[li].seg_saved < self.now * 1e-3;
                 if out_of_budget || hopeless {
-                    results[li] = Some(self.finish_lane(li, self.now, false, true));
+                    *result = Some(self.finish_lane(li, self.now, false, true));
                     running -= 1;
                 }
             }
@@ -1991,11 +2048,7 @@ impl<'a> Sim<'a> {
                 break;
             }
             events += 1;
-            let repair_t = self
-                .repairs
-                .peek()
-                .map(|Reverse((t, ..))| f64::from_bits(*t))
-                .unwrap_or(f64::INFINITY);
+            let repair_t = self.repairs.next_t();
             let training = self.phase == Phase::Training;
             let maint_t = self.next_maint;
             let sdc_t = match self.sdc_pending {
@@ -2012,7 +2065,7 @@ impl<'a> Sim<'a> {
                 .min(repair_t)
                 .min(rejoin_t);
             // lanes that reach their work or the wall-clock limit before the next event
-            for li in 0..self.lanes.len() {
+            for (li, result) in results.iter_mut().enumerate() {
                 if self.lanes[li].done {
                     continue;
                 }
@@ -2025,7 +2078,7 @@ impl<'a> Sim<'a> {
                 let t = wall_limit.min(done_t).min(event_t);
                 if t >= wall_limit || t == done_t {
                     let completed = t < wall_limit;
-                    results[li] = Some(self.finish_lane(li, t, completed, false));
+                    *result = Some(self.finish_lane(li, t, completed, false));
                     running -= 1;
                 }
             }
@@ -2046,7 +2099,7 @@ impl<'a> Sim<'a> {
                 continue;
             }
             if t == repair_t {
-                if let Some(Reverse((_, _, k, bad))) = self.repairs.pop() {
+                if let Some((k, bad)) = self.repairs.pop() {
                     self.on_repair_done(k, bad);
                 }
             } else if t == phase_t {
@@ -2228,7 +2281,7 @@ pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
             ok_time = false;
         }
         last = t;
-        let repair_sum: u64 = s.repairs.iter().map(|Reverse((_, _, k, _))| *k).sum();
+        let repair_sum: u64 = s.repairs.nodes().sum();
         let down_need: u64 = s.down.iter().map(|d| d.need).sum();
         // GPUs: the job's nodes in service plus its deficit hold the job's GPUs
         let job_gpus_held = (s.pools.job_active + s.deficit) * gpn;
