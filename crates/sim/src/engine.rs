@@ -10,8 +10,6 @@ use crate::params::*;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// What the job is doing over an interval, as the power model needs it.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
@@ -478,6 +476,8 @@ struct Sim<'a> {
     job_def_gpus: u64,
     p_node_defective: f64,
     repairs: RepairQueue,
+    /// Completion rates of an automatic and a manual repair, per second (infinite for none).
+    repair_rates: (f64, f64),
     // time
     now: f64,
     phase: Phase,
@@ -533,58 +533,229 @@ fn tkey(t: f64) -> u64 {
     t.max(0.0).to_bits()
 }
 
-/// Repairs in progress, in order of completion time, then of arrival. The heap holds 16-byte keys
-/// (the time's bits, which order as the times do for times ≥ 0; then the arrival number in the
-/// high 32 bits and the repair's slot in the low 32), the nodes of each repair sit in a slab.
-/// Arrivals are at most one per event, so below 2³² under [`MAX_EVENTS`].
-#[derive(Default)]
+/// No node (end of a bucket's list, or not known).
+const NIL: u32 = u32::MAX;
+
+/// One repair under way, in its bucket's list.
+#[derive(Clone, Copy)]
+struct RepairNode {
+    /// Completion time's bits (they order as the times do, for times ≥ 0) and arrival number: the
+    /// order repairs complete in.
+    key: (u64, u64),
+    /// Its bucket on the unbounded time axis, `⌊t / width⌋`.
+    day: u64,
+    nodes: u64,
+    bad: u64,
+    next: u32,
+}
+
+/// Repairs in progress, in order of completion time, then of arrival: a calendar queue (R. Brown,
+/// "Calendar queues: a fast O(1) priority queue implementation for the simulation event set
+/// problem", CACM 31(10), 1988). Time is cut into days of `width` seconds, day `d` kept in bucket
+/// `d mod buckets`; the earliest repair is the least key of the first day, from the current one on,
+/// that holds a repair. No repair completes before the one popped last (a repair ends after it
+/// starts, and the clock never goes back), so the days before `today` are empty. The width and
+/// the bucket count are sized from the expected flow (one completion a day, a year of two mean
+/// repair times); a year with no repair makes the queue jump to its earliest day, so any sizing
+/// gives the same order, only the speed depends on it.
 struct RepairQueue {
-    heap: BinaryHeap<Reverse<(u64, u64)>>,
-    /// (nodes, bad nodes) of each repair, by slot; `free` lists the slots to reuse.
-    slab: Vec<(u64, u64)>,
-    free: Vec<u32>,
+    per_day: f64,
+    mask: u64,
+    heads: Vec<u32>,
+    /// Bit `b` set when bucket `b` holds a repair.
+    occupied: Vec<u64>,
+    slab: Vec<RepairNode>,
+    free: u32,
+    len: usize,
+    /// No repair under way falls on a day before this one.
+    today: u64,
+    /// The earliest repair, once found (`NIL`: not known).
+    first: u32,
     arrivals: u64,
 }
 
 impl RepairQueue {
-    fn push(&mut self, t_key: u64, nodes: u64, bad: u64) {
-        let slot = match self.free.pop() {
-            Some(i) => {
-                self.slab[i as usize] = (nodes, bad);
-                i
-            }
-            None => {
-                self.slab.push((nodes, bad));
-                u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 repairs at once")
-            }
+    /// A queue for repairs arriving at `rate_per_s` and lasting `mean_s` on average.
+    fn new(rate_per_s: f64, mean_s: f64) -> RepairQueue {
+        let expected = (rate_per_s * mean_s).clamp(0.0, 1e9);
+        let buckets = ((2.0 * expected) as u64)
+            .clamp(16, 1 << 16)
+            .next_power_of_two();
+        // a day holds about one completion, a year about two mean repairs
+        let width = (1.0 / rate_per_s).max(2.0 * mean_s / buckets as f64);
+        let per_day = if width.is_finite() && width > 0.0 {
+            1.0 / width
+        } else {
+            1.0
         };
+        RepairQueue {
+            per_day,
+            mask: buckets - 1,
+            heads: vec![],
+            occupied: vec![],
+            slab: vec![],
+            free: NIL,
+            len: 0,
+            today: 0,
+            first: NIL,
+            arrivals: 0,
+        }
+    }
+
+    fn day(&self, t_key: u64) -> u64 {
+        // saturating: an infinite time falls on the last day
+        (f64::from_bits(t_key) * self.per_day) as u64
+    }
+
+    fn push(&mut self, t_key: u64, nodes: u64, bad: u64) {
+        if self.heads.is_empty() {
+            self.heads = vec![NIL; self.mask as usize + 1];
+            self.occupied = vec![0; (self.mask as usize + 1).div_ceil(64)];
+        }
         self.arrivals += 1;
-        debug_assert!(self.arrivals < 1 << 32);
-        self.heap
-            .push(Reverse((t_key, (self.arrivals << 32) | slot as u64)));
+        let day = self.day(t_key);
+        let b = (day & self.mask) as usize;
+        let node = RepairNode {
+            key: (t_key, self.arrivals),
+            day,
+            nodes,
+            bad,
+            next: self.heads[b],
+        };
+        let slot = if self.free != NIL {
+            let i = self.free;
+            self.free = self.slab[i as usize].next;
+            self.slab[i as usize] = node;
+            i
+        } else {
+            self.slab.push(node);
+            u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 repairs at once")
+        };
+        self.heads[b] = slot;
+        self.occupied[b / 64] |= 1 << (b % 64);
+        self.len += 1;
+        // a repair before the earliest known one (found ahead of the clock) is the earliest now
+        self.today = self.today.min(day);
+        if self.first != NIL && node.key < self.slab[self.first as usize].key {
+            self.first = slot;
+        }
+    }
+
+    /// The first occupied bucket from `b` on, cyclically (some bucket is occupied).
+    fn next_occupied(&self, b: usize) -> usize {
+        let words = self.occupied.len();
+        let (w0, bit) = (b / 64, b % 64);
+        let here = self.occupied[w0] & (u64::MAX << bit);
+        if here != 0 {
+            return w0 * 64 + here.trailing_zeros() as usize;
+        }
+        for k in 1..=words {
+            let w = (w0 + k) % words;
+            if self.occupied[w] != 0 {
+                return w * 64 + self.occupied[w].trailing_zeros() as usize;
+            }
+        }
+        unreachable!("an occupied bucket")
+    }
+
+    /// The earliest repair's slot, `NIL` when none is under way.
+    fn find(&mut self) -> u32 {
+        if self.first != NIL || self.len == 0 {
+            return self.first;
+        }
+        let buckets = self.mask + 1;
+        let mut days = 0;
+        loop {
+            // skip the empty buckets
+            let b = self.today & self.mask;
+            let skip = (self.next_occupied(b as usize) as u64 + buckets - b) & self.mask;
+            days += skip;
+            if days > self.mask {
+                // a year without a repair: jump to the earliest day that holds one
+                self.today = self
+                    .iter()
+                    .map(|n| n.day)
+                    .min()
+                    .expect("a repair under way");
+                days = 0;
+                continue;
+            }
+            self.today += skip;
+            let mut i = self.heads[(self.today & self.mask) as usize];
+            let mut best = NIL;
+            while i != NIL {
+                let n = &self.slab[i as usize];
+                if n.day == self.today && (best == NIL || n.key < self.slab[best as usize].key) {
+                    best = i;
+                }
+                i = n.next;
+            }
+            if best != NIL {
+                self.first = best;
+                return best;
+            }
+            days += 1;
+            self.today += 1;
+        }
     }
 
     /// When the next repair is done (infinity when none is under way).
-    fn next_t(&self) -> f64 {
-        self.heap
-            .peek()
-            .map(|Reverse((t, _))| f64::from_bits(*t))
-            .unwrap_or(f64::INFINITY)
+    fn next_t(&mut self) -> f64 {
+        match self.find() {
+            NIL => f64::INFINITY,
+            i => f64::from_bits(self.slab[i as usize].key.0),
+        }
     }
 
     /// The next repair done: its (nodes, bad nodes).
     fn pop(&mut self) -> Option<(u64, u64)> {
-        let Reverse((_, key)) = self.heap.pop()?;
-        let slot = key as u32;
-        self.free.push(slot);
-        Some(self.slab[slot as usize])
+        let i = self.find();
+        if i == NIL {
+            return None;
+        }
+        let n = self.slab[i as usize];
+        let b = (n.day & self.mask) as usize;
+        if self.heads[b] == i {
+            self.heads[b] = n.next;
+            if n.next == NIL {
+                self.occupied[b / 64] &= !(1 << (b % 64));
+            }
+        } else {
+            let mut j = self.heads[b];
+            while self.slab[j as usize].next != i {
+                j = self.slab[j as usize].next;
+            }
+            self.slab[j as usize].next = n.next;
+        }
+        self.slab[i as usize].next = self.free;
+        self.free = i;
+        self.len -= 1;
+        self.first = NIL;
+        Some((n.nodes, n.bad))
+    }
+
+    /// The repairs under way.
+    fn iter(&self) -> impl Iterator<Item = &RepairNode> + '_ {
+        let buckets = self.occupied.iter().enumerate().flat_map(|(w, &bits)| {
+            std::iter::successors((bits != 0).then_some(bits), |&b| {
+                let rest = b & (b - 1);
+                (rest != 0).then_some(rest)
+            })
+            .map(move |b| w * 64 + b.trailing_zeros() as usize)
+        });
+        buckets.flat_map(move |b| {
+            let h = self.heads[b];
+            std::iter::successors((h != NIL).then_some(h), move |&i| {
+                let nx = self.slab[i as usize].next;
+                (nx != NIL).then_some(nx)
+            })
+            .map(move |i| &self.slab[i as usize])
+        })
     }
 
     /// Nodes of each repair under way.
     fn nodes(&self) -> impl Iterator<Item = u64> + '_ {
-        self.heap
-            .iter()
-            .map(|Reverse((_, key))| self.slab[*key as u32 as usize].0)
+        self.iter().map(|n| n.nodes)
     }
 }
 
@@ -676,7 +847,22 @@ impl<'a> Sim<'a> {
             deficit: 0,
             job_def_gpus,
             p_node_defective: p_node_def,
-            repairs: RepairQueue::default(),
+            repairs: RepairQueue::new(
+                repair_arrival_rate_per_s(p),
+                p.repair.auto_s + p.repair.p_manual * p.repair.manual_s,
+            ),
+            repair_rates: (
+                if p.repair.auto_s > 0.0 {
+                    1.0 / p.repair.auto_s
+                } else {
+                    f64::INFINITY
+                },
+                if p.repair.manual_s > 0.0 {
+                    1.0 / p.repair.manual_s
+                } else {
+                    f64::INFINITY
+                },
+            ),
             now: 0.0,
             phase: Phase::Training,
             phase_since: 0.0,
@@ -978,7 +1164,6 @@ impl<'a> Sim<'a> {
             bad = draw_bad(&mut self.rng, k, self.pools.job_active, self.job_bad);
         }
         // defective SDC GPUs leave with their nodes
-        let frac = k as f64 / self.pools.job_active as f64;
         if self.job_def_gpus > 0 {
             if k <= 64 {
                 for _ in 0..k {
@@ -990,6 +1175,7 @@ impl<'a> Sim<'a> {
                     }
                 }
             } else {
+                let frac = k as f64 / self.pools.job_active as f64;
                 let lose = (self.job_def_gpus as f64 * frac).round() as u64;
                 self.job_def_gpus -= lose.min(self.job_def_gpus);
             }
@@ -1003,21 +1189,13 @@ impl<'a> Sim<'a> {
 
     fn send_to_repair(&mut self, k: u64, bad: u64) {
         let rp = self.p.repair;
-        let mut d = self.exp(if rp.auto_s > 0.0 {
-            1.0 / rp.auto_s
-        } else {
-            f64::INFINITY
-        });
+        let mut d = self.exp(self.repair_rates.0);
         if !d.is_finite() {
             d = 0.0;
         }
         let manual = self.rng.gen::<f64>() < rp.p_manual;
         let p_false = if manual {
-            let m = self.exp(if rp.manual_s > 0.0 {
-                1.0 / rp.manual_s
-            } else {
-                f64::INFINITY
-            });
+            let m = self.exp(self.repair_rates.1);
             d += if m.is_finite() { m } else { 0.0 };
             rp.p_manual_false
         } else {
@@ -1920,7 +2098,7 @@ impl<'a> Sim<'a> {
     }
 
     fn run(self) -> (ReplicaResult, Option<Recording>) {
-        let (mut rs, rec) = self.run_with(&mut |_, _| {});
+        let (mut rs, rec) = self.run_with(|_, _| {});
         (rs.swap_remove(0), rec)
     }
 
@@ -2012,7 +2190,7 @@ impl<'a> Sim<'a> {
     /// in lane order, and the recording.
     fn run_with(
         mut self,
-        after_event: &mut dyn FnMut(&Sim<'a>, f64),
+        mut after_event: impl FnMut(&Sim<'a>, f64),
     ) -> (Vec<ReplicaResult>, Option<Recording>) {
         let (wall_limit, work_target) = match self.p.run {
             RunLength::WallS(t) => (t, f64::INFINITY),
@@ -2218,6 +2396,26 @@ pub fn node_removal_rate_per_s(p: &Params) -> f64 {
     r
 }
 
+/// Rate at which the job sends repairs off (one per failure that removes nodes, whatever its
+/// blast radius; SDC detections included), per second: it sizes the repair queue.
+fn repair_arrival_rate_per_s(p: &Params) -> f64 {
+    let n = p.job_nodes() as f64;
+    let gpn = p.gpus_per_node as f64;
+    let k = 1.0 + p.bad_nodes.fraction * (p.bad_nodes.multiplier - 1.0);
+    let mut r = p.sdc.trigger_per_hour / H * p.sdc.prevalence * p.job_gpus as f64;
+    for c in p.classes.iter().filter(|c| c.removes_nodes) {
+        let per_s = c.rate_per_hour / H;
+        r += match c.scope {
+            Scope::Gpu => per_s * n * gpn * k,
+            Scope::Node => per_s * n * k,
+            Scope::Rack => per_s * n / p.nodes_per_rack as f64,
+            Scope::Hall => per_s * n / p.nodes_per_hall as f64,
+            Scope::Job | Scope::NodeTransient => 0.0,
+        };
+    }
+    r
+}
+
 /// Warm standbys by ByteRobust's rule: the P99 of the Poisson number of nodes in repair, with mean
 /// (node removal rate) × (mean repair time = auto + p_manual × manual).
 pub fn auto_standby_nodes(p: &Params) -> u64 {
@@ -2252,9 +2450,7 @@ pub fn simulate_policies(p: &Params, checkpoints: &[Checkpoint], seed: u64) -> V
         return vec![];
     }
     if policies_share_a_run(p, checkpoints) {
-        return Sim::new(p, checkpoints, seed, false)
-            .run_with(&mut |_, _| {})
-            .0;
+        return Sim::new(p, checkpoints, seed, false).run_with(|_, _| {}).0;
     }
     checkpoints
         .iter()
@@ -2305,4 +2501,64 @@ pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
     };
     let (mut res, _) = Sim::new(p, &[p.checkpoint], seed, false).run_with(&mut check);
     (res.swap_remove(0), ok_pools, ok_time)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// The calendar queue pops repairs in (time, arrival) order, as a sorted map does, whatever its
+    /// sizing: well sized, days far too short or too long, ties, zero-length and endless repairs.
+    #[test]
+    fn repair_queue_pops_in_time_then_arrival_order() {
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        for (rate, mean) in [
+            (1e-2, 3600.0),
+            (1e3, 3600.0),
+            (1e-9, 1.0),
+            (0.0, 0.0),
+            (5.0, 1e6),
+        ] {
+            let mut q = RepairQueue::new(rate, mean);
+            let mut reference: BTreeMap<(u64, u64), (u64, u64)> = BTreeMap::new();
+            let mut now = 0.0f64;
+            let mut arrivals = 0u64;
+            for step in 0..20_000u64 {
+                assert_eq!(q.len, reference.len());
+                if rng.gen::<f64>() < 0.5 || reference.is_empty() {
+                    let d = match rng.gen_range(0..10) {
+                        0 => 0.0,
+                        1 => f64::INFINITY,
+                        2 => 1.0, // ties
+                        _ => -(1.0 - rng.gen::<f64>()).ln() * 3600.0,
+                    };
+                    arrivals += 1;
+                    let key = tkey(now + d);
+                    q.push(key, step, step % 3);
+                    reference.insert((key, arrivals), (step, step % 3));
+                } else {
+                    // look ahead first now and then, as the event loop does
+                    if step % 3 == 0 {
+                        let (&(k, _), _) = reference.iter().next().unwrap();
+                        assert_eq!(q.next_t().to_bits(), k);
+                    }
+                    let (&(k, a), &v) = reference.iter().next().unwrap();
+                    reference.remove(&(k, a));
+                    assert_eq!(q.pop(), Some(v));
+                    let t = f64::from_bits(k);
+                    if t.is_finite() {
+                        now = t;
+                    }
+                }
+                assert_eq!(q.nodes().count(), reference.len());
+            }
+            while let Some((&key, &v)) = reference.iter().next() {
+                reference.remove(&key);
+                assert_eq!(q.pop(), Some(v));
+            }
+            assert_eq!(q.pop(), None);
+            assert_eq!(q.next_t(), f64::INFINITY);
+        }
+    }
 }
