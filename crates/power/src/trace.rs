@@ -284,7 +284,7 @@ fn group_draw_into(
     m: &GpuMitigation,
     buf: &mut Vec<f64>,
 ) -> usize {
-    let (pre, limited) = group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, 0, buf);
+    let (pre, limited) = group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, buf);
     if limited {
         ramp_limit_in_place(buf, dt_s, m.ramp_up_w_per_s, m.ramp_down_w_per_s);
     }
@@ -302,7 +302,6 @@ fn group_draw_unlimited(
     dt_s: f64,
     n: usize,
     m: &GpuMitigation,
-    from: usize,
     buf: &mut Vec<f64>,
 ) -> (usize, bool) {
     // Spares hold their idle draw: nothing to limit.
@@ -318,16 +317,8 @@ fn group_draw_unlimited(
     buf.clear();
     buf.resize(n + pre, 0.0);
     let end = t0_s + dt_s * n as f64;
-    // (segments that end two bins before `from` touch no bin from `from - 1` on)
-    let skip = if from >= 2 {
-        start + (from - 2) as f64 * dt_s
-    } else {
-        f64::NEG_INFINITY
-    };
     for_each_group_segment(g, step, run, start, end, m, |a, b, w| {
-        if b > skip {
-            add_segment(start, dt_s, buf, a, b, w)
-        }
+        add_segment(start, dt_s, buf, a, b, w)
     });
     (pre, limited)
 }
@@ -351,7 +342,6 @@ fn group_draws(
     m: &GpuMitigation,
     (defer, burn): (bool, bool),
     scratch: &Scratch,
-    lead: LeadIn,
     mut sink: impl FnMut(usize, &[f64], f64, f64),
 ) {
     let free = GpuMitigation {
@@ -373,41 +363,24 @@ fn group_draws(
             let k = part.len();
             let mut pres = [0usize; LANES];
             let mut limited = [false; LANES];
-            // (with a shared lead-in, the bins before it are not built: their segments are left
-            // out, and the limiter starts from the shared value)
-            let from = match &lead {
-                LeadIn::From(at, _) => *at,
-                _ => 0,
-            };
             for (j, g) in part.iter().enumerate() {
                 let (pre, lim) =
-                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, from, &mut draws[j]);
+                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, m, &mut draws[j]);
                 pres[j] = pre;
                 limited[j] = lim;
-                if let LeadIn::From(at, values) = &lead {
-                    if lim {
-                        draws[j][at - 1] = values[lane0 * LANES + j];
-                    }
-                }
             }
             ramp_limit_lanes(
                 &mut draws[..k],
                 &limited[..k],
-                from,
+                0,
                 dt_s,
                 m.ramp_up_w_per_s,
                 m.ramp_down_w_per_s,
             );
-            if let LeadIn::Keep(at, values) = &lead {
-                let mut v = values.lock().unwrap_or_else(|e| e.into_inner());
-                for j in 0..k {
-                    v[lane0 * LANES + j] = draws[j].get(at - 1).copied().unwrap_or(f64::NAN);
-                }
-            }
             let mut sums = [(0.0, 0.0); LANES];
             if defer || burn {
                 for (j, g) in part.iter().enumerate() {
-                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, &free, 0, &mut demands[j]);
+                    group_draw_unlimited(g, step, run, t0_s, dt_s, n, &free, &mut demands[j]);
                 }
                 let views: Vec<(&[f64], &[f64])> = (0..k)
                     .map(|j| (&demands[j][..], &draws[j][pres[j]..]))
@@ -429,15 +402,6 @@ fn group_draws(
             s.extend(demands);
         }
     }
-}
-
-/// A lead-in that several of [`group_draws`]'s synthetic runs share (their bins are the same
-/// before it): `Keep(at, values)` stores each group's limited draw at bin `at - 1`,
-/// `From(at, values)` starts from those (the groups indexed as in the call).
-enum LeadIn<'a> {
-    None,
-    Keep(usize, &'a std::sync::Mutex<Vec<f64>>),
-    From(usize, &'a [f64]),
 }
 
 /// Spare trace buffers for [`group_draws`], shared by the threads of one call.
@@ -982,7 +946,6 @@ fn build_it_trace(
                     m,
                     (moved, moved),
                     &scratch,
-                    LeadIn::None,
                     |i, w, d, b| {
                         let (gpus, c) = (lane[i].gpus, lane[i].constant_w);
                         let mut share = take();
@@ -1126,7 +1089,12 @@ pub fn run_ramp_effect(
         .flatten()
         .fold(f64::INFINITY, f64::min);
     let step_s = step.step_s();
-    if !(step_s > 0.0 && slowest.is_finite() && slowest > 0.0) {
+    // (a limit that is not a number limits nothing it can be compared with)
+    let numbers = [m.ramp_up_w_per_s, m.ramp_down_w_per_s]
+        .into_iter()
+        .flatten()
+        .all(|r| !r.is_nan());
+    if !(step_s > 0.0 && slowest.is_finite() && slowest > 0.0 && numbers) {
         return none;
     }
     // counts and mean durations of the states that stop stepping
@@ -1185,7 +1153,7 @@ pub fn run_ramp_effect(
     // (deferred, burned) per GPU of every job group over [lead, end) of each synthetic run; only a
     // ramp-up limit defers and only a ramp-down limit burns (exactly: the traces are otherwise
     // equal up to the rounding of their bins)
-    let scratch: Scratch = std::sync::Mutex::new(vec![]);
+    //
     // Every synthetic run starts with the same stepping from 0 and the same lead-in before its
     // window: the bins before a step's worth (and a few bins) ahead of the window, where their
     // first intervals part, are the same, and so is the limiter there. The first run keeps the
@@ -1196,31 +1164,29 @@ pub fn run_ramp_effect(
     let per_lane: Vec<Vec<Vec<(f64, f64)>>> = gs
         .par_chunks(LANES)
         .map(|lane| {
-            let kept = std::sync::Mutex::new(vec![f64::NAN; lane.len()]);
+            let mut kept = vec![f64::NAN; lane.len()];
+            let mut bufs = RampBuffers::default();
             let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(lane.len()); runs.len()];
             for (i, (r, end)) in runs.iter().enumerate() {
                 let n = ((end - lead) / dt).round().max(1.0) as usize;
-                let values = kept.lock().map(|v| v.clone()).unwrap_or_default();
                 let shared = if !share || lead_in_samples(r, lead, dt) != pre {
-                    LeadIn::None
+                    Shared::None
                 } else if i == 0 {
-                    LeadIn::Keep(safe, &kept)
+                    Shared::Keep(safe)
                 } else {
-                    LeadIn::From(safe, &values)
+                    Shared::From(safe)
                 };
-                let o = &mut out[i];
-                group_draws(
+                ramp_run_lanes(
                     lane,
                     step,
                     r,
-                    lead,
-                    dt,
-                    n,
+                    (lead, dt, n),
                     m,
                     (defer, burn),
-                    &scratch,
                     shared,
-                    |_, _, d, b| o.push((d, b)),
+                    &mut kept,
+                    &mut bufs,
+                    &mut out[i],
                 );
             }
             out
@@ -1249,6 +1215,387 @@ pub fn run_ramp_effect(
             0.0
         },
         burned_j,
+    }
+}
+
+/// The lead-in [`run_ramp_effect`]'s synthetic runs share: `Keep(at)` stores each group's
+/// limited draw at bin `at - 1`, `From(at)` starts the limiter from those values there (the bins
+/// before it are left out: they are the first run's).
+#[derive(Clone, Copy)]
+enum Shared {
+    None,
+    Keep(usize),
+    From(usize),
+}
+
+/// The arrays [`ramp_run_lanes`] builds its bins in, kept from one synthetic run to the next:
+/// the draw's bins before and after the skipped stretch and the demand's, each lane's bins
+/// together (lane `j`'s `len` bins at `j * len..`).
+#[derive(Default)]
+struct RampBuffers {
+    draw_head: Vec<f64>,
+    draw_tail: Vec<f64>,
+    demand_head: Vec<f64>,
+    demand_tail: Vec<f64>,
+}
+
+/// `len` bins of every lane, zero, in `v` (reusing its memory).
+fn zero_lanes(v: &mut Vec<f64>, len: usize) {
+    v.clear();
+    v.resize(len * LANES, 0.0);
+}
+
+/// Where [`add_segment`] on `n` bins from `t0_s` puts `[a, b)`: its first and last bin and their
+/// positions (`None`: nowhere), the same arithmetic.
+#[inline(always)]
+fn segment_place(
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    a: f64,
+    b: f64,
+) -> Option<(usize, usize, f64, f64)> {
+    if n == 0 || !(b > a) {
+        return None;
+    }
+    let end = t0_s + dt_s * n as f64;
+    let a = a.max(t0_s);
+    let b = b.min(end);
+    if !(b > a) {
+        return None;
+    }
+    let x0 = (a - t0_s) / dt_s;
+    let x1 = (b - t0_s) / dt_s;
+    Some(((x0 as usize).min(n - 1), (x1 as usize).min(n - 1), x0, x1))
+}
+
+/// [`segment_place`] for segments in time order: a segment that starts where the last one ended
+/// takes that end's position (the same quotient) rather than dividing again.
+struct Placer {
+    t0_s: f64,
+    dt_s: f64,
+    n: usize,
+    end: f64,
+    last: (u64, f64),
+}
+
+impl Placer {
+    fn new(t0_s: f64, dt_s: f64, n: usize) -> Placer {
+        Placer {
+            t0_s,
+            dt_s,
+            n,
+            end: t0_s + dt_s * n as f64,
+            last: (f64::NAN.to_bits(), f64::NAN),
+        }
+    }
+
+    #[inline(always)]
+    fn place(&mut self, a: f64, b: f64) -> Option<(usize, usize, f64, f64)> {
+        let n = self.n;
+        if n == 0 || !(b > a) {
+            return None;
+        }
+        let a = a.max(self.t0_s);
+        let b = b.min(self.end);
+        if !(b > a) {
+            return None;
+        }
+        let x0 = if a.to_bits() == self.last.0 {
+            self.last.1
+        } else {
+            (a - self.t0_s) / self.dt_s
+        };
+        let x1 = (b - self.t0_s) / self.dt_s;
+        self.last = (b.to_bits(), x1);
+        Some(((x0 as usize).min(n - 1), (x1 as usize).min(n - 1), x0, x1))
+    }
+}
+
+/// [`add_segment`]'s sums of `value_w` over a placed segment ([`segment_place`]) on the bins
+/// `lo..lo + w.len()` it holds of the whole (the others left out).
+#[inline(always)]
+fn add_placed(w: &mut [f64], lo: usize, (i0, i1, x0, x1): (usize, usize, f64, f64), value_w: f64) {
+    let hi = lo + w.len();
+    if value_w == 0.0 || i1 < lo || i0 >= hi {
+        return;
+    }
+    if i0 == i1 {
+        w[i0 - lo] += value_w * (x1 - x0);
+        return;
+    }
+    if i0 >= lo {
+        w[i0 - lo] += value_w * ((i0 + 1) as f64 - x0);
+    }
+    let (s, e) = ((i0 + 1).max(lo), i1.min(hi));
+    if s < e {
+        for v in &mut w[s - lo..e - lo] {
+            *v += value_w;
+        }
+    }
+    if i1 < hi {
+        w[i1 - lo] += value_w * (x1 - i1 as f64);
+    }
+}
+
+/// Stretches shorter than this (bins) are not worth skipping.
+const MIN_SKIP: usize = 1024;
+
+/// `x.clamp(lo, hi)` for `lo <= hi` (neither a NaN), without the check: the same value.
+#[inline(always)]
+fn clamp_ordered(x: f64, lo: f64, hi: f64) -> f64 {
+    let mut y = x;
+    if y < lo {
+        y = lo;
+    }
+    if y > hi {
+        y = hi;
+    }
+    y
+}
+
+/// Rows handled at a time by [`limit_lanes`] and [`sum_lanes`] (each lane's bins copied side by
+/// side, so that the lanes' independent chains interleave).
+const BLOCK: usize = 64;
+
+/// The ramp limiter over each lane's bins `lanes[j][from..]` (lanes of `len` bins in a row, see
+/// [`RampBuffers`]), from `prev`.
+fn limit_lanes(
+    lanes: &mut [f64],
+    len: usize,
+    from: usize,
+    prev: &mut [f64; LANES],
+    (up, down): (f64, f64),
+) {
+    let mut i = from;
+    let mut t = [[0.0f64; LANES]; BLOCK];
+    while i < len {
+        let b = (len - i).min(BLOCK);
+        for j in 0..LANES {
+            for (r, x) in lanes[j * len + i..j * len + i + b].iter().enumerate() {
+                t[r][j] = *x;
+            }
+        }
+        for row in t.iter_mut().take(b) {
+            for j in 0..LANES {
+                let x = clamp_ordered(row[j], prev[j] - down, prev[j] + up);
+                row[j] = x;
+                prev[j] = x;
+            }
+        }
+        for j in 0..LANES {
+            for (r, x) in lanes[j * len + i..j * len + i + b].iter_mut().enumerate() {
+                *x = t[r][j];
+            }
+        }
+        i += b;
+    }
+}
+
+/// The deferred and burned sums of each lane's demand bins (lanes of `qlen` in a row) against its
+/// limited bins from `loff` on (lanes of `llen` in a row), added to `acc` in order.
+fn sum_lanes(
+    demand: &[f64],
+    qlen: usize,
+    limited: &[f64],
+    llen: usize,
+    loff: usize,
+    acc: &mut [(f64, f64); LANES],
+) {
+    let len = qlen.min(llen.saturating_sub(loff));
+    let mut i = 0;
+    let (mut q, mut l) = ([[0.0f64; LANES]; BLOCK], [[0.0f64; LANES]; BLOCK]);
+    while i < len {
+        let b = (len - i).min(BLOCK);
+        for j in 0..LANES {
+            for r in 0..b {
+                q[r][j] = demand[j * qlen + i + r];
+                l[r][j] = limited[j * llen + loff + i + r];
+            }
+        }
+        for (qr, lr) in q.iter().zip(&l).take(b) {
+            for j in 0..LANES {
+                let (x, y) = (qr[j], lr[j]);
+                acc[j].0 += (x - y).max(0.0);
+                acc[j].1 += (y - x).max(0.0);
+            }
+        }
+        i += b;
+    }
+}
+
+/// One synthetic run of [`run_ramp_effect`] for a lane of job groups (at most [`LANES`]): each
+/// group's per-GPU draw with GPU mitigation `m` (ramp limits included, with its lead-in) and
+/// without the limits, over `n` bins of `dt` from `lead` (`window`), as [`group_gpu_trace`]
+/// builds them, and the energy per GPU the limits defer and burn over the window
+/// ([`deferred_energy_j`], [`burned_energy_j`]; 0 where not asked): `(deferred, burned)` pushed
+/// to `out` for each group, in order. `m` sets a ramp limit, neither negative.
+///
+/// The same sums without the bins of a long state that stops stepping once every limiter has
+/// reached its idle draw: there the draw and the demand are both that constant (a bin inside one
+/// constant segment is its value, exactly), every limiter holds it, and each bin adds zero to the
+/// sums. The bins are built before and after that stretch only, the limiter carried across it:
+/// the work and memory follow the stepping time of the synthetic run and the limiter's fall, not
+/// the length of the stop.
+#[allow(clippy::too_many_arguments)]
+fn ramp_run_lanes(
+    lane: &[&Group],
+    step: &StepShape,
+    run: &[RunInterval],
+    (lead, dt, n): (f64, f64, usize),
+    m: &GpuMitigation,
+    (defer, burn): (bool, bool),
+    shared: Shared,
+    kept: &mut [f64],
+    bufs: &mut RampBuffers,
+    out: &mut Vec<(f64, f64)>,
+) {
+    let k = lane.len().min(LANES);
+    if k == 0 {
+        return;
+    }
+    let free = GpuMitigation {
+        ramp_up_w_per_s: None,
+        ramp_down_w_per_s: None,
+        ..*m
+    };
+    // (every job group is limited: `run_ramp_effect` asks only with a limit)
+    let pre = lead_in_samples(run, lead, dt);
+    // the draw's bins: `big` of them from `start`; the demand's: `n` from `lead`
+    let big = n + pre;
+    let start = lead - pre as f64 * dt;
+    let end = lead + dt * n as f64;
+    let from = match shared {
+        Shared::From(at) => at,
+        _ => 0,
+    };
+    let lo = from.saturating_sub(1);
+    // (segments that end two bins before `from` touch no bin from `from - 1` on)
+    let skip_before = if from >= 2 {
+        start + (from - 2) as f64 * dt
+    } else {
+        f64::NEG_INFINITY
+    };
+    // The stretch to skip: inside the longest interval that stops stepping, the bins inside its
+    // one constant segment in both the draw and the demand (a positive idle draw: its bins and
+    // the limiter's hold are then the same bits).
+    let mut idle = [0.0f64; LANES];
+    for (v, g) in idle.iter_mut().zip(lane) {
+        *v = mitigated_gpu_w(g, 0.0, false, m);
+    }
+    let same_idle = lane.iter().zip(&idle).all(|(g, v)| {
+        *v > 0.0 && v.is_finite() && mitigated_gpu_w(g, 0.0, false, &free).to_bits() == v.to_bits()
+    });
+    let stretch = run
+        .iter()
+        .filter(|iv| !iv.state.steps() && same_idle && !matches!(shared, Shared::Keep(_)))
+        .filter_map(|iv| {
+            let (d0, d1, _, _) =
+                segment_place(start, dt, big, iv.start_s.max(start), iv.end_s.min(end))?;
+            let (q0, q1, _, _) =
+                segment_place(lead, dt, n, iv.start_s.max(lead), iv.end_s.min(end))?;
+            let s = (d0 + 1).max(q0 + 1 + pre).max(lo + 1).max(pre);
+            let e = d1.min(q1 + pre);
+            (e > s && e - s >= MIN_SKIP).then_some((s, e))
+        })
+        .max_by_key(|&(s, e)| e - s);
+    let (head_end, tail) = match stretch {
+        Some((s, e)) => (s, e),
+        None => (big, big),
+    };
+    let (hlen, qhlen, tlen) = (head_end - lo, head_end - pre, big - tail);
+    zero_lanes(&mut bufs.draw_head, hlen);
+    zero_lanes(&mut bufs.demand_head, qhlen);
+    zero_lanes(&mut bufs.draw_tail, tlen);
+    zero_lanes(&mut bufs.demand_tail, tlen);
+    for (j, g) in lane.iter().enumerate().take(k) {
+        let head = &mut bufs.draw_head[j * hlen..(j + 1) * hlen];
+        let after = &mut bufs.draw_tail[j * tlen..(j + 1) * tlen];
+        let mut placer = Placer::new(start, dt, big);
+        for_each_group_segment(g, step, run, start, end, m, |a, b, w| {
+            if b > skip_before && w != 0.0 {
+                if let Some(at) = placer.place(a, b) {
+                    add_placed(head, lo, at, w);
+                    add_placed(after, tail, at, w);
+                }
+            }
+        });
+        let head = &mut bufs.demand_head[j * qhlen..(j + 1) * qhlen];
+        let after = &mut bufs.demand_tail[j * tlen..(j + 1) * tlen];
+        let mut placer = Placer::new(lead, dt, n);
+        for_each_group_segment(g, step, run, lead, end, &free, |a, b, w| {
+            if w != 0.0 {
+                if let Some(at) = placer.place(a, b) {
+                    add_placed(head, 0, at, w);
+                    add_placed(after, tail - pre, at, w);
+                }
+            }
+        });
+    }
+    let up = m.ramp_up_w_per_s.map(|r| r * dt).unwrap_or(f64::INFINITY);
+    let down = m.ramp_down_w_per_s.map(|r| r * dt).unwrap_or(f64::INFINITY);
+    // the limiter from its first bin (or the shared value), then every bin after it
+    let mut prev = [0.0f64; LANES];
+    let first = match shared {
+        Shared::From(at) => {
+            prev[..k].copy_from_slice(&kept[..k]);
+            at
+        }
+        _ => {
+            for (j, p) in prev.iter_mut().enumerate() {
+                *p = bufs.draw_head[j * hlen];
+            }
+            lo + 1
+        }
+    };
+    limit_lanes(&mut bufs.draw_head, hlen, first - lo, &mut prev, (up, down));
+    if let Shared::Keep(at) = shared {
+        for (j, v) in kept.iter_mut().enumerate().take(k) {
+            *v = if at >= 1 && at - 1 >= lo && at - 1 < head_end {
+                bufs.draw_head[j * hlen + at - 1 - lo]
+            } else {
+                f64::NAN
+            };
+        }
+    }
+    // (a float sum starts from -0.0, as `Iterator::sum` does)
+    let mut acc = [(-0.0f64, -0.0f64); LANES];
+    sum_lanes(
+        &bufs.demand_head,
+        qhlen,
+        &bufs.draw_head,
+        hlen,
+        pre - lo,
+        &mut acc,
+    );
+    if let Some((s, e)) = stretch {
+        // inside the stretch: each limiter on to its idle draw, then held there
+        let mut i = s;
+        while i < e && (0..k).any(|j| prev[j].to_bits() != idle[j].to_bits()) {
+            for j in 0..LANES {
+                let v = idle[j];
+                let x = clamp_ordered(v, prev[j] - down, prev[j] + up);
+                prev[j] = x;
+                acc[j].0 += (v - x).max(0.0);
+                acc[j].1 += (x - v).max(0.0);
+            }
+            i += 1;
+        }
+        if i < e {
+            // (each bin held adds zero: the first turns a -0.0 sum into +0.0)
+            for a in acc.iter_mut() {
+                a.0 += 0.0;
+                a.1 += 0.0;
+            }
+        }
+        limit_lanes(&mut bufs.draw_tail, tlen, 0, &mut prev, (up, down));
+        sum_lanes(&bufs.demand_tail, tlen, &bufs.draw_tail, tlen, 0, &mut acc);
+    }
+    for a in acc.iter().take(k) {
+        out.push((
+            if defer { a.0 * dt } else { 0.0 },
+            if burn { a.1 * dt } else { 0.0 },
+        ));
     }
 }
 
@@ -1380,6 +1727,93 @@ mod tests {
         }
     }
 
+    /// [`run_ramp_effect`] computed plainly: each group's synthetic runs built alone, in full
+    /// ([`group_gpu_trace`]), summed in order. `(burned J, deferred fraction)`.
+    fn plain_run_ramp_effect(
+        c: &Cluster,
+        step: &StepShape,
+        run: &[RunInterval],
+        m: &GpuMitigation,
+    ) -> (f64, f64) {
+        let step_s = step.step_s();
+        let dt = step_s / 40.0;
+        let free = GpuMitigation {
+            ramp_up_w_per_s: None,
+            ramp_down_w_per_s: None,
+            ..*m
+        };
+        let mut stopped: Vec<(RunState, f64, f64)> = vec![];
+        for s in RunState::ALL.iter().filter(|s| !s.steps()) {
+            let iv: Vec<&RunInterval> = run.iter().filter(|iv| iv.state == *s).collect();
+            let t: f64 = iv.iter().map(|iv| (iv.end_s - iv.start_s).max(0.0)).sum();
+            if !iv.is_empty() && t > 0.0 {
+                stopped.push((*s, iv.len() as f64, t / iv.len() as f64));
+            }
+        }
+        let stepping: f64 = run
+            .iter()
+            .filter(|iv| iv.state.steps())
+            .map(|iv| (iv.end_s - iv.start_s).max(0.0))
+            .sum();
+        let iv = |a: f64, b: f64, state| RunInterval {
+            start_s: a,
+            end_s: b,
+            state,
+        };
+        let (mut deferred_j, mut burned_j) = (0.0, 0.0);
+        for mg in merge_groups(c, step) {
+            let g = mg.group;
+            if g.spare {
+                continue;
+            }
+            let lead = MAX_RAMP_PRE_ROLL_S + step_s;
+            let both = |r: &[RunInterval], t0: f64, t1: f64| {
+                let n = ((t1 - t0) / dt).round().max(1.0) as usize;
+                let d = group_gpu_trace(g, step, r, t0, dt, n, &free);
+                let l = group_gpu_trace(g, step, r, t0, dt, n, m);
+                (
+                    if m.ramp_up_w_per_s.is_some() {
+                        deferred_energy_j(&d.w, &l.w, dt)
+                    } else {
+                        0.0
+                    },
+                    if m.ramp_down_w_per_s.is_some() {
+                        burned_energy_j(&d.w, &l.w, dt)
+                    } else {
+                        0.0
+                    },
+                )
+            };
+            let k = 20.0;
+            let steady = [iv(0.0, lead + k * step_s, RunState::Training)];
+            let (d0, b0) = both(&steady, lead, lead + k * step_s);
+            let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
+            let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
+            for &(state, count, mean_s) in &stopped {
+                let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
+                let end = lead + mean_s + back;
+                let r = [
+                    iv(0.0, lead, RunState::Training),
+                    iv(lead, lead + mean_s, state),
+                    iv(lead + mean_s, end, RunState::Training),
+                ];
+                let (d, b) = both(&r, lead, end);
+                d_gpu += count * (d - rate_d * back).max(0.0);
+                b_gpu += count * (b - rate_b * back).max(0.0);
+            }
+            deferred_j += mg.gpus * d_gpu;
+            burned_j += mg.gpus * b_gpu;
+        }
+        let work_j: f64 = stepping
+            * step.mean_activity()
+            * c.groups
+                .iter()
+                .filter(|g| !g.spare)
+                .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
+                .sum::<f64>();
+        (burned_j, (deferred_j / work_j).clamp(0.0, 1.0))
+    }
+
     #[test]
     fn run_ramp_effect_is_the_groups_synthetic_runs_summed_in_order() {
         let (c, step, run) = job();
@@ -1391,88 +1825,43 @@ mod tests {
             },
         ] {
             let got = run_ramp_effect(&c, &step, &run, &m);
-            // the same synthetic runs, each group's traces built alone
-            let step_s = step.step_s();
-            let dt = step_s / 40.0;
-            let free = GpuMitigation {
-                ramp_up_w_per_s: None,
-                ramp_down_w_per_s: None,
-                ..m
-            };
-            let mut stopped: Vec<(RunState, f64, f64)> = vec![];
-            for s in RunState::ALL.iter().filter(|s| !s.steps()) {
-                let iv: Vec<&RunInterval> = run.iter().filter(|iv| iv.state == *s).collect();
-                let t: f64 = iv.iter().map(|iv| (iv.end_s - iv.start_s).max(0.0)).sum();
-                if !iv.is_empty() && t > 0.0 {
-                    stopped.push((*s, iv.len() as f64, t / iv.len() as f64));
-                }
-            }
-            let stepping: f64 = run
-                .iter()
-                .filter(|iv| iv.state.steps())
-                .map(|iv| (iv.end_s - iv.start_s).max(0.0))
-                .sum();
-            let iv = |a: f64, b: f64, state| RunInterval {
-                start_s: a,
-                end_s: b,
-                state,
-            };
-            let (mut deferred_j, mut burned_j) = (0.0, 0.0);
-            for mg in merge_groups(&c, &step) {
-                let g = mg.group;
-                if g.spare {
-                    continue;
-                }
-                let lead = MAX_RAMP_PRE_ROLL_S + step_s;
-                let both = |r: &[RunInterval], t0: f64, t1: f64| {
-                    let n = ((t1 - t0) / dt).round().max(1.0) as usize;
-                    let d = group_gpu_trace(g, &step, r, t0, dt, n, &free);
-                    let l = group_gpu_trace(g, &step, r, t0, dt, n, &m);
-                    (
-                        if m.ramp_up_w_per_s.is_some() {
-                            deferred_energy_j(&d.w, &l.w, dt)
-                        } else {
-                            0.0
-                        },
-                        if m.ramp_down_w_per_s.is_some() {
-                            burned_energy_j(&d.w, &l.w, dt)
-                        } else {
-                            0.0
-                        },
-                    )
-                };
-                let k = 20.0;
-                let steady = [iv(0.0, lead + k * step_s, RunState::Training)];
-                let (d0, b0) = both(&steady, lead, lead + k * step_s);
-                let (rate_d, rate_b) = (d0 / (k * step_s), b0 / (k * step_s));
-                let (mut d_gpu, mut b_gpu) = (rate_d * stepping, rate_b * stepping);
-                for &(state, count, mean_s) in &stopped {
-                    let back = MAX_RAMP_PRE_ROLL_S + 2.0 * step_s;
-                    let end = lead + mean_s + back;
-                    let r = [
-                        iv(0.0, lead, RunState::Training),
-                        iv(lead, lead + mean_s, state),
-                        iv(lead + mean_s, end, RunState::Training),
-                    ];
-                    let (d, b) = both(&r, lead, end);
-                    d_gpu += count * (d - rate_d * back).max(0.0);
-                    b_gpu += count * (b - rate_b * back).max(0.0);
-                }
-                deferred_j += mg.gpus * d_gpu;
-                burned_j += mg.gpus * b_gpu;
-            }
+            let (burned_j, frac) = plain_run_ramp_effect(&c, &step, &run, &m);
             assert_eq!(got.burned_j.to_bits(), burned_j.to_bits(), "{m:?}");
-            let work_j: f64 = stepping
-                * step.mean_activity()
-                * c.groups
-                    .iter()
-                    .filter(|g| !g.spare)
-                    .map(|g| g.gpus * (g.gpu.compute_w - g.gpu.idle_w))
-                    .sum::<f64>();
-            let frac = (deferred_j / work_j).clamp(0.0, 1.0);
             assert_eq!(got.deferred_fraction.to_bits(), frac.to_bits(), "{m:?}");
             assert!(got.burned_j > 0.0 || m.ramp_down_w_per_s.is_none());
             assert!(got.deferred_fraction > 0.0);
+        }
+    }
+
+    /// Long stops (hours of restart, a maintenance the limiter does not finish falling in, a
+    /// floor above the idle draw): the stretch where every limiter holds its idle draw is skipped,
+    /// and the sums are still the plain ones, bit for bit.
+    #[test]
+    fn run_ramp_effect_skips_long_stops_exactly() {
+        let (c, step, mut run) = job();
+        let iv = |a: f64, b: f64, state| RunInterval {
+            start_s: a,
+            end_s: b,
+            state,
+        };
+        run.push(iv(2000.0, 7000.0, RunState::Restart));
+        run.push(iv(7000.0, 7400.0, RunState::Training));
+        run.push(iv(7400.0, 9400.0, RunState::WaitingForSpares));
+        run.push(iv(9400.0, 9900.0, RunState::Training));
+        for m in [
+            limits(7.0),
+            // slow enough that a 120 s maintenance stop ends before the limiter reaches idle
+            limits(1.5),
+            GpuMitigation {
+                ramp_up_w_per_s: None,
+                floor_fraction: 0.5,
+                ..limits(20.0)
+            },
+        ] {
+            let got = run_ramp_effect(&c, &step, &run, &m);
+            let (burned_j, frac) = plain_run_ramp_effect(&c, &step, &run, &m);
+            assert_eq!(got.burned_j.to_bits(), burned_j.to_bits(), "{m:?}");
+            assert_eq!(got.deferred_fraction.to_bits(), frac.to_bits(), "{m:?}");
         }
     }
 }

@@ -206,9 +206,14 @@ pub fn timings(p: &Params) -> Timings {
 /// persistent drain). Snapshots every `snapshot_every_steps` steps; the persistent copy drains
 /// asynchronously at the scenario's persistent interval (Daly's for `auto`).
 pub(crate) fn in_memory_policy(p: &Params) -> (f64, f64, u64) {
+    in_memory_policy_for(p, p.checkpoint)
+}
+
+/// [`in_memory_policy`] with the scenario's checkpoint policy replaced by `checkpoint`.
+pub(crate) fn in_memory_policy_for(p: &Params, checkpoint: Checkpoint) -> (f64, f64, u64) {
     let c = &p.containment;
     let iv = c.snapshot_every_steps.max(1) as f64 * p.step_s;
-    let persistent = match p.checkpoint {
+    let persistent = match checkpoint {
         Checkpoint::Fixed { interval_s } => interval_s,
         Checkpoint::YoungDaly => {
             let rate = job_interrupt_rate_per_s(p, p.job_nodes());

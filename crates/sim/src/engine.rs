@@ -10,8 +10,6 @@ use crate::params::*;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// What the job is doing over an interval, as the power model needs it.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
@@ -234,6 +232,8 @@ enum Pending {
 /// Precomputed per-class data.
 struct ClassInfo {
     rate: f64,
+    /// `rate / H`: the rate per second
+    per_s: f64,
     scope: Scope,
     removes: bool,
     cause: Cause,
@@ -243,10 +243,223 @@ struct ClassInfo {
 
 const H: f64 = 3600.0;
 
+/// Entries of the memo of the classes' summed weight.
+const CLASS_SUM_MEMO: usize = 32;
+
+/// One checkpoint policy's progress along a replica's run (a lane). The run's events (failures,
+/// restarts, repairs, maintenance) and its random numbers do not depend on the checkpoint policy
+/// outside the elastic design, so one run carries several lanes: each is what a run with its policy
+/// alone would compute, bit for bit, up to the moment that lane completes or stops.
+#[derive(Clone, Copy, Debug)]
+struct Lane {
+    tau: f64,
+    w: f64,
+    persist_every: u64,
+    drain_s: f64,
+    tiered: bool,
+    /// Progress saved at the start of the training segment (in memory or on storage).
+    seg_saved: f64,
+    /// Progress safe on persistent storage at the segment start.
+    seg_persist: f64,
+    recompute_left: f64,
+    /// Cycle position (compute plus writes since the last persistent checkpoint) at segment start.
+    seg_off: f64,
+    /// Where a pending silent corruption rolls back to.
+    sdc_rollback: f64,
+    /// The persistent progress at an interruption, before its segment closes (scratch).
+    persisted_now: f64,
+    lost_work_s: f64,
+    checkpoint_write_s: f64,
+    degraded_s: f64,
+    done: bool,
+}
+
+impl Lane {
+    fn new((tau, w, persist_every, drain_s, tiered): (f64, f64, u64, f64, bool)) -> Lane {
+        Lane {
+            tau,
+            w,
+            persist_every,
+            drain_s,
+            tiered,
+            seg_saved: 0.0,
+            seg_persist: 0.0,
+            recompute_left: 0.0,
+            seg_off: 0.0,
+            sdc_rollback: 0.0,
+            persisted_now: 0.0,
+            lost_work_s: 0.0,
+            checkpoint_write_s: 0.0,
+            degraded_s: 0.0,
+            done: false,
+        }
+    }
+
+    /// (compute done, completed cycles, blocking write time spent) after `e` seconds of a segment.
+    fn seg_progress(&self, e: f64) -> (f64, u64, f64) {
+        if self.seg_off != 0.0 {
+            let (c1, n1, w1) = self.cycle_position(self.seg_off + e);
+            let (c0, n0, w0) = self.cycle_position(self.seg_off);
+            return (c1 - c0, n1.saturating_sub(n0), w1 - w0);
+        }
+        let cyc = self.tau + self.w;
+        let n = (e / cyc).floor();
+        let r = e - n * cyc;
+        let compute = n * self.tau + r.min(self.tau);
+        let write = n * self.w + (r - self.tau).max(0.0);
+        (compute, n as u64, write)
+    }
+
+    /// (compute, completed cycles, write time) from a persistent-checkpoint origin to position `x`.
+    fn cycle_position(&self, x: f64) -> (f64, u64, f64) {
+        let cyc = self.tau + self.w;
+        let n = (x / cyc).floor();
+        let r = x - n * cyc;
+        (
+            n * self.tau + r.min(self.tau),
+            n as u64,
+            n * self.w + (r - self.tau).max(0.0),
+        )
+    }
+
+    /// Progress safe on persistent storage `e` seconds into the segment (`seg_rate`: progress per
+    /// second of compute).
+    fn seg_persisted(&self, e: f64, seg_rate: f64) -> f64 {
+        if !self.tiered && (self.seg_off != 0.0 || seg_rate != 1.0) {
+            let (_, n, _) = self.seg_progress(e);
+            if n == 0 {
+                return self.seg_persist;
+            }
+            let cyc = self.tau + self.w;
+            let last = ((self.seg_off + e) / cyc).floor() * self.tau;
+            let c0 = self.cycle_position(self.seg_off).0;
+            return self.seg_saved + seg_rate * (last - c0);
+        }
+        if !self.tiered {
+            let (_, n, _) = self.seg_progress(e);
+            return self.seg_saved + n as f64 * self.tau;
+        }
+        let span = self.persist_every as f64 * (self.tau + self.w);
+        if e < self.drain_s + span {
+            return self.seg_persist;
+        }
+        let j = ((e - self.drain_s) / span).floor();
+        self.seg_saved + j * self.persist_every as f64 * self.tau
+    }
+
+    /// Wall time for `work` seconds of compute in a fresh segment (no write after the last cycle).
+    fn wall_for_work(&self, work: f64, seg_rate: f64) -> f64 {
+        if work <= 0.0 {
+            return 0.0;
+        }
+        if self.seg_off != 0.0 || seg_rate != 1.0 {
+            if seg_rate <= 0.0 {
+                return f64::INFINITY;
+            }
+            let c0 = self.cycle_position(self.seg_off).0;
+            let target = c0 + work / seg_rate;
+            let writes = ((target / self.tau).ceil() - 1.0).max(0.0);
+            return (target + writes * self.w - self.seg_off).max(0.0);
+        }
+        let cycles = (work / self.tau).ceil() - 1.0;
+        work + cycles.max(0.0) * self.w
+    }
+
+    /// Close the training segment `e` seconds after its start: account compute and writes.
+    /// Returns the progress made and the completed cycles.
+    fn close_segment(&mut self, e: f64, seg_rate: f64) -> (f64, u64) {
+        let (compute, n, write) = self.seg_progress(e);
+        self.checkpoint_write_s += write;
+        if seg_rate != 1.0 {
+            // the missing replicas' share of the compute time makes no progress
+            self.degraded_s += (1.0 - seg_rate) * compute;
+        }
+        // recompute consumed
+        self.recompute_left = (self.recompute_left - compute).max(0.0);
+        if seg_rate != 1.0 {
+            return (seg_rate * compute, n);
+        }
+        (compute, n)
+    }
+}
+
+/// The checkpoint cycle of a policy under the parameters' design: (compute between checkpoints τ,
+/// blocking write w, memory checkpoints per persistent one, drain time, tiered).
+fn lane_policy(p: &Params, checkpoint: Checkpoint) -> (f64, f64, u64, f64, bool) {
+    let j = p.job_nodes();
+    let tiered;
+    let (tau, w, persist_every, drain_s) = match checkpoint {
+        Checkpoint::Fixed { interval_s } => {
+            tiered = false;
+            (interval_s, p.checkpoint_write_s, 1, 0.0)
+        }
+        Checkpoint::YoungDaly => {
+            tiered = false;
+            let rate = job_interrupt_rate_per_s(p, j);
+            let mtbi = if rate > 0.0 {
+                1.0 / rate
+            } else {
+                f64::INFINITY
+            };
+            (
+                daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s),
+                p.checkpoint_write_s,
+                1,
+                0.0,
+            )
+        }
+        Checkpoint::Tiered {
+            memory_interval_s,
+            memory_write_s,
+            persist_every,
+        } => {
+            tiered = true;
+            (
+                memory_interval_s,
+                memory_write_s,
+                persist_every.max(1) as u64,
+                p.checkpoint_write_s,
+            )
+        }
+    };
+    let design = p.containment.design;
+    let (tau, w, persist_every, drain_s, tiered) = match design {
+        // every-step snapshots in host memory, drained to storage at the persistent interval
+        Design::InMemory => {
+            let d = crate::designs::in_memory_policy_for(p, checkpoint);
+            (d.0, d.1, d.2, p.checkpoint_write_s, true)
+        }
+        // contained designs: the persistent checkpoint only covers whole-job failures
+        _ if design.contained() && matches!(checkpoint, Checkpoint::YoungDaly) => {
+            let rate = crate::designs::whole_job_rate_per_s(p);
+            let mtbi = if rate > 0.0 {
+                1.0 / rate
+            } else {
+                f64::INFINITY
+            };
+            (
+                daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s),
+                w,
+                persist_every,
+                drain_s,
+                tiered,
+            )
+        }
+        _ => (tau, w, persist_every, drain_s, tiered),
+    };
+    // whole steps
+    let tau = (tau / p.step_s).ceil().max(1.0) * p.step_s;
+    (tau, w, persist_every, drain_s, tiered)
+}
+
 struct Sim<'a> {
     p: &'a Params,
     rng: Pcg64Mcg,
     classes: Vec<ClassInfo>,
+    /// The classes' summed weight outside node hardware by (job nodes, software active), for the
+    /// states last seen (a few nodes either side of the full job recur from event to event):
+    /// direct-mapped on the key `(nodes << 1 | software) + 1`, 0 for an empty entry.
+    class_sum_memo: [(u64, f64); CLASS_SUM_MEMO],
     /// Σ node-hardware rate per good node, per second.
     node_hw_per_s: f64,
     k_bad: f64,
@@ -262,8 +475,9 @@ struct Sim<'a> {
     deficit: u64,
     job_def_gpus: u64,
     p_node_defective: f64,
-    repairs: BinaryHeap<Reverse<(u64, u64, u64, u64)>>,
-    repair_seq: u64,
+    repairs: RepairQueue,
+    /// Completion rates of an automatic and a manual repair, per second (infinite for none).
+    repair_rates: (f64, f64),
     // time
     now: f64,
     phase: Phase,
@@ -272,22 +486,18 @@ struct Sim<'a> {
     post_acq_s: f64,
     post_load_s: f64,
     post_after_maint: bool,
-    // training segment
-    tau: f64,
-    w: f64,
-    persist_every: u64,
-    drain_s: f64,
+    // training segment: its start, and each lane's checkpoint policy and progress
+    /// Whether the lanes' policy is tiered (the same for every lane: it sets the restart's load).
     tiered: bool,
     seg_start: f64,
-    seg_saved: f64,
-    seg_persist: f64,
-    recompute_left: f64,
+    lanes: Vec<Lane>,
     // failure clock
     next_fail: f64,
     pending: Pending,
     // maintenance and SDC
     next_maint: f64,
-    sdc_pending: Option<(f64, f64)>,
+    /// When the pending silent corruption is found (each lane holds its rollback point).
+    sdc_pending: Option<f64>,
     // stats
     res: ReplicaResult,
     repair_area: f64,
@@ -299,8 +509,6 @@ struct Sim<'a> {
     design: Design,
     /// Swap time of a spare taken from the standby pool (hot spares for the hot-spare design).
     swap_s: f64,
-    /// Cycle position (compute plus writes since the last persistent checkpoint) at segment start.
-    seg_off: f64,
     /// Progress per second of compute in this segment (the elastic design's share of replicas).
     seg_rate: f64,
     step_s: f64,
@@ -325,8 +533,235 @@ fn tkey(t: f64) -> u64 {
     t.max(0.0).to_bits()
 }
 
+/// No node (end of a bucket's list, or not known).
+const NIL: u32 = u32::MAX;
+
+/// One repair under way, in its bucket's list.
+#[derive(Clone, Copy)]
+struct RepairNode {
+    /// Completion time's bits (they order as the times do, for times ≥ 0) and arrival number: the
+    /// order repairs complete in.
+    key: (u64, u64),
+    /// Its bucket on the unbounded time axis, `⌊t / width⌋`.
+    day: u64,
+    nodes: u64,
+    bad: u64,
+    next: u32,
+}
+
+/// Repairs in progress, in order of completion time, then of arrival: a calendar queue (R. Brown,
+/// "Calendar queues: a fast O(1) priority queue implementation for the simulation event set
+/// problem", CACM 31(10), 1988). Time is cut into days of `width` seconds, day `d` kept in bucket
+/// `d mod buckets`; the earliest repair is the least key of the first day, from the current one on,
+/// that holds a repair. No repair completes before the one popped last (a repair ends after it
+/// starts, and the clock never goes back), so the days before `today` are empty. The width and
+/// the bucket count are sized from the expected flow (one completion a day, a year of two mean
+/// repair times); a year with no repair makes the queue jump to its earliest day, so any sizing
+/// gives the same order, only the speed depends on it.
+struct RepairQueue {
+    per_day: f64,
+    mask: u64,
+    heads: Vec<u32>,
+    /// Bit `b` set when bucket `b` holds a repair.
+    occupied: Vec<u64>,
+    slab: Vec<RepairNode>,
+    free: u32,
+    len: usize,
+    /// No repair under way falls on a day before this one.
+    today: u64,
+    /// The earliest repair, once found (`NIL`: not known).
+    first: u32,
+    arrivals: u64,
+}
+
+impl RepairQueue {
+    /// A queue for repairs arriving at `rate_per_s` and lasting `mean_s` on average.
+    fn new(rate_per_s: f64, mean_s: f64) -> RepairQueue {
+        let expected = (rate_per_s * mean_s).clamp(0.0, 1e9);
+        let buckets = ((2.0 * expected) as u64)
+            .clamp(16, 1 << 16)
+            .next_power_of_two();
+        // a day holds about one completion, a year about two mean repairs
+        let width = (1.0 / rate_per_s).max(2.0 * mean_s / buckets as f64);
+        let per_day = if width.is_finite() && width > 0.0 {
+            1.0 / width
+        } else {
+            1.0
+        };
+        RepairQueue {
+            per_day,
+            mask: buckets - 1,
+            heads: vec![],
+            occupied: vec![],
+            slab: vec![],
+            free: NIL,
+            len: 0,
+            today: 0,
+            first: NIL,
+            arrivals: 0,
+        }
+    }
+
+    fn day(&self, t_key: u64) -> u64 {
+        // saturating: an infinite time falls on the last day
+        (f64::from_bits(t_key) * self.per_day) as u64
+    }
+
+    fn push(&mut self, t_key: u64, nodes: u64, bad: u64) {
+        if self.heads.is_empty() {
+            self.heads = vec![NIL; self.mask as usize + 1];
+            self.occupied = vec![0; (self.mask as usize + 1).div_ceil(64)];
+        }
+        self.arrivals += 1;
+        let day = self.day(t_key);
+        let b = (day & self.mask) as usize;
+        let node = RepairNode {
+            key: (t_key, self.arrivals),
+            day,
+            nodes,
+            bad,
+            next: self.heads[b],
+        };
+        let slot = if self.free != NIL {
+            let i = self.free;
+            self.free = self.slab[i as usize].next;
+            self.slab[i as usize] = node;
+            i
+        } else {
+            self.slab.push(node);
+            u32::try_from(self.slab.len() - 1).expect("fewer than 2^32 repairs at once")
+        };
+        self.heads[b] = slot;
+        self.occupied[b / 64] |= 1 << (b % 64);
+        self.len += 1;
+        // a repair before the earliest known one (found ahead of the clock) is the earliest now
+        self.today = self.today.min(day);
+        if self.first != NIL && node.key < self.slab[self.first as usize].key {
+            self.first = slot;
+        }
+    }
+
+    /// The first occupied bucket from `b` on, cyclically (some bucket is occupied).
+    fn next_occupied(&self, b: usize) -> usize {
+        let words = self.occupied.len();
+        let (w0, bit) = (b / 64, b % 64);
+        let here = self.occupied[w0] & (u64::MAX << bit);
+        if here != 0 {
+            return w0 * 64 + here.trailing_zeros() as usize;
+        }
+        for k in 1..=words {
+            let w = (w0 + k) % words;
+            if self.occupied[w] != 0 {
+                return w * 64 + self.occupied[w].trailing_zeros() as usize;
+            }
+        }
+        unreachable!("an occupied bucket")
+    }
+
+    /// The earliest repair's slot, `NIL` when none is under way.
+    fn find(&mut self) -> u32 {
+        if self.first != NIL || self.len == 0 {
+            return self.first;
+        }
+        let buckets = self.mask + 1;
+        let mut days = 0;
+        loop {
+            // skip the empty buckets
+            let b = self.today & self.mask;
+            let skip = (self.next_occupied(b as usize) as u64 + buckets - b) & self.mask;
+            days += skip;
+            if days > self.mask {
+                // a year without a repair: jump to the earliest day that holds one
+                self.today = self
+                    .iter()
+                    .map(|n| n.day)
+                    .min()
+                    .expect("a repair under way");
+                days = 0;
+                continue;
+            }
+            self.today += skip;
+            let mut i = self.heads[(self.today & self.mask) as usize];
+            let mut best = NIL;
+            while i != NIL {
+                let n = &self.slab[i as usize];
+                if n.day == self.today && (best == NIL || n.key < self.slab[best as usize].key) {
+                    best = i;
+                }
+                i = n.next;
+            }
+            if best != NIL {
+                self.first = best;
+                return best;
+            }
+            days += 1;
+            self.today += 1;
+        }
+    }
+
+    /// When the next repair is done (infinity when none is under way).
+    fn next_t(&mut self) -> f64 {
+        match self.find() {
+            NIL => f64::INFINITY,
+            i => f64::from_bits(self.slab[i as usize].key.0),
+        }
+    }
+
+    /// The next repair done: its (nodes, bad nodes).
+    fn pop(&mut self) -> Option<(u64, u64)> {
+        let i = self.find();
+        if i == NIL {
+            return None;
+        }
+        let n = self.slab[i as usize];
+        let b = (n.day & self.mask) as usize;
+        if self.heads[b] == i {
+            self.heads[b] = n.next;
+            if n.next == NIL {
+                self.occupied[b / 64] &= !(1 << (b % 64));
+            }
+        } else {
+            let mut j = self.heads[b];
+            while self.slab[j as usize].next != i {
+                j = self.slab[j as usize].next;
+            }
+            self.slab[j as usize].next = n.next;
+        }
+        self.slab[i as usize].next = self.free;
+        self.free = i;
+        self.len -= 1;
+        self.first = NIL;
+        Some((n.nodes, n.bad))
+    }
+
+    /// The repairs under way.
+    fn iter(&self) -> impl Iterator<Item = &RepairNode> + '_ {
+        let buckets = self.occupied.iter().enumerate().flat_map(|(w, &bits)| {
+            std::iter::successors((bits != 0).then_some(bits), |&b| {
+                let rest = b & (b - 1);
+                (rest != 0).then_some(rest)
+            })
+            .map(move |b| w * 64 + b.trailing_zeros() as usize)
+        });
+        buckets.flat_map(move |b| {
+            let h = self.heads[b];
+            std::iter::successors((h != NIL).then_some(h), move |&i| {
+                let nx = self.slab[i as usize].next;
+                (nx != NIL).then_some(nx)
+            })
+            .map(move |i| &self.slab[i as usize])
+        })
+    }
+
+    /// Nodes of each repair under way.
+    fn nodes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.iter().map(|n| n.nodes)
+    }
+}
+
 impl<'a> Sim<'a> {
-    fn new(p: &'a Params, seed: u64, record: bool) -> Self {
+    /// A replica of `p` with one lane per checkpoint policy (at least one; all tiered or none).
+    fn new(p: &'a Params, checkpoints: &[Checkpoint], seed: u64, record: bool) -> Self {
         let mut rng = Pcg64Mcg::seed_from_u64(seed);
         let gpn = p.gpus_per_node as f64;
         let mut node_hw_per_h = 0.0;
@@ -341,6 +776,7 @@ impl<'a> Sim<'a> {
                 }
                 ClassInfo {
                     rate: c.rate_per_hour,
+                    per_s: c.rate_per_hour / H,
                     scope: c.scope,
                     removes: c.removes_nodes,
                     cause: c.cause,
@@ -367,68 +803,13 @@ impl<'a> Sim<'a> {
         // defective (SDC) GPUs among the job's GPUs
         let p_node_def = 1.0 - (1.0 - p.sdc.prevalence).powf(gpn);
         let job_def_gpus = binomial_approx(&mut rng, p.job_gpus, p.sdc.prevalence);
-        let tiered;
-        let (tau, w, persist_every, drain_s) = match p.checkpoint {
-            Checkpoint::Fixed { interval_s } => {
-                tiered = false;
-                (interval_s, p.checkpoint_write_s, 1, 0.0)
-            }
-            Checkpoint::YoungDaly => {
-                tiered = false;
-                let rate = job_interrupt_rate_per_s(p, j);
-                let mtbi = if rate > 0.0 {
-                    1.0 / rate
-                } else {
-                    f64::INFINITY
-                };
-                (
-                    daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s),
-                    p.checkpoint_write_s,
-                    1,
-                    0.0,
-                )
-            }
-            Checkpoint::Tiered {
-                memory_interval_s,
-                memory_write_s,
-                persist_every,
-            } => {
-                tiered = true;
-                (
-                    memory_interval_s,
-                    memory_write_s,
-                    persist_every.max(1) as u64,
-                    p.checkpoint_write_s,
-                )
-            }
-        };
         let design = p.containment.design;
-        let (tau, w, persist_every, drain_s, tiered) = match design {
-            // every-step snapshots in host memory, drained to storage at the persistent interval
-            Design::InMemory => {
-                let d = crate::designs::in_memory_policy(p);
-                (d.0, d.1, d.2, p.checkpoint_write_s, true)
-            }
-            // contained designs: the persistent checkpoint only covers whole-job failures
-            _ if design.contained() && matches!(p.checkpoint, Checkpoint::YoungDaly) => {
-                let rate = crate::designs::whole_job_rate_per_s(p);
-                let mtbi = if rate > 0.0 {
-                    1.0 / rate
-                } else {
-                    f64::INFINITY
-                };
-                (
-                    daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s),
-                    w,
-                    persist_every,
-                    drain_s,
-                    tiered,
-                )
-            }
-            _ => (tau, w, persist_every, drain_s, tiered),
-        };
-        // whole steps
-        let tau = (tau / p.step_s).ceil().max(1.0) * p.step_s;
+        let lanes: Vec<Lane> = checkpoints
+            .iter()
+            .map(|&c| Lane::new(lane_policy(p, c)))
+            .collect();
+        let tiered = lanes[0].tiered;
+        let tau = lanes[0].tau;
         let t = crate::designs::timings(p);
         let reinit = if design == Design::ElasticDp {
             // replica groups re-initialise on their own; the quorum joins them
@@ -445,6 +826,7 @@ impl<'a> Sim<'a> {
             p,
             rng,
             classes,
+            class_sum_memo: [(0, 0.0); CLASS_SUM_MEMO],
             node_hw_per_s: node_hw_per_h / H,
             k_bad: p.bad_nodes.multiplier,
             j_nodes: j,
@@ -465,8 +847,22 @@ impl<'a> Sim<'a> {
             deficit: 0,
             job_def_gpus,
             p_node_defective: p_node_def,
-            repairs: BinaryHeap::new(),
-            repair_seq: 0,
+            repairs: RepairQueue::new(
+                repair_arrival_rate_per_s(p),
+                p.repair.auto_s + p.repair.p_manual * p.repair.manual_s,
+            ),
+            repair_rates: (
+                if p.repair.auto_s > 0.0 {
+                    1.0 / p.repair.auto_s
+                } else {
+                    f64::INFINITY
+                },
+                if p.repair.manual_s > 0.0 {
+                    1.0 / p.repair.manual_s
+                } else {
+                    f64::INFINITY
+                },
+            ),
             now: 0.0,
             phase: Phase::Training,
             phase_since: 0.0,
@@ -474,15 +870,9 @@ impl<'a> Sim<'a> {
             post_acq_s: 0.0,
             post_load_s: 0.0,
             post_after_maint: false,
-            tau,
-            w,
-            persist_every,
-            drain_s,
             tiered,
             seg_start: 0.0,
-            seg_saved: 0.0,
-            seg_persist: 0.0,
-            recompute_left: 0.0,
+            lanes,
             next_fail: f64::INFINITY,
             pending: Pending::AnyExp,
             next_maint: p.maintenance.map(|m| m.every_s).unwrap_or(f64::INFINITY),
@@ -508,7 +898,6 @@ impl<'a> Sim<'a> {
             } else {
                 p.recovery.standby_swap_s
             },
-            seg_off: 0.0,
             seg_rate: 1.0,
             step_s: p.step_s,
             replicas: t.replicas,
@@ -544,9 +933,15 @@ impl<'a> Sim<'a> {
 
     /// Weight of class `i` (events per second) in the current state.
     fn class_weight(&self, c: &ClassInfo) -> f64 {
-        let n = self.pools.job_active as f64;
-        let per_s = c.rate / H;
-        if !c.removes && !self.software_active() {
+        self.class_weight_at(c, self.pools.job_active, self.software_active())
+    }
+
+    /// Weight of a class (events per second) with `job_active` nodes in the job and the software
+    /// running or not.
+    fn class_weight_at(&self, c: &ClassInfo, job_active: u64, software_active: bool) -> f64 {
+        let n = job_active as f64;
+        let per_s = c.per_s;
+        if !c.removes && !software_active {
             return 0.0;
         }
         match c.scope {
@@ -556,7 +951,7 @@ impl<'a> Sim<'a> {
             Scope::Rack => per_s * n / self.p.nodes_per_rack as f64,
             Scope::Hall => per_s * n / self.p.nodes_per_hall as f64,
             Scope::Job => {
-                if self.pools.job_active > 0 {
+                if job_active > 0 {
                     per_s
                 } else {
                     0.0
@@ -582,12 +977,23 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn other_weight(&self) -> f64 {
-        self.classes
-            .iter()
-            .map(|c| self.class_weight(c))
-            .sum::<f64>()
-            + self.sdc_weight()
+    fn other_weight(&mut self) -> f64 {
+        let (n, sw) = (self.pools.job_active, self.software_active());
+        let key = ((n << 1) | sw as u64).wrapping_add(1);
+        let slot = key as usize % CLASS_SUM_MEMO;
+        let sum = match self.class_sum_memo[slot] {
+            (k, v) if k == key => v,
+            _ => {
+                let v = self
+                    .classes
+                    .iter()
+                    .map(|c| self.class_weight_at(c, n, sw))
+                    .sum::<f64>();
+                self.class_sum_memo[slot] = (key, v);
+                v
+            }
+        };
+        sum + self.sdc_weight()
     }
 
     fn exp(&mut self, rate: f64) -> f64 {
@@ -758,7 +1164,6 @@ impl<'a> Sim<'a> {
             bad = draw_bad(&mut self.rng, k, self.pools.job_active, self.job_bad);
         }
         // defective SDC GPUs leave with their nodes
-        let frac = k as f64 / self.pools.job_active as f64;
         if self.job_def_gpus > 0 {
             if k <= 64 {
                 for _ in 0..k {
@@ -770,6 +1175,7 @@ impl<'a> Sim<'a> {
                     }
                 }
             } else {
+                let frac = k as f64 / self.pools.job_active as f64;
                 let lose = (self.job_def_gpus as f64 * frac).round() as u64;
                 self.job_def_gpus -= lose.min(self.job_def_gpus);
             }
@@ -783,21 +1189,13 @@ impl<'a> Sim<'a> {
 
     fn send_to_repair(&mut self, k: u64, bad: u64) {
         let rp = self.p.repair;
-        let mut d = self.exp(if rp.auto_s > 0.0 {
-            1.0 / rp.auto_s
-        } else {
-            f64::INFINITY
-        });
+        let mut d = self.exp(self.repair_rates.0);
         if !d.is_finite() {
             d = 0.0;
         }
         let manual = self.rng.gen::<f64>() < rp.p_manual;
         let p_false = if manual {
-            let m = self.exp(if rp.manual_s > 0.0 {
-                1.0 / rp.manual_s
-            } else {
-                f64::INFINITY
-            });
+            let m = self.exp(self.repair_rates.1);
             d += if m.is_finite() { m } else { 0.0 };
             rp.p_manual_false
         } else {
@@ -811,117 +1209,42 @@ impl<'a> Sim<'a> {
         };
         self.pools.in_repair += k;
         self.res.peak_nodes_in_repair = self.res.peak_nodes_in_repair.max(self.pools.in_repair);
-        self.repair_seq += 1;
-        self.repairs
-            .push(Reverse((tkey(self.now + d), self.repair_seq, k, still_bad)));
+        self.repairs.push(tkey(self.now + d), k, still_bad);
     }
 
     // ---------- training segment in closed form ----------
 
-    /// (compute done, completed cycles, blocking write time spent) after `e` seconds of a segment.
-    fn seg_progress(&self, e: f64) -> (f64, u64, f64) {
-        if self.seg_off != 0.0 {
-            let (c1, n1, w1) = self.cycle_position(self.seg_off + e);
-            let (c0, n0, w0) = self.cycle_position(self.seg_off);
-            return (c1 - c0, n1.saturating_sub(n0), w1 - w0);
-        }
-        let cyc = self.tau + self.w;
-        let n = (e / cyc).floor();
-        let r = e - n * cyc;
-        let compute = n * self.tau + r.min(self.tau);
-        let write = n * self.w + (r - self.tau).max(0.0);
-        (compute, n as u64, write)
-    }
-
-    /// (compute, completed cycles, write time) from a persistent-checkpoint origin to position `x`.
-    fn cycle_position(&self, x: f64) -> (f64, u64, f64) {
-        let cyc = self.tau + self.w;
-        let n = (x / cyc).floor();
-        let r = x - n * cyc;
-        (
-            n * self.tau + r.min(self.tau),
-            n as u64,
-            n * self.w + (r - self.tau).max(0.0),
-        )
-    }
-
-    /// Progress safe on persistent storage `e` seconds into the segment.
-    fn seg_persisted(&self, e: f64) -> f64 {
-        if !self.tiered && (self.seg_off != 0.0 || self.seg_rate != 1.0) {
-            let (_, n, _) = self.seg_progress(e);
-            if n == 0 {
-                return self.seg_persist;
-            }
-            let cyc = self.tau + self.w;
-            let last = ((self.seg_off + e) / cyc).floor() * self.tau;
-            let c0 = self.cycle_position(self.seg_off).0;
-            return self.seg_saved + self.seg_rate * (last - c0);
-        }
-        if !self.tiered {
-            let (_, n, _) = self.seg_progress(e);
-            return self.seg_saved + n as f64 * self.tau;
-        }
-        let span = self.persist_every as f64 * (self.tau + self.w);
-        if e < self.drain_s + span {
-            return self.seg_persist;
-        }
-        let j = ((e - self.drain_s) / span).floor();
-        self.seg_saved + j * self.persist_every as f64 * self.tau
-    }
-
-    /// Wall time for `work` seconds of compute in a fresh segment (no write after the last cycle).
-    fn wall_for_work(&self, work: f64) -> f64 {
-        if work <= 0.0 {
-            return 0.0;
-        }
-        if self.seg_off != 0.0 || self.seg_rate != 1.0 {
-            if self.seg_rate <= 0.0 {
-                return f64::INFINITY;
-            }
-            let c0 = self.cycle_position(self.seg_off).0;
-            let target = c0 + work / self.seg_rate;
-            let writes = ((target / self.tau).ceil() - 1.0).max(0.0);
-            return (target + writes * self.w - self.seg_off).max(0.0);
-        }
-        let cycles = (work / self.tau).ceil() - 1.0;
-        work + cycles.max(0.0) * self.w
-    }
-
-    /// Close the training segment at `now`: account compute and writes; record intervals.
-    fn close_segment(&mut self) -> (f64, u64) {
+    /// Close the training segment at `now` in every lane (compute, writes, the recompute it
+    /// consumed); records the segment's intervals. Returns each lane's progress and completed
+    /// cycles through `each`.
+    fn close_segment(&mut self, mut each: impl FnMut(&mut Lane, f64, u64)) {
         let e = self.now - self.seg_start;
-        let (compute, n, write) = self.seg_progress(e);
-        self.res.lost.checkpoint_write_s += write;
-        if self.seg_rate != 1.0 {
-            // the missing replicas' share of the compute time makes no progress
-            self.res.lost.degraded_s += (1.0 - self.seg_rate) * compute;
-        }
         if self.rec.is_some() {
-            if self.seg_off != 0.0 {
-                self.record_offset_segment(e);
+            let l = self.lanes[0];
+            if l.seg_off != 0.0 {
+                self.record_offset_segment(&l, e);
             } else {
-                self.record_segment(e);
+                self.record_segment(&l, e);
             }
         }
-        // recompute consumed
-        self.recompute_left = (self.recompute_left - compute).max(0.0);
-        if self.seg_rate != 1.0 {
-            return (self.seg_rate * compute, n);
+        let rate = self.seg_rate;
+        for l in self.lanes.iter_mut().filter(|l| !l.done) {
+            let (prog, n) = l.close_segment(e, rate);
+            each(l, prog, n);
         }
-        (compute, n)
     }
 
     /// The intervals of a segment that starts `seg_off` into its checkpoint cycle.
-    fn record_offset_segment(&mut self, e: f64) {
+    fn record_offset_segment(&mut self, l: &Lane, e: f64) {
         let start = self.seg_start;
-        let cyc = self.tau + self.w;
-        let mut pos = self.seg_off;
-        let end = self.seg_off + e;
-        let mut recompute = self.recompute_left;
+        let cyc = l.tau + l.w;
+        let mut pos = l.seg_off;
+        let end = l.seg_off + e;
+        let mut recompute = l.recompute_left;
         let mut out: Vec<Interval> = vec![];
         let mut n = (pos / cyc).floor();
         while pos < end {
-            let compute_end = n * cyc + self.tau;
+            let compute_end = n * cyc + l.tau;
             let write_end = (n + 1.0) * cyc;
             if pos >= write_end {
                 n += 1.0;
@@ -944,8 +1267,8 @@ impl<'a> Sim<'a> {
                 continue;
             }
             out.push(Interval {
-                start_s: start + pos - self.seg_off,
-                end_s: start + until - self.seg_off,
+                start_s: start + pos - l.seg_off,
+                end_s: start + until - l.seg_off,
                 state,
             });
             pos = until;
@@ -955,15 +1278,15 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn record_segment(&mut self, e: f64) {
+    fn record_segment(&mut self, l: &Lane, e: f64) {
         let start = self.seg_start;
-        let cyc = self.tau + self.w;
-        let mut recompute = self.recompute_left;
+        let cyc = l.tau + l.w;
+        let mut recompute = l.recompute_left;
         let mut t = 0.0;
         let mut out: Vec<Interval> = vec![];
         while t < e {
             let cstart = t;
-            let cend = (t + self.tau).min(e);
+            let cend = (t + l.tau).min(e);
             // compute [cstart, cend): first part recompute
             if recompute > 0.0 {
                 let rend = (cstart + recompute).min(cend);
@@ -990,7 +1313,7 @@ impl<'a> Sim<'a> {
             if cend >= e {
                 break;
             }
-            let wend = (cend + self.w).min(e);
+            let wend = (cend + l.w).min(e);
             if wend > cend {
                 out.push(Interval {
                     start_s: start + cend,
@@ -1058,7 +1381,9 @@ impl<'a> Sim<'a> {
             Phase::Maintenance => {
                 // the blocking checkpoint before maintenance, then the hold
                 let w = self.p.checkpoint_write_s.min(d);
-                self.res.lost.checkpoint_write_s += w;
+                for l in self.lanes.iter_mut() {
+                    l.checkpoint_write_s += w;
+                }
                 self.res.lost.planned_maintenance_s += d - w;
                 self.push_interval(
                     self.phase_since,
@@ -1101,7 +1426,9 @@ impl<'a> Sim<'a> {
     fn start_restart(&mut self, load_s: f64) {
         let r = self.p.recovery;
         // a whole-job restart resumes from a checkpoint, at the origin of its cycle
-        self.seg_off = 0.0;
+        for l in self.lanes.iter_mut() {
+            l.seg_off = 0.0;
+        }
         self.post_load_s = load_s;
         self.post_after_maint = false;
         self.enter(Phase::RestartPre, self.now + r.detect_s + r.diagnose_s);
@@ -1139,42 +1466,47 @@ impl<'a> Sim<'a> {
     // ---------- contained recoveries (hot-spare, partial restart, elastic) ----------
 
     /// Close the training segment at a contained failure: the step in flight is discarded (its
-    /// progress is lost), the rest stays in the peers' memory. Returns the progress kept and sets
+    /// progress is lost), the rest stays in the peers' memory. Sets each lane's progress kept and
     /// the cycle position the next segment starts at.
-    fn close_contained(&mut self, discard_step: bool) -> f64 {
+    fn close_contained(&mut self, discard_step: bool) {
         let e = self.now - self.seg_start;
-        self.seg_persist = self.seg_persisted(e);
-        let (prog, _) = self.close_segment();
-        let reached = self.seg_saved + prog;
-        let cyc = self.tau + self.w;
-        let pos = self.seg_off + e;
-        let mut r = pos - (pos / cyc).floor() * cyc;
-        if cyc - r < 1e-9 * cyc.max(1.0) {
-            r = 0.0;
+        let rate = self.seg_rate;
+        for l in self.lanes.iter_mut() {
+            l.seg_persist = l.seg_persisted(e, rate);
         }
-        let (partial, off) = if r < self.tau {
-            let k = (r / self.step_s).floor();
-            let mut part = r - k * self.step_s;
-            let mut boundary = k * self.step_s;
-            // within rounding of the next boundary: the step is complete
-            if self.step_s - part < 1e-9 * self.step_s.max(1.0) {
-                part = 0.0;
-                boundary += self.step_s;
+        let step_s = self.step_s;
+        self.close_segment(|l, prog, _| {
+            let reached = l.seg_saved + prog;
+            let cyc = l.tau + l.w;
+            let pos = l.seg_off + e;
+            let mut r = pos - (pos / cyc).floor() * cyc;
+            if cyc - r < 1e-9 * cyc.max(1.0) {
+                r = 0.0;
             }
-            if discard_step {
-                (part, boundary)
+            let (partial, off) = if r < l.tau {
+                let k = (r / step_s).floor();
+                let mut part = r - k * step_s;
+                let mut boundary = k * step_s;
+                // within rounding of the next boundary: the step is complete
+                if step_s - part < 1e-9 * step_s.max(1.0) {
+                    part = 0.0;
+                    boundary += step_s;
+                }
+                if discard_step {
+                    (part, boundary)
+                } else {
+                    (0.0, r)
+                }
             } else {
-                (0.0, r)
-            }
-        } else {
-            // in a blocking write: no step in flight; the write is redone
-            (0.0, self.tau)
-        };
-        let lost = (self.seg_rate * partial).min(prog.max(0.0));
-        self.res.lost.lost_work_s += lost;
-        self.recompute_left += lost;
-        self.seg_off = if off >= cyc { 0.0 } else { off };
-        reached - lost
+                // in a blocking write: no step in flight; the write is redone
+                (0.0, l.tau)
+            };
+            let lost = (rate * partial).min(prog.max(0.0));
+            l.lost_work_s += lost;
+            l.recompute_left += lost;
+            l.seg_off = if off >= cyc { 0.0 } else { off };
+            l.seg_saved = reached - lost;
+        });
     }
 
     /// One more replica out (elastic), lacking `need` nodes; when every replica is already out, the
@@ -1285,8 +1617,7 @@ impl<'a> Sim<'a> {
         self.res.interruptions_by_cause[cause.index()] += 1;
         self.res.contained_recoveries += 1;
         self.log("interruption", name, blast);
-        let kept = self.close_contained(true);
-        self.seg_saved = kept;
+        self.close_contained(true);
         match self.design {
             Design::ElasticDp => {
                 self.enter(Phase::ContainPre, self.now + self.stall_s);
@@ -1328,10 +1659,12 @@ impl<'a> Sim<'a> {
         self.res.unexpected_interruptions += 1;
         self.res.interruptions_by_cause[cause.index()] += 1;
         self.log("interruption", name, blast);
-        let lost = (self.seg_saved - self.seg_persist).max(0.0);
-        self.res.lost.lost_work_s += lost;
-        self.recompute_left += lost;
-        self.seg_saved = self.seg_persist;
+        for l in self.lanes.iter_mut() {
+            let lost = (l.seg_saved - l.seg_persist).max(0.0);
+            l.lost_work_s += lost;
+            l.recompute_left += lost;
+            l.seg_saved = l.seg_persist;
+        }
         self.remove_nodes(blast, first_bad);
         self.wait_contain = false;
         self.start_restart(self.p.checkpoint_load_s);
@@ -1395,11 +1728,13 @@ impl<'a> Sim<'a> {
         if !r.is_finite() {
             return r;
         }
+        // the elastic design runs one lane: its rejoins depend on the checkpoint cycle
+        let l = &self.lanes[0];
         let t = r.max(self.now);
-        let cyc = self.tau + self.w;
-        let pos = self.seg_off + (t - self.seg_start);
+        let cyc = l.tau + l.w;
+        let pos = l.seg_off + (t - self.seg_start);
         let x = pos - (pos / cyc).floor() * cyc;
-        if x < self.tau {
+        if x < l.tau {
             let part = x - (x / self.step_s).floor() * self.step_s;
             if part < 1e-9 * self.step_s.max(1.0) {
                 t
@@ -1413,8 +1748,7 @@ impl<'a> Sim<'a> {
 
     /// Elastic: rebuilt replicas join at a step boundary; the job stalls while the quorum changes.
     fn on_rejoin(&mut self) {
-        let kept = self.close_contained(false);
-        self.seg_saved = kept;
+        self.close_contained(false);
         let now = self.now;
         let before = self.down.len();
         self.down.retain(|d| d.ready > now);
@@ -1500,19 +1834,24 @@ impl<'a> Sim<'a> {
         if ci == usize::MAX {
             // an SDC trigger: corruption begins now; found detect_delay later
             self.res.sdc_triggers += 1;
-            let rollback = if self.phase == Phase::Training {
-                self.seg_persisted(self.now - self.seg_start)
-            } else {
-                self.seg_persist
-            };
-            self.sdc_pending = Some((self.now + self.p.sdc.detect_delay_s, rollback));
+            let training = self.phase == Phase::Training;
+            let (e, rate) = (self.now - self.seg_start, self.seg_rate);
+            for l in self.lanes.iter_mut() {
+                l.sdc_rollback = if training {
+                    l.seg_persisted(e, rate)
+                } else {
+                    l.seg_persist
+                };
+            }
+            self.sdc_pending = Some(self.now + self.p.sdc.detect_delay_s);
             self.log("sdc_trigger", "sdc", 1);
             self.draw_failure();
             return;
         }
         let c = &self.classes[ci];
         let (cause, scope, removes) = (c.cause, c.scope, c.removes);
-        let name = self.p.classes[ci].name.clone();
+        let params: &'a Params = self.p;
+        let name: &'a str = &params.classes[ci].name;
         self.res.failures += 1;
         let blast = if removes {
             match scope {
@@ -1534,22 +1873,22 @@ impl<'a> Sim<'a> {
         match self.phase {
             Phase::ContainPre | Phase::ContainPost => {
                 if contained {
-                    self.contain_again(cause, &name, blast, first_bad);
+                    self.contain_again(cause, name, blast, first_bad);
                 } else {
-                    self.escalate(cause, &name, blast, first_bad);
+                    self.escalate(cause, name, blast, first_bad);
                 }
             }
             Phase::Training if contained => {
-                self.contain(cause, &name, blast, first_bad);
+                self.contain(cause, name, blast, first_bad);
             }
             Phase::Waiting if self.design == Design::ElasticDp => {
-                self.log("failure", &name, blast);
+                self.log("failure", name, blast);
                 self.remove_nodes(blast, first_bad);
                 self.draw_failure();
             }
             Phase::Waiting => {
                 // idle nodes of the waiting job fail: more to wait for, no new interruption
-                self.log("failure", &name, blast);
+                self.log("failure", name, blast);
                 self.remove_to_repair(blast, first_bad);
                 self.draw_failure();
             }
@@ -1557,13 +1896,13 @@ impl<'a> Sim<'a> {
                 self.draw_failure();
             }
             Phase::Training => {
-                self.interrupt(cause, &name, blast, first_bad, memory_ok);
+                self.interrupt(cause, name, blast, first_bad, memory_ok);
             }
             Phase::RestartPre | Phase::RestartPost
                 if contained && self.design == Design::ElasticDp =>
             {
                 // each replica group restarts on its own: a node failure drops only its replica
-                self.log("failure", &name, blast);
+                self.log("failure", name, blast);
                 if blast > 0 {
                     self.remove_nodes(blast, first_bad);
                 } else if (self.down.len() as u64) < self.replicas {
@@ -1575,7 +1914,7 @@ impl<'a> Sim<'a> {
                 // the restart starts over
                 self.res.unexpected_interruptions += 1;
                 self.res.interruptions_by_cause[cause.index()] += 1;
-                self.log("interruption", &name, blast);
+                self.log("interruption", name, blast);
                 self.remove_nodes(blast, first_bad);
                 let load = self.post_load_s;
                 self.start_restart(load);
@@ -1596,37 +1935,49 @@ impl<'a> Sim<'a> {
         self.res.interruptions_by_cause[cause.index()] += 1;
         self.log("interruption", name, blast);
         let e = self.now - self.seg_start;
-        let persisted = self.seg_persisted(e);
-        let (compute, n) = self.close_segment();
-        let reached = self.seg_saved + compute;
-        let (restore, load) = if self.tiered && memory_ok {
-            (self.seg_saved + n as f64 * self.tau, self.p.memory_load_s)
+        let rate = self.seg_rate;
+        for l in self.lanes.iter_mut() {
+            // the persistent checkpoint reached, before the segment closes
+            l.persisted_now = l.seg_persisted(e, rate);
+        }
+        self.close_segment(|l, compute, n| {
+            let persisted = l.persisted_now;
+            let reached = l.seg_saved + compute;
+            let restore = if l.tiered && memory_ok {
+                l.seg_saved + n as f64 * l.tau
+            } else {
+                persisted
+            };
+            let lost = (reached - restore).max(0.0);
+            l.lost_work_s += lost;
+            l.recompute_left += lost;
+            l.seg_saved = restore;
+            l.seg_persist = persisted;
+        });
+        let load = if self.tiered && memory_ok {
+            self.p.memory_load_s
         } else {
-            (persisted, self.p.checkpoint_load_s)
+            self.p.checkpoint_load_s
         };
-        let lost = (reached - restore).max(0.0);
-        self.res.lost.lost_work_s += lost;
-        self.recompute_left += lost;
-        self.seg_saved = restore;
-        self.seg_persist = persisted;
         self.remove_nodes(blast, first_bad);
         self.start_restart(load);
     }
 
-    fn on_sdc_detect(&mut self, rollback: f64) {
+    fn on_sdc_detect(&mut self) {
         self.sdc_pending = None;
         self.res.unexpected_interruptions += 1;
         self.res.interruptions_by_cause[Cause::Sdc.index()] += 1;
         self.res.failures += 1;
         self.log("interruption", "sdc", 1);
-        let (compute, _) = self.close_segment();
-        let reached = self.seg_saved + compute;
-        let target = rollback.min(reached);
-        let lost = reached - target;
-        self.res.lost.lost_work_s += lost;
-        self.recompute_left += lost;
-        self.seg_saved = target;
-        self.seg_persist = target;
+        self.close_segment(|l, compute, _| {
+            let reached = l.seg_saved + compute;
+            let target = l.sdc_rollback.min(reached);
+            let lost = reached - target;
+            l.lost_work_s += lost;
+            l.recompute_left += lost;
+            l.seg_saved = target;
+            l.seg_persist = target;
+        });
         if self.job_def_gpus > 0 {
             self.job_def_gpus -= 1;
         }
@@ -1648,12 +1999,13 @@ impl<'a> Sim<'a> {
         self.res.planned_interruptions += 1;
         self.res.interruptions_by_cause[Cause::PlannedMaintenance.index()] += 1;
         self.log("maintenance", "planned", 0);
-        let (compute, _) = self.close_segment();
         // a final checkpoint: nothing is lost, and the next segment starts a fresh cycle
-        self.seg_saved += compute;
-        self.seg_persist = self.seg_saved;
-        self.seg_off = 0.0;
-        self.recompute_left = 0.0;
+        self.close_segment(|l, compute, _| {
+            l.seg_saved += compute;
+            l.seg_persist = l.seg_saved;
+            l.seg_off = 0.0;
+            l.recompute_left = 0.0;
+        });
         let end = self.now + self.p.checkpoint_write_s + m.duration_s;
         self.post_after_maint = true;
         self.enter(Phase::Maintenance, end);
@@ -1746,117 +2098,49 @@ impl<'a> Sim<'a> {
     }
 
     fn run(self) -> (ReplicaResult, Option<Recording>) {
-        self.run_with(&mut |_, _| {})
+        let (mut rs, rec) = self.run_with(|_, _| {});
+        (rs.swap_remove(0), rec)
     }
 
-    /// The event loop; `after_event` sees the state after every event and the event's time
-    /// (the property tests check the pools there, on this very loop).
-    fn run_with(
-        mut self,
-        after_event: &mut dyn FnMut(&Sim<'a>, f64),
-    ) -> (ReplicaResult, Option<Recording>) {
-        let (wall_limit, work_target) = match self.p.run {
-            RunLength::WallS(t) => (t, f64::INFINITY),
-            // a job that cannot finish stops at 1,000× its work
-            RunLength::WorkS(w) => (w * 1000.0, w),
+    /// Lane `li`'s result, its run stopped at `t`: completed, at the wall-clock limit, or stalled
+    /// (then at the current time, with no advance). The run is closed there on the lane alone, and
+    /// the shared state put back for the lanes that go on.
+    fn finish_lane(&mut self, li: usize, t: f64, completed: bool, stalled: bool) -> ReplicaResult {
+        let work_target = match self.p.run {
+            RunLength::WallS(_) => f64::INFINITY,
+            RunLength::WorkS(w) => w,
         };
-        let mut completed = false;
-        let mut stalled = false;
-        let mut events = 0u64;
-        let mut failures_in_a_row = 0u64;
-        loop {
-            if self.phase == Phase::Training {
-                failures_in_a_row = 0;
-            }
-            // no progress: the work so far, over the wall so far, is below the share at which the
-            // run would stop at 1,000× its work anyway (judged once enough failures are seen)
-            let hopeless = work_target.is_finite()
-                && self.res.failures >= MIN_FAILURES_TO_JUDGE
-                && self.seg_saved < self.now * 1e-3;
-            if events >= MAX_EVENTS
-                || failures_in_a_row >= MAX_FAILURES_WITHOUT_TRAINING
-                || hopeless
-            {
-                stalled = true;
-                break;
-            }
-            events += 1;
-            let repair_t = self
-                .repairs
-                .peek()
-                .map(|Reverse((t, ..))| f64::from_bits(*t))
-                .unwrap_or(f64::INFINITY);
-            let training = self.phase == Phase::Training;
-            let done_t = if training && work_target.is_finite() {
-                self.seg_start + self.wall_for_work(work_target - self.seg_saved)
-            } else {
-                f64::INFINITY
-            };
-            let maint_t = self.next_maint;
-            let sdc_t = match self.sdc_pending {
-                Some((t, _)) if training => t.max(self.now),
-                _ => f64::INFINITY,
-            };
-            let phase_t = self.phase_end;
-            let fail_t = self.next_fail;
-            let rejoin_t = self.rejoin_time();
-            let t = wall_limit
-                .min(done_t)
-                .min(maint_t)
-                .min(sdc_t)
-                .min(phase_t)
-                .min(fail_t)
-                .min(repair_t)
-                .min(rejoin_t);
+        let saved = (
+            self.res.clone(),
+            self.repair_area,
+            self.standby_area,
+            self.down_area,
+            self.waiting_area,
+            self.last_t,
+            self.now,
+        );
+        let lanes = std::mem::take(&mut self.lanes);
+        self.lanes.push(lanes[li]);
+        if !stalled {
             self.advance_to(t);
-            if t >= wall_limit {
-                break;
-            }
-            if t == done_t {
-                completed = true;
-                break;
-            }
-            if t == rejoin_t
-                && t < repair_t
-                && t < phase_t
-                && t < sdc_t
-                && t < maint_t
-                && t < fail_t
-            {
-                self.on_rejoin();
-                after_event(&self, t);
-                continue;
-            }
-            if t == repair_t {
-                if let Some(Reverse((_, _, k, bad))) = self.repairs.pop() {
-                    self.on_repair_done(k, bad);
-                }
-            } else if t == phase_t {
-                self.on_phase_end();
-            } else if t == sdc_t {
-                let rb = self.sdc_pending.map(|(_, r)| r).unwrap_or(0.0);
-                self.on_sdc_detect(rb);
-            } else if t == maint_t {
-                self.on_maintenance();
-            } else if t == fail_t {
-                self.on_failure();
-                failures_in_a_row += 1;
-            }
-            after_event(&self, t);
         }
         // close the run
-        let mut useful = self.seg_saved;
+        let mut useful = self.lanes[0].seg_saved;
         if self.phase == Phase::Training {
-            let (compute, _) = self.close_segment();
-            useful += compute;
+            self.close_segment(|_, compute, _| useful += compute);
         } else {
             self.leave_phase();
         }
         if self.phase == Phase::Training {
             self.res.exposure_s += self.now - self.phase_since;
         }
+        let l = self.lanes[0];
         let wall = self.now;
-        let mut res = self.res;
+        let mut res = self.res.clone();
+        res.lost.lost_work_s = l.lost_work_s;
+        res.lost.checkpoint_write_s = l.checkpoint_write_s;
+        res.lost.degraded_s = l.degraded_s;
+        res.checkpoint_interval_s = l.tau;
         res.wall_s = wall;
         res.useful_s = useful.max(0.0);
         res.ettr = if wall > 0.0 {
@@ -1886,8 +2170,134 @@ impl<'a> Sim<'a> {
         } else {
             0.0
         };
+        // put the shared state back
+        (
+            self.res,
+            self.repair_area,
+            self.standby_area,
+            self.down_area,
+            self.waiting_area,
+            self.last_t,
+            self.now,
+        ) = saved;
+        self.lanes = lanes;
+        self.lanes[li].done = true;
+        res
+    }
+
+    /// The event loop; `after_event` sees the state after every event and the event's time
+    /// (the property tests check the pools there, on this very loop). Returns each lane's result,
+    /// in lane order, and the recording.
+    fn run_with(
+        mut self,
+        mut after_event: impl FnMut(&Sim<'a>, f64),
+    ) -> (Vec<ReplicaResult>, Option<Recording>) {
+        let (wall_limit, work_target) = match self.p.run {
+            RunLength::WallS(t) => (t, f64::INFINITY),
+            // a job that cannot finish stops at 1,000× its work
+            RunLength::WorkS(w) => (w * 1000.0, w),
+        };
+        let mut results: Vec<Option<ReplicaResult>> = vec![None; self.lanes.len()];
+        let mut running = self.lanes.len();
+        let mut events = 0u64;
+        let mut failures_in_a_row = 0u64;
+        'run: loop {
+            if self.phase == Phase::Training {
+                failures_in_a_row = 0;
+            }
+            let out_of_budget =
+                events >= MAX_EVENTS || failures_in_a_row >= MAX_FAILURES_WITHOUT_TRAINING;
+            for (li, result) in results.iter_mut().enumerate() {
+                if self.lanes[li].done {
+                    continue;
+                }
+                // no progress: the work so far, over the wall so far, is below the share at which
+                // the run would stop at 1,000× its work anyway (judged once enough failures are
+                // seen)
+                let hopeless = work_target.is_finite()
+                    && self.res.failures >= MIN_FAILURES_TO_JUDGE
+                    && self.lanes[li].seg_saved < self.now * 1e-3;
+                if out_of_budget || hopeless {
+                    *result = Some(self.finish_lane(li, self.now, false, true));
+                    running -= 1;
+                }
+            }
+            if running == 0 {
+                break;
+            }
+            events += 1;
+            let repair_t = self.repairs.next_t();
+            let training = self.phase == Phase::Training;
+            let maint_t = self.next_maint;
+            let sdc_t = match self.sdc_pending {
+                Some(t) if training => t.max(self.now),
+                _ => f64::INFINITY,
+            };
+            let phase_t = self.phase_end;
+            let fail_t = self.next_fail;
+            let rejoin_t = self.rejoin_time();
+            let event_t = maint_t
+                .min(sdc_t)
+                .min(phase_t)
+                .min(fail_t)
+                .min(repair_t)
+                .min(rejoin_t);
+            // lanes that reach their work or the wall-clock limit before the next event
+            for (li, result) in results.iter_mut().enumerate() {
+                if self.lanes[li].done {
+                    continue;
+                }
+                let done_t = if training && work_target.is_finite() {
+                    let l = &self.lanes[li];
+                    self.seg_start + l.wall_for_work(work_target - l.seg_saved, self.seg_rate)
+                } else {
+                    f64::INFINITY
+                };
+                let t = wall_limit.min(done_t).min(event_t);
+                if t >= wall_limit || t == done_t {
+                    let completed = t < wall_limit;
+                    *result = Some(self.finish_lane(li, t, completed, false));
+                    running -= 1;
+                }
+            }
+            if running == 0 {
+                break 'run;
+            }
+            let t = event_t;
+            self.advance_to(t);
+            if t == rejoin_t
+                && t < repair_t
+                && t < phase_t
+                && t < sdc_t
+                && t < maint_t
+                && t < fail_t
+            {
+                self.on_rejoin();
+                after_event(&self, t);
+                continue;
+            }
+            if t == repair_t {
+                if let Some((k, bad)) = self.repairs.pop() {
+                    self.on_repair_done(k, bad);
+                }
+            } else if t == phase_t {
+                self.on_phase_end();
+            } else if t == sdc_t {
+                self.on_sdc_detect();
+            } else if t == maint_t {
+                self.on_maintenance();
+            } else if t == fail_t {
+                self.on_failure();
+                failures_in_a_row += 1;
+            }
+            after_event(&self, t);
+        }
         let _ = self.j_nodes;
-        (res, self.rec)
+        let rs = results
+            .into_iter()
+            .map(|r| r.expect("every lane finishes"))
+            .collect();
+        (rs, self.rec)
     }
 }
 
@@ -1986,6 +2396,26 @@ pub fn node_removal_rate_per_s(p: &Params) -> f64 {
     r
 }
 
+/// Rate at which the job sends repairs off (one per failure that removes nodes, whatever its
+/// blast radius; SDC detections included), per second: it sizes the repair queue.
+fn repair_arrival_rate_per_s(p: &Params) -> f64 {
+    let n = p.job_nodes() as f64;
+    let gpn = p.gpus_per_node as f64;
+    let k = 1.0 + p.bad_nodes.fraction * (p.bad_nodes.multiplier - 1.0);
+    let mut r = p.sdc.trigger_per_hour / H * p.sdc.prevalence * p.job_gpus as f64;
+    for c in p.classes.iter().filter(|c| c.removes_nodes) {
+        let per_s = c.rate_per_hour / H;
+        r += match c.scope {
+            Scope::Gpu => per_s * n * gpn * k,
+            Scope::Node => per_s * n * k,
+            Scope::Rack => per_s * n / p.nodes_per_rack as f64,
+            Scope::Hall => per_s * n / p.nodes_per_hall as f64,
+            Scope::Job | Scope::NodeTransient => 0.0,
+        };
+    }
+    r
+}
+
 /// Warm standbys by ByteRobust's rule: the P99 of the Poisson number of nodes in repair, with mean
 /// (node removal rate) × (mean repair time = auto + p_manual × manual).
 pub fn auto_standby_nodes(p: &Params) -> u64 {
@@ -1995,7 +2425,43 @@ pub fn auto_standby_nodes(p: &Params) -> u64 {
 
 /// Run one replica with seed `seed`; `record` keeps the interval timeline and the event log.
 pub fn simulate_replica(p: &Params, seed: u64, record: bool) -> (ReplicaResult, Option<Recording>) {
-    Sim::new(p, seed, record).run()
+    Sim::new(p, &[p.checkpoint], seed, record).run()
+}
+
+/// Whether one run can carry every policy of `checkpoints` as lanes: the run's events do not
+/// depend on the checkpoint policy (every design but the elastic one, whose replicas rejoin at the
+/// checkpoint cycle's step boundaries), and the policies agree on being tiered (a tiered restart
+/// loads from host memory).
+pub fn policies_share_a_run(p: &Params, checkpoints: &[Checkpoint]) -> bool {
+    let tiered = |c: &Checkpoint| lane_policy(p, *c).4;
+    p.containment.design != Design::ElasticDp
+        && checkpoints
+            .first()
+            .is_some_and(|c0| checkpoints.iter().all(|c| tiered(c) == tiered(c0)))
+}
+
+/// Replica `seed` of `p` under each checkpoint policy of `checkpoints`: element `i` is
+/// `simulate_replica(&Params { checkpoint: checkpoints[i], ..p.clone() }, seed, false).0`, bit for
+/// bit. Where [`policies_share_a_run`], one run carries them all (its failures, restarts and
+/// repairs are the same whatever the policy; only the progress and the moment the work is done
+/// differ), at the cost of the longest; otherwise each runs alone.
+pub fn simulate_policies(p: &Params, checkpoints: &[Checkpoint], seed: u64) -> Vec<ReplicaResult> {
+    if checkpoints.is_empty() {
+        return vec![];
+    }
+    if policies_share_a_run(p, checkpoints) {
+        return Sim::new(p, checkpoints, seed, false).run_with(|_, _| {}).0;
+    }
+    checkpoints
+        .iter()
+        .map(|&c| {
+            let q = Params {
+                checkpoint: c,
+                ..p.clone()
+            };
+            simulate_replica(&q, seed, false).0
+        })
+        .collect()
 }
 
 /// A replica with a pool check after every event of the run loop itself (for property tests):
@@ -2011,7 +2477,7 @@ pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
             ok_time = false;
         }
         last = t;
-        let repair_sum: u64 = s.repairs.iter().map(|Reverse((_, _, k, _))| *k).sum();
+        let repair_sum: u64 = s.repairs.nodes().sum();
         let down_need: u64 = s.down.iter().map(|d| d.need).sum();
         // GPUs: the job's nodes in service plus its deficit hold the job's GPUs
         let job_gpus_held = (s.pools.job_active + s.deficit) * gpn;
@@ -2033,6 +2499,66 @@ pub fn simulate_checked(p: &Params, seed: u64) -> (ReplicaResult, bool, bool) {
             ok_pools = false;
         }
     };
-    let (res, _) = Sim::new(p, seed, false).run_with(&mut check);
-    (res, ok_pools, ok_time)
+    let (mut res, _) = Sim::new(p, &[p.checkpoint], seed, false).run_with(&mut check);
+    (res.swap_remove(0), ok_pools, ok_time)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// The calendar queue pops repairs in (time, arrival) order, as a sorted map does, whatever its
+    /// sizing: well sized, days far too short or too long, ties, zero-length and endless repairs.
+    #[test]
+    fn repair_queue_pops_in_time_then_arrival_order() {
+        let mut rng = Pcg64Mcg::seed_from_u64(5);
+        for (rate, mean) in [
+            (1e-2, 3600.0),
+            (1e3, 3600.0),
+            (1e-9, 1.0),
+            (0.0, 0.0),
+            (5.0, 1e6),
+        ] {
+            let mut q = RepairQueue::new(rate, mean);
+            let mut reference: BTreeMap<(u64, u64), (u64, u64)> = BTreeMap::new();
+            let mut now = 0.0f64;
+            let mut arrivals = 0u64;
+            for step in 0..20_000u64 {
+                assert_eq!(q.len, reference.len());
+                if rng.gen::<f64>() < 0.5 || reference.is_empty() {
+                    let d = match rng.gen_range(0..10) {
+                        0 => 0.0,
+                        1 => f64::INFINITY,
+                        2 => 1.0, // ties
+                        _ => -(1.0 - rng.gen::<f64>()).ln() * 3600.0,
+                    };
+                    arrivals += 1;
+                    let key = tkey(now + d);
+                    q.push(key, step, step % 3);
+                    reference.insert((key, arrivals), (step, step % 3));
+                } else {
+                    // look ahead first now and then, as the event loop does
+                    if step % 3 == 0 {
+                        let (&(k, _), _) = reference.iter().next().unwrap();
+                        assert_eq!(q.next_t().to_bits(), k);
+                    }
+                    let (&(k, a), &v) = reference.iter().next().unwrap();
+                    reference.remove(&(k, a));
+                    assert_eq!(q.pop(), Some(v));
+                    let t = f64::from_bits(k);
+                    if t.is_finite() {
+                        now = t;
+                    }
+                }
+                assert_eq!(q.nodes().count(), reference.len());
+            }
+            while let Some((&key, &v)) = reference.iter().next() {
+                reference.remove(&key);
+                assert_eq!(q.pop(), Some(v));
+            }
+            assert_eq!(q.pop(), None);
+            assert_eq!(q.next_t(), f64::INFINITY);
+        }
+    }
 }

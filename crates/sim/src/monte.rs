@@ -2,7 +2,9 @@
 //! and the replica index, so the result is the same whatever the thread count; and the summary.
 
 use crate::engine::is_zero;
-use crate::engine::{job_interrupt_rate_per_s, replica_seed, simulate_replica, ReplicaResult};
+use crate::engine::{
+    job_interrupt_rate_per_s, replica_seed, simulate_policies, simulate_replica, ReplicaResult,
+};
 use crate::formulas::{
     daly_interval_s, kokolis_ettr_checked, quantile_sorted, reinit_s, ClosedForm,
 };
@@ -351,9 +353,22 @@ pub fn run(p: &Params, replicas: u64, on_done: &(dyn Fn() + Sync)) -> Summary {
     summarize(p, &rs)
 }
 
+/// Multiples of Daly's interval the recommendation tries.
+pub const INTERVAL_MULTIPLES: [f64; 7] = [
+    0.25,
+    0.5,
+    std::f64::consts::FRAC_1_SQRT_2,
+    1.0,
+    std::f64::consts::SQRT_2,
+    2.0,
+    4.0,
+];
+
 /// Recommend a checkpoint interval and a warm-standby count for the share `target` of runs
 /// (e.g. 0.95), from `replicas` replicas per candidate with common random numbers.
-/// Candidates: Daly's interval × {¼, ½, 1/√2, 1, √2, 2, 4} (at least one step and the write time).
+/// Candidates: Daly's interval × [`INTERVAL_MULTIPLES`] (at least one step and the write time).
+/// Each replica runs once for every candidate and the spare count together where the design
+/// allows ([`simulate_policies`]), with the same figures as a run per candidate.
 pub fn recommend(
     p: &Params,
     _summary: &Summary,
@@ -373,40 +388,62 @@ pub fn recommend(
     };
     let daly = daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s);
     let q = (1.0 - target).clamp(0.0, 1.0);
-    let mut cands = vec![];
     let tiered = matches!(p.checkpoint, Checkpoint::Tiered { .. });
-    for m in [
-        0.25,
-        0.5,
-        std::f64::consts::FRAC_1_SQRT_2,
-        1.0,
-        std::f64::consts::SQRT_2,
-        2.0,
-        4.0,
-    ] {
-        let iv = (daly * m).max(p.step_s).max(p.checkpoint_write_s);
-        let mut pc = p.clone();
-        if !tiered {
-            pc.checkpoint = Checkpoint::Fixed { interval_s: iv };
-        }
-        let rs = results(&pc, replicas, on_done);
-        let mut e: Vec<f64> = rs.iter().map(|r| r.ettr).collect();
-        e.sort_by(|a, b| a.total_cmp(b));
-        cands.push((resolved_interval_s(&pc), quantile_sorted(&e, q)));
-        if tiered {
-            break;
-        }
-    }
+    // the candidates (a tiered policy is kept as it is: one candidate), then the scenario's own
+    // policy for the spare count
+    let multiples: &[f64] = if tiered {
+        &INTERVAL_MULTIPLES[..1]
+    } else {
+        &INTERVAL_MULTIPLES
+    };
+    let mut policies: Vec<Checkpoint> = multiples
+        .iter()
+        .map(|m| {
+            if tiered {
+                p.checkpoint
+            } else {
+                Checkpoint::Fixed {
+                    interval_s: (daly * m).max(p.step_s).max(p.checkpoint_write_s),
+                }
+            }
+        })
+        .collect();
+    policies.push(p.checkpoint);
+    // each replica under every policy, on one run where the policies share it (the failures,
+    // restarts and repairs of a run do not depend on its checkpoint policy; common random numbers)
+    let runs: Vec<Vec<ReplicaResult>> = (0..replicas)
+        .into_par_iter()
+        .map(|i| {
+            let rs = simulate_policies(p, &policies, replica_seed(p.seed, i));
+            for _ in 0..rs.len() {
+                on_done();
+            }
+            rs
+        })
+        .collect();
+    let sorted = |f: &dyn Fn(&ReplicaResult) -> f64, j: usize| -> Vec<f64> {
+        let mut v: Vec<f64> = runs.iter().map(|rs| f(&rs[j])).collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v
+    };
+    let cands: Vec<(f64, f64)> = (0..multiples.len())
+        .map(|j| {
+            let pc = Params {
+                checkpoint: policies[j],
+                ..p.clone()
+            };
+            (
+                resolved_interval_s(&pc),
+                quantile_sorted(&sorted(&|r| r.ettr, j), q),
+            )
+        })
+        .collect();
     let best = cands
         .iter()
         .copied()
         .fold((0.0, -1.0), |b, c| if c.1 > b.1 { c } else { b });
     // the peak nodes in repair, at the target share of runs
-    let mut peaks: Vec<f64> = results(p, replicas, on_done)
-        .iter()
-        .map(|r| r.peak_nodes_in_repair as f64)
-        .collect();
-    peaks.sort_by(|a, b| a.total_cmp(b));
+    let peaks = sorted(&|r| r.peak_nodes_in_repair as f64, multiples.len());
     Recommendation {
         target_percentile: target,
         checkpoint_interval_s: best.0,

@@ -138,3 +138,76 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// One run carrying several checkpoint policies gives each policy's figures exactly as its own
+    /// run does (the recommendation's candidates share runs this way).
+    #[test]
+    fn policies_sharing_a_run_match_their_own_runs(
+        nodes in 1u64..3000,
+        rate_scale in 0.0f64..200.0,
+        standby in 0u64..40,
+        cold in 0u64..40,
+        bad in 0.0f64..0.5,
+        lifetime in 0u8..3,
+        ckpt in 0u8..3,
+        down in any::<bool>(),
+        maint in any::<bool>(),
+        seed in any::<u64>(),
+        design in 0u8..5,
+        replica_nodes in 1u64..600,
+        work_days in prop::option::of(1.0f64..8.0),
+        intervals in prop::collection::vec(10.0f64..7200.0, 1..5),
+    ) {
+        let mut p = params(nodes, rate_scale, standby, cold, 0, bad, lifetime, ckpt, down, maint, seed, design, replica_nodes);
+        if let Some(d) = work_days {
+            p.run = RunLength::WorkS(d * 86400.0);
+        }
+        let mut policies: Vec<Checkpoint> = intervals
+            .iter()
+            .map(|&interval_s| Checkpoint::Fixed { interval_s })
+            .collect();
+        policies.push(p.checkpoint);
+        policies.push(Checkpoint::YoungDaly);
+        let shared = sim::engine::simulate_policies(&p, &policies, seed);
+        prop_assert_eq!(shared.len(), policies.len());
+        for (c, r) in policies.iter().zip(&shared) {
+            let q = Params { checkpoint: *c, ..p.clone() };
+            let alone = sim::simulate_replica(&q, seed, false).0;
+            prop_assert_eq!(r, &alone, "policy {:?}", c);
+        }
+    }
+}
+
+/// A stalled policy and two that complete, at three different times, in one shared run.
+#[test]
+fn shared_policies_stop_each_at_its_own_time() {
+    let s = spec::load_scenario(None, &[]).unwrap();
+    let mut p = pipeline::bind::sim_params(&s, &pipeline::Placement::of(&s), None)
+        .unwrap()
+        .0;
+    p.run = RunLength::WorkS(2.0 * 86400.0);
+    for c in &mut p.classes {
+        c.rate_per_hour *= 3.0;
+    }
+    // an interval longer than the run (no checkpoint: no progress kept), and two that finish
+    let policies = [
+        Checkpoint::Fixed { interval_s: 1e7 },
+        Checkpoint::Fixed { interval_s: 600.0 },
+        Checkpoint::YoungDaly,
+    ];
+    let shared = sim::engine::simulate_policies(&p, &policies, 11);
+    for (c, r) in policies.iter().zip(&shared) {
+        let q = Params {
+            checkpoint: *c,
+            ..p.clone()
+        };
+        assert_eq!(r, &sim::simulate_replica(&q, 11, false).0, "{c:?}");
+    }
+    assert!(sim::engine::policies_share_a_run(&p, &policies));
+    // the first stops as hopeless long after the others finished, each at its own time
+    assert!(shared[0].stalled && !shared[0].completed, "{:?}", shared[0]);
+    assert!(shared[1].completed && shared[2].completed);
+    assert!(shared[2].wall_s < shared[1].wall_s && shared[1].wall_s < shared[0].wall_s);
+}
