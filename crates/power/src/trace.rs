@@ -1551,7 +1551,7 @@ fn ramp_run_lanes(
     limit_lanes(&mut bufs.draw_head, hlen, first - lo, &mut prev, (up, down));
     if let Shared::Keep(at) = shared {
         for (j, v) in kept.iter_mut().enumerate().take(k) {
-            *v = if at >= 1 && at - 1 >= lo && at - 1 < head_end {
+            *v = if at > lo && at - 1 < head_end {
                 bufs.draw_head[j * hlen + at - 1 - lo]
             } else {
                 f64::NAN
