@@ -112,6 +112,8 @@ pub fn windowed_ramps_w_per_s(w: &[f64], dt_s: f64, m: usize) -> (f64, f64) {
 pub struct RampMeter {
     m: usize,
     win_s: f64,
+    /// `1 / (m win_s)`, for [`ramp_may_set`].
+    inv_mw: f64,
     /// Whether the trace is long enough (two windows) and the step positive.
     on: bool,
     /// `prefix[k]` (the sum of the first `k` samples) at `ring[k & mask]`.
@@ -135,6 +137,7 @@ impl RampMeter {
         RampMeter {
             m,
             win_s: m as f64 * dt_s,
+            inv_mw: 1.0 / (m as f64 * (m as f64 * dt_s)),
             on,
             ring: vec![0.0; len],
             mask: len.saturating_sub(1),
@@ -182,6 +185,63 @@ impl RampMeter {
         self.ring[self.k & mask] = acc;
     }
 
+    /// [`RampMeter::push_sum`] of each of `xs` in turn, calling `each(x)` with every sample (the
+    /// running sum held in a register between samples: the same additions).
+    #[inline(always)]
+    pub fn push_sums_with(&mut self, xs: &[f64], mut each: impl FnMut(f64)) {
+        if !self.on {
+            for &x in xs {
+                each(x);
+            }
+            return;
+        }
+        let mask = self.mask;
+        let mut acc = self.ring[self.k & mask];
+        let mut k = self.k;
+        for &x in xs {
+            each(x);
+            acc += x;
+            k += 1;
+            self.ring[k & mask] = acc;
+        }
+        self.k = k;
+    }
+
+    /// [`RampMeter::push`] of each of `xs` in turn, calling `each(x)` with every sample (the
+    /// running sum and the largest rise and fall held in registers between samples: the same
+    /// arithmetic).
+    #[inline(always)]
+    pub fn push_all_with(&mut self, xs: &[f64], mut each: impl FnMut(f64)) {
+        if !self.on {
+            for &x in xs {
+                each(x);
+            }
+            return;
+        }
+        let (mask, m, win_s) = (self.mask, self.m, self.win_s);
+        let mut acc = self.ring[self.k & mask];
+        let mut k = self.k;
+        let (mut up, mut down) = (self.up, self.down);
+        for &x in xs {
+            each(x);
+            acc += x;
+            k += 1;
+            self.ring[k & mask] = acc;
+            if k >= 2 * m {
+                let p1 = self.ring[(k - m) & mask];
+                let p2 = self.ring[(k - 2 * m) & mask];
+                if ramp_may_set(acc, p1, p2, self.inv_mw, up, down) {
+                    let r = window_ramp(acc, p1, p2, m, win_s);
+                    up = up.max(r);
+                    down = down.max(-r);
+                }
+            }
+        }
+        self.k = k;
+        self.up = up;
+        self.down = down;
+    }
+
     /// The running sum of the samples so far (0 when the meter does not measure).
     pub fn sum(&self) -> f64 {
         if self.on {
@@ -205,9 +265,11 @@ impl RampMeter {
             // i = k - 1: prefix[i + 1], prefix[i + 1 - m], prefix[i + 1 - 2m]
             let p1 = self.ring[(self.k - m) & mask];
             let p2 = self.ring[(self.k - 2 * m) & mask];
-            let r = window_ramp(acc, p1, p2, m, self.win_s);
-            self.up = self.up.max(r);
-            self.down = self.down.max(-r);
+            if ramp_may_set(acc, p1, p2, self.inv_mw, self.up, self.down) {
+                let r = window_ramp(acc, p1, p2, m, self.win_s);
+                self.up = self.up.max(r);
+                self.down = self.down.max(-r);
+            }
         }
     }
 
@@ -221,6 +283,20 @@ impl RampMeter {
     pub fn ramps_w_per_s(&self) -> (f64, f64) {
         (self.up, self.down)
     }
+}
+
+/// Whether [`window_ramp`]`(p0, p1, p2, m, win_s)` may exceed the largest rise `up` or its
+/// negative the largest fall `down` so far (`inv_mw` is `1 / (m win_s)`): false only when an
+/// estimate with one product, and a bound on how far the quotients of [`window_ramp`] can round
+/// from it (well above their few roundings), put it surely below both; a value that is not a
+/// number always may. Where false, taking the largest with the ramp changes nothing, so the
+/// quotients need not be computed.
+#[inline(always)]
+pub fn ramp_may_set(p0: f64, p1: f64, p2: f64, inv_mw: f64, up: f64, down: f64) -> bool {
+    let (d0, d1) = (p0 - p1, p1 - p2);
+    let est = (d0 - d1) * inv_mw;
+    let err = (d0.abs() + d1.abs()) * inv_mw * (16.0 * f64::EPSILON) + f64::MIN_POSITIVE;
+    !(est + err < up && err - est < down)
 }
 
 /// The ramp between the means of two adjacent windows of `m` samples, per second of the window's
@@ -259,13 +335,58 @@ pub fn range_within(w: &[f64], m: usize, limit: f64) -> bool {
     within(true, window_range_bound_w(w, m), limit) || within(true, max_window_range_w(w, m), limit)
 }
 
-/// Largest max-min of any run of `m` consecutive samples (monotonic deques, O(n)).
+/// Largest max-min of any run of `m` consecutive samples (runs of fewer at the start count too,
+/// as they end there; they never exceed the first whole one), in O(n): each run of `m` is the
+/// end of one block of `m` samples aligned from the start and the beginning of the next, so its
+/// maximum is the larger of that block's maximum from the run's start on and the next block's
+/// up to the run's end (van Herk, Gil and Werman), both running maxima; the same for minima.
+/// The maxima and minima are samples, so the ranges are the same differences as any other
+/// exact method takes. Samples that are not positive finite numbers are left to the monotonic
+/// deques of [`RangeMeter`] (a zero's sign, a value that is not a number, an infinity).
 pub fn max_window_range_w(w: &[f64], m: usize) -> f64 {
-    let mut r = RangeMeter::new(m);
-    for &x in w {
-        r.push(x);
+    let m = m.max(1);
+    let n = w.len();
+    if n == 0 || !w.iter().all(|x| *x > 0.0 && *x < f64::INFINITY) {
+        let mut r = RangeMeter::new(m);
+        for &x in w {
+            r.push(x);
+        }
+        return r.best_w();
     }
-    r.best_w()
+    let extremes = |s: &[f64]| {
+        s.iter()
+            .fold((f64::NEG_INFINITY, f64::INFINITY), |(h, l), &x| {
+                (h.max(x), l.min(x))
+            })
+    };
+    if n < m {
+        let (h, l) = extremes(w);
+        return 0.0f64.max(h - l);
+    }
+    let mut best = 0.0f64;
+    let (mut suf_hi, mut suf_lo) = (vec![0.0; m], vec![0.0; m]);
+    for b0 in (0..n).step_by(m) {
+        let block = &w[b0..(b0 + m).min(n)];
+        let (mut h, mut l) = (f64::NEG_INFINITY, f64::INFINITY);
+        for (r, &x) in block.iter().enumerate().rev() {
+            h = h.max(x);
+            l = l.min(x);
+            suf_hi[r] = h;
+            suf_lo[r] = l;
+        }
+        if block.len() == m {
+            best = best.max(suf_hi[0] - suf_lo[0]);
+        }
+        // the runs that start after the block's first sample end in the next block
+        let next = &w[(b0 + m).min(n)..(b0 + 2 * m).min(n)];
+        let (mut h, mut l) = (f64::NEG_INFINITY, f64::INFINITY);
+        for (r, &x) in next.iter().enumerate().take(m - 1) {
+            h = h.max(x);
+            l = l.min(x);
+            best = best.max(suf_hi[r + 1].max(h) - suf_lo[r + 1].min(l));
+        }
+    }
+    best
 }
 
 /// [`max_window_range_w`] one sample at a time: the window's candidates for its maximum and
@@ -512,7 +633,18 @@ mod tests {
     #[test]
     fn meters_are_the_prefix_sum_and_window_definitions() {
         for w in traces() {
-            for m in [1, 7, 100, w.len() / 2, w.len()] {
+            for m in [
+                1,
+                2,
+                7,
+                64,
+                100,
+                129,
+                w.len() / 2,
+                w.len() - 1,
+                w.len(),
+                w.len() + 5,
+            ] {
                 // windowed ramps from a prefix-sum array, as defined
                 let n = w.len();
                 let mm = m.clamp(1, (n / 2).max(1));
@@ -543,6 +675,11 @@ mod tests {
                     })
                     .fold(0.0, f64::max);
                 assert_eq!(max_window_range_w(&w, m).to_bits(), best.to_bits());
+                let mut meter = RangeMeter::new(m);
+                for &x in &w {
+                    meter.push(x);
+                }
+                assert_eq!(meter.best_w().to_bits(), best.to_bits());
                 assert!(window_range_bound_w(&w, m) >= best);
                 // a meter resumed halfway goes on as the one that never stopped
                 let k = n / 2;

@@ -25,7 +25,7 @@ use crate::analysis::{
 };
 use crate::storage::{defaults as sd, run_storages, Storage};
 use crate::supply::Connection;
-use crate::trace::{it_power_trace, run_ramp_effect, GpuMitigation, RunRampEffect, Trace};
+use crate::trace::{run_ramp_effect, GpuMitigation, RunRampEffect, Trace};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -491,6 +491,16 @@ fn ramp_limited_surely_passes(
 
 /// [`solve`], calling `progress(done, CANDIDATES)` as candidates are settled.
 pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) -> Solution {
+    solve_with_raw(base, &raw_part(base), progress)
+}
+
+/// [`solve_with_progress`] with the unmitigated half of the analysis already computed (by
+/// [`raw_part`] on the same inputs, mitigations aside).
+pub fn solve_with_raw(
+    base: &Inputs,
+    raw: &RawPart,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Solution {
     let eff = battery_efficiency(base);
     let win = base.window;
     let n = win.samples();
@@ -499,23 +509,13 @@ pub fn solve_with_progress(base: &Inputs, progress: &(dyn Fn(u64, u64) + Sync)) 
     let (plan, scenario_ramp) = plan(base);
     let total = plan.len() as u64;
 
-    // The raw facility trace (as `raw_part` builds it): its energy prices the storage losses, its
-    // swing bounds the battery search, its peak decides whether the code applies.
-    let raw_it = it_power_trace(
-        c,
-        &base.step,
-        &base.run,
-        win.t0_s,
-        dt,
-        n,
-        &GpuMitigation::none(),
-    );
-    let raw_fac = raw_it.facility(c.pue);
+    // The raw facility trace: its energy prices the storage losses, its swing bounds the battery
+    // search, its peak decides whether the code applies.
+    let raw_fac = &raw.facility;
     let decided = base.code.deciding(base.code_applies(raw_fac.peak_w()));
     let code = &decided;
     let window_raw_j = raw_fac.energy_j();
     let hi0 = top_battery_w(raw_fac.swing_w());
-    drop(raw_it);
 
     // Each distinct GPU-level mitigation's IT trace, and what its ramp limits do over the run.
     let gpu: Vec<GpuMitigation> = plan.iter().map(|m| m.gpu).collect();

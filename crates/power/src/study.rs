@@ -2,11 +2,11 @@
 //! year for its climate (and the same cooling design in every climate preset), and, on request,
 //! the cheapest mitigation set that passes the grid code.
 
-use crate::analysis::{analyse, Analysis, Inputs, Mitigation, Traces};
+use crate::analysis::{analyse_with_raw, raw_part, Analysis, Inputs, Mitigation, Traces};
 use crate::cooling::{self, cooling_year, CoolingYear};
 use crate::profile::PhaseDraw;
 use crate::site::Setup;
-use crate::solve::{solve_with_progress, Solution};
+use crate::solve::{solve_with_raw, Solution};
 use crate::trace::GpuMitigation;
 use serde::Serialize;
 
@@ -78,17 +78,20 @@ pub fn study(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> (Study, Option<StudyTraces>) {
     let inp = &setup.inputs;
-    let (analysis, traces) = analyse(inp, keep);
+    // The unmitigated half, the same for every mitigation: computed once.
+    let raw = raw_part(inp);
+    let (analysis, traces) = analyse_with_raw(inp, keep, &raw);
     let (solution, solved, solved_traces) = if solve {
-        let sol = solve_with_progress(inp, progress);
+        let sol = solve_with_raw(inp, &raw, progress);
         match sol.best_mitigation {
             Some(m) => {
-                let (a, t) = analyse(
+                let (a, t) = analyse_with_raw(
                     &Inputs {
                         mitigation: m,
                         ..inp.clone()
                     },
                     keep,
+                    &raw,
                 );
                 (Some(sol), Some(a), t)
             }

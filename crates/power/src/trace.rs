@@ -88,6 +88,14 @@ fn zeroed(n: usize) -> Vec<f64> {
     w
 }
 
+/// `(x as usize).min(n - 1)` for `n >= 1`: the bin a position `x` (in bins) falls in, the last
+/// one at most. Through a signed conversion, which is cheaper and, where the two differ (at
+/// `2^63` and beyond), is cut to `n - 1` all the same.
+#[inline(always)]
+fn bin_index(x: f64, n: usize) -> usize {
+    ((x as i64).max(0) as usize).min(n - 1)
+}
+
 /// [`Trace::add_segment`] on bins `w` of width `dt_s` from `t0_s`.
 fn add_segment(t0_s: f64, dt_s: f64, w: &mut [f64], a: f64, b: f64, value_w: f64) {
     let n = w.len();
@@ -103,8 +111,8 @@ fn add_segment(t0_s: f64, dt_s: f64, w: &mut [f64], a: f64, b: f64, value_w: f64
     let x0 = (a - t0_s) / dt_s;
     let x1 = (b - t0_s) / dt_s;
     // (x0, x1 >= 0: truncation is the floor)
-    let i0 = (x0 as usize).min(n - 1);
-    let i1 = (x1 as usize).min(n - 1);
+    let i0 = bin_index(x0, n);
+    let i1 = bin_index(x1, n);
     if i0 == i1 {
         w[i0] += value_w * (x1 - x0);
         return;
@@ -502,6 +510,9 @@ pub const MAX_RAMP_PRE_ROLL_S: f64 = 600.0;
 struct SegmentSum {
     tr: Trace,
     diff: Vec<f64>,
+    /// The last interval's end placed (bits) and its position: the next interval, which starts
+    /// there when the segments come in time order, takes it rather than dividing again.
+    last: (u64, f64),
 }
 
 impl SegmentSum {
@@ -509,11 +520,12 @@ impl SegmentSum {
         SegmentSum {
             tr: Trace::zeros(t0_s, dt_s, n),
             diff: zeroed(n + 1),
+            last: (f64::NAN.to_bits(), f64::NAN),
         }
     }
 
     /// Where `[a, b)` falls in the bins: first and last bin and positions (`None`: nowhere).
-    fn place(&self, a: f64, b: f64) -> Option<(usize, usize, f64, f64)> {
+    fn place(&mut self, a: f64, b: f64) -> Option<(usize, usize, f64, f64)> {
         let tr = &self.tr;
         let n = tr.w.len();
         // (an empty or NaN interval adds nothing)
@@ -527,9 +539,14 @@ impl SegmentSum {
             return None;
         }
         // a >= t0: truncation is the floor
-        let x0 = (a - tr.t0_s) / tr.dt_s;
+        let x0 = if a.to_bits() == self.last.0 {
+            self.last.1
+        } else {
+            (a - tr.t0_s) / tr.dt_s
+        };
         let x1 = (b - tr.t0_s) / tr.dt_s;
-        Some(((x0 as usize).min(n - 1), (x1 as usize).min(n - 1), x0, x1))
+        self.last = (b.to_bits(), x1);
+        Some((bin_index(x0, n), bin_index(x1, n), x0, x1))
     }
 
     /// Add `value_w` over a placed interval.
@@ -1083,7 +1100,30 @@ pub fn run_ramp_effect(
     run: &[RunInterval],
     m: &GpuMitigation,
 ) -> RunRampEffect {
-    let none = RunRampEffect::default();
+    ramp_effect_and_bins(cluster, step, run, m).0
+}
+
+/// The most bins [`run_ramp_effect`] holds at once for one group (its draw with and without the
+/// limits, in one synthetic run), the memory it needs per group: it follows the stepping time of
+/// its synthetic runs (the lead-in and the climb back, a few of the step's 40 bins each), not the
+/// length of the run's stops (which grows with the GPU count, as failures come faster).
+pub fn run_ramp_effect_bins(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    m: &GpuMitigation,
+) -> usize {
+    ramp_effect_and_bins(cluster, step, run, m).1
+}
+
+/// [`run_ramp_effect`] and [`run_ramp_effect_bins`].
+fn ramp_effect_and_bins(
+    cluster: &Cluster,
+    step: &StepShape,
+    run: &[RunInterval],
+    m: &GpuMitigation,
+) -> (RunRampEffect, usize) {
+    let none = (RunRampEffect::default(), 0);
     let slowest = [m.ramp_up_w_per_s, m.ramp_down_w_per_s]
         .into_iter()
         .flatten()
@@ -1161,11 +1201,12 @@ pub fn run_ramp_effect(
     let pre = lead_in_samples(&runs[0].0, lead, dt);
     let safe = pre.saturating_sub((step_s / dt).ceil() as usize + 3);
     let share = safe >= 2 && runs.len() > 1;
-    let per_lane: Vec<Vec<Vec<(f64, f64)>>> = gs
+    let per_lane: Vec<(Vec<Vec<(f64, f64)>>, usize)> = gs
         .par_chunks(LANES)
         .map(|lane| {
             let mut kept = vec![f64::NAN; lane.len()];
             let mut bufs = RampBuffers::default();
+            let mut held = 0;
             let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::with_capacity(lane.len()); runs.len()];
             for (i, (r, end)) in runs.iter().enumerate() {
                 let n = ((end - lead) / dt).round().max(1.0) as usize;
@@ -1188,12 +1229,19 @@ pub fn run_ramp_effect(
                     &mut bufs,
                     &mut out[i],
                 );
+                held = held.max(bufs.bins_per_lane());
             }
-            out
+            (out, held)
         })
         .collect();
+    let held = per_lane.iter().map(|l| l.1).max().unwrap_or(0);
     let per_run: Vec<Vec<(f64, f64)>> = (0..runs.len())
-        .map(|i| per_lane.iter().flat_map(|l| l[i].iter().copied()).collect())
+        .map(|i| {
+            per_lane
+                .iter()
+                .flat_map(|l| l.0[i].iter().copied())
+                .collect()
+        })
         .collect();
     let (mut deferred_j, mut burned_j) = (0.0, 0.0);
     for (j, mg) in jobs.iter().enumerate() {
@@ -1208,14 +1256,15 @@ pub fn run_ramp_effect(
         deferred_j += mg.gpus * d_gpu;
         burned_j += mg.gpus * b_gpu;
     }
-    RunRampEffect {
+    let effect = RunRampEffect {
         deferred_fraction: if work_j > 0.0 {
             (deferred_j / work_j).clamp(0.0, 1.0)
         } else {
             0.0
         },
         burned_j,
-    }
+    };
+    (effect, held)
 }
 
 /// The lead-in [`run_ramp_effect`]'s synthetic runs share: `Keep(at)` stores each group's
@@ -1237,6 +1286,17 @@ struct RampBuffers {
     draw_tail: Vec<f64>,
     demand_head: Vec<f64>,
     demand_tail: Vec<f64>,
+}
+
+impl RampBuffers {
+    /// The bins they hold per lane.
+    fn bins_per_lane(&self) -> usize {
+        (self.draw_head.len()
+            + self.draw_tail.len()
+            + self.demand_head.len()
+            + self.demand_tail.len())
+            / LANES
+    }
 }
 
 /// `len` bins of every lane, zero, in `v` (reusing its memory).
@@ -1266,7 +1326,7 @@ fn segment_place(
     }
     let x0 = (a - t0_s) / dt_s;
     let x1 = (b - t0_s) / dt_s;
-    Some(((x0 as usize).min(n - 1), (x1 as usize).min(n - 1), x0, x1))
+    Some((bin_index(x0, n), bin_index(x1, n), x0, x1))
 }
 
 /// [`segment_place`] for segments in time order: a segment that starts where the last one ended
@@ -1308,7 +1368,7 @@ impl Placer {
         };
         let x1 = (b - self.t0_s) / self.dt_s;
         self.last = (b.to_bits(), x1);
-        Some(((x0 as usize).min(n - 1), (x1 as usize).min(n - 1), x0, x1))
+        Some((bin_index(x0, n), bin_index(x1, n), x0, x1))
     }
 }
 
@@ -1476,6 +1536,19 @@ fn ramp_run_lanes(
     } else {
         f64::NEG_INFINITY
     };
+    // The draw's segments from a step before `skip_before` on: a later start clips only a
+    // segment that ends before it (a piece lasts at most a step), and leaves the steps after it
+    // where they were (each step starts at its interval's origin plus a whole number of steps),
+    // unless an interval that does not step starts between the two.
+    let gen_from = (skip_before - 2.0 * step.step_s()).max(start);
+    let gen_from = if run
+        .iter()
+        .all(|iv| iv.state.steps() || iv.start_s >= gen_from || iv.end_s <= skip_before)
+    {
+        gen_from
+    } else {
+        start
+    };
     // The stretch to skip: inside the longest interval that stops stepping, the bins inside its
     // one constant segment in both the draw and the demand (a positive idle draw: its bins and
     // the limiter's hold are then the same bits).
@@ -1512,7 +1585,7 @@ fn ramp_run_lanes(
         let head = &mut bufs.draw_head[j * hlen..(j + 1) * hlen];
         let after = &mut bufs.draw_tail[j * tlen..(j + 1) * tlen];
         let mut placer = Placer::new(start, dt, big);
-        for_each_group_segment(g, step, run, start, end, m, |a, b, w| {
+        for_each_group_segment(g, step, run, gen_from, end, m, |a, b, w| {
             if b > skip_before && w != 0.0 {
                 if let Some(at) = placer.place(a, b) {
                     add_placed(head, lo, at, w);
@@ -1831,6 +1904,38 @@ mod tests {
             assert!(got.burned_j > 0.0 || m.ramp_down_w_per_s.is_none());
             assert!(got.deferred_fraction > 0.0);
         }
+    }
+
+    /// The bins a group's synthetic runs hold do not follow the length of the run's stops: a
+    /// thousand-fold longer restart (as a cluster ten times larger fails ten times as often and
+    /// waits longer for its spares) holds no more.
+    #[test]
+    fn run_ramp_effect_memory_does_not_follow_the_stops() {
+        let (c, step, run) = job();
+        let m = limits(7.0);
+        let with_restart = |s: f64| {
+            let mut r: Vec<RunInterval> = run
+                .iter()
+                .filter(|iv| iv.state != RunState::Restart)
+                .copied()
+                .collect();
+            let end = r.last().map_or(0.0, |iv| iv.end_s);
+            r.push(RunInterval {
+                start_s: end,
+                end_s: end + s,
+                state: RunState::Restart,
+            });
+            r
+        };
+        let short = run_ramp_effect_bins(&c, &step, &with_restart(300.0), &m);
+        let long = run_ramp_effect_bins(&c, &step, &with_restart(300_000.0), &m);
+        let dt = step.step_s() / 40.0;
+        // the lead-in and the climb back: 600 s each, plus a few steps
+        let bound = (2.0 * (2.0 * MAX_RAMP_PRE_ROLL_S + 4.0 * step.step_s()) / dt) as usize;
+        assert!(short > 0 && short <= bound, "{short} > {bound}");
+        assert!(long <= short, "{long} > {short}");
+        // (the stop itself would be 300,000 s / dt bins)
+        assert!(long * 100 < (300_000.0 / dt) as usize);
     }
 
     /// Long stops (hours of restart, a maintenance the limiter does not finish falling in, a

@@ -1,6 +1,11 @@
 //! Reliability replica speed on one core (no rayon inside a replica).
 //! Budgets (DESIGN §7): AIReSim default (4,096 servers × 8 GPUs, 256 days, ~11k failures) ≤ 5 ms;
 //! 1M GPUs × 100 days ≤ 50 ms, for every recovery design.
+//! And the reliability section of a report on the default scenario scaled to 1M GPUs (its job
+//! restarts every few minutes: ~31k failures a replica): the 64 replicas with the recommendation's
+//! 8 per candidate, in turn and in one pass, and replica 0's recorded timeline (power reads it).
+//!
+//! `cargo bench -p sim`
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 
@@ -22,6 +27,56 @@ fn params(s: &spec::Scenario) -> sim::Params {
     pipeline::bind::sim_params(s, &pipeline::Placement::of(s), None)
         .expect("params")
         .0
+}
+
+/// The reliability parameters of the built-in default scenario with its hall and job scaled to
+/// `gpus` (the job keeps the default's share, 98,304 of 100,000) and its grid in proportion, with
+/// the step model's step, as a report binds them.
+fn default_at(gpus: u64) -> sim::Params {
+    let src = spec::scenario::DEFAULT_SCENARIO
+        .replace("gpus = \"100k\"", &format!("gpus = {gpus}"))
+        .replace(
+            "grid = \"150 MW\"",
+            &format!("grid = \"{} MW\"", 150 * gpus / 100_000),
+        )
+        .replace(
+            "gpus = 98304",
+            &format!(
+                "gpus = {}",
+                (gpus as f64 * 0.98304 / 1024.0).floor() as u64 * 1024
+            ),
+        );
+    let s = spec::scenario::parse_scenario("default-scaled.toml", &src, &spec::Catalog::embedded())
+        .expect("scaled scenario");
+    let p = pipeline::Pipeline::with_options(s, pipeline::Options::report());
+    p.reliability_params()
+        .expect("reliability parameters")
+        .params
+        .clone()
+}
+
+fn section(c: &mut Criterion) {
+    let p = default_at(1_000_000);
+    let mut g = c.benchmark_group("reliability section, default scenario at 1M GPUs");
+    g.sample_size(10);
+    g.bench_function(
+        "64 replicas, then the recommendation (8 per candidate)",
+        |b| {
+            b.iter(|| {
+                let rs = sim::monte::results(black_box(&p), 64, &|| {});
+                let mut s = sim::monte::summarize(&p, &rs);
+                s.recommendation = Some(sim::monte::recommend(&p, &s, 8, 0.95, &|| {}));
+                s
+            })
+        },
+    );
+    g.bench_function("the same in one pass", |b| {
+        b.iter(|| sim::monte::run_with_recommendation(black_box(&p), 64, Some(8), 0.95, &|| {}))
+    });
+    g.bench_function("replica 0's timeline", |b| {
+        b.iter(|| sim::timeline(black_box(&p), 0))
+    });
+    g.finish();
 }
 
 fn bench(c: &mut Criterion) {
@@ -73,5 +128,5 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench, section);
 criterion_main!(benches);

@@ -2,14 +2,18 @@
 //!
 //! Failures are drawn from the aggregate rate of the job's surviving population (one draw per
 //! event, never a clock per GPU or node), checkpoints are handled in closed form inside each
-//! training segment, and repairs sit in a heap keyed by completion time. The cost of a replica grows
-//! with the number of events, not with the number of GPUs.
+//! training segment, and repairs sit in a calendar queue keyed by completion time (O(1) a repair).
+//! The cost of a replica grows with the number of events, not with the number of GPUs; a job that
+//! restarts every few minutes (the default scenario at 1M GPUs: ~31k failures a replica) has many.
+//! The events and random numbers of a run do not depend on its checkpoint policy (outside the
+//! elastic design), so one run can carry several policies as lanes ([`simulate_policies`]).
 
 use crate::formulas::{daly_interval_s, gamma, inverse_normal_cdf, poisson_quantile, reinit_s};
 use crate::params::*;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// What the job is doing over an interval, as the power model needs it.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, Hash)]
@@ -43,9 +47,9 @@ pub struct Event {
     pub t_s: f64,
     /// `failure`, `interruption`, `sdc_trigger`, `restart_done`, `repair_done`, `maintenance`,
     /// `waiting`.
-    pub kind: String,
+    pub kind: Cow<'static, str>,
     /// Failure class or cause, when there is one.
-    pub what: String,
+    pub what: Cow<'static, str>,
     /// Nodes involved.
     pub nodes: u64,
     pub nodes_in_repair: u64,
@@ -1241,7 +1245,6 @@ impl<'a> Sim<'a> {
         let mut pos = l.seg_off;
         let end = l.seg_off + e;
         let mut recompute = l.recompute_left;
-        let mut out: Vec<Interval> = vec![];
         let mut n = (pos / cyc).floor();
         while pos < end {
             let compute_end = n * cyc + l.tau;
@@ -1266,15 +1269,8 @@ impl<'a> Sim<'a> {
                 n += 1.0;
                 continue;
             }
-            out.push(Interval {
-                start_s: start + pos - l.seg_off,
-                end_s: start + until - l.seg_off,
-                state,
-            });
+            self.push_interval(start + pos - l.seg_off, start + until - l.seg_off, state);
             pos = until;
-        }
-        for i in out {
-            self.push_interval(i.start_s, i.end_s, i.state);
         }
     }
 
@@ -1283,48 +1279,28 @@ impl<'a> Sim<'a> {
         let cyc = l.tau + l.w;
         let mut recompute = l.recompute_left;
         let mut t = 0.0;
-        let mut out: Vec<Interval> = vec![];
         while t < e {
             let cstart = t;
             let cend = (t + l.tau).min(e);
             // compute [cstart, cend): first part recompute
             if recompute > 0.0 {
                 let rend = (cstart + recompute).min(cend);
-                out.push(Interval {
-                    start_s: start + cstart,
-                    end_s: start + rend,
-                    state: JobState::LostWorkRecompute,
-                });
+                self.push_interval(start + cstart, start + rend, JobState::LostWorkRecompute);
                 recompute -= rend - cstart;
                 if rend < cend {
-                    out.push(Interval {
-                        start_s: start + rend,
-                        end_s: start + cend,
-                        state: JobState::Training,
-                    });
+                    self.push_interval(start + rend, start + cend, JobState::Training);
                 }
             } else {
-                out.push(Interval {
-                    start_s: start + cstart,
-                    end_s: start + cend,
-                    state: JobState::Training,
-                });
+                self.push_interval(start + cstart, start + cend, JobState::Training);
             }
             if cend >= e {
                 break;
             }
             let wend = (cend + l.w).min(e);
             if wend > cend {
-                out.push(Interval {
-                    start_s: start + cend,
-                    end_s: start + wend,
-                    state: JobState::CheckpointWrite,
-                });
+                self.push_interval(start + cend, start + wend, JobState::CheckpointWrite);
             }
             t = cstart + cyc;
-        }
-        for i in out {
-            self.push_interval(i.start_s, i.end_s, i.state);
         }
     }
 
@@ -1347,15 +1323,33 @@ impl<'a> Sim<'a> {
         }
     }
 
-    fn log(&mut self, kind: &str, what: &str, nodes: u64) {
+    /// Log an event (when recording) whose cause is named by the model.
+    #[inline]
+    fn log(&mut self, kind: &'static str, what: &'static str, nodes: u64) {
+        if self.rec.is_some() {
+            self.log_event(kind, Cow::Borrowed(what), nodes);
+        }
+    }
+
+    /// Log an event (when recording) of a failure class.
+    #[inline]
+    fn log_class(&mut self, kind: &'static str, class: &str, nodes: u64) {
+        if self.rec.is_some() {
+            self.log_event(kind, Cow::Owned(class.to_owned()), nodes);
+        }
+    }
+
+    fn log_event(&mut self, kind: &'static str, what: Cow<'static, str>, nodes: u64) {
+        let (t_s, nodes_in_repair, standby_nodes) =
+            (self.now, self.pools.in_repair, self.pools.standby);
         if let Some(rec) = &mut self.rec {
             rec.events.push(Event {
-                t_s: self.now,
-                kind: kind.into(),
-                what: what.into(),
+                t_s,
+                kind: Cow::Borrowed(kind),
+                what,
                 nodes,
-                nodes_in_repair: self.pools.in_repair,
-                standby_nodes: self.pools.standby,
+                nodes_in_repair,
+                standby_nodes,
             });
         }
     }
@@ -1608,7 +1602,7 @@ impl<'a> Sim<'a> {
             self.remove_to_repair(blast, first_bad);
             if !dropped {
                 // the node was in a replica that is already out: training goes on
-                self.log("failure", name, blast);
+                self.log_class("failure", name, blast);
                 self.draw_failure();
                 return;
             }
@@ -1616,7 +1610,7 @@ impl<'a> Sim<'a> {
         self.res.unexpected_interruptions += 1;
         self.res.interruptions_by_cause[cause.index()] += 1;
         self.res.contained_recoveries += 1;
-        self.log("interruption", name, blast);
+        self.log_class("interruption", name, blast);
         self.close_contained(true);
         match self.design {
             Design::ElasticDp => {
@@ -1635,7 +1629,7 @@ impl<'a> Sim<'a> {
     fn contain_again(&mut self, cause: Cause, name: &str, blast: u64, first_bad: Option<bool>) {
         self.res.unexpected_interruptions += 1;
         self.res.interruptions_by_cause[cause.index()] += 1;
-        self.log("interruption", name, blast);
+        self.log_class("interruption", name, blast);
         match self.design {
             Design::ElasticDp => {
                 if blast > 0 {
@@ -1658,7 +1652,7 @@ impl<'a> Sim<'a> {
     fn escalate(&mut self, cause: Cause, name: &str, blast: u64, first_bad: Option<bool>) {
         self.res.unexpected_interruptions += 1;
         self.res.interruptions_by_cause[cause.index()] += 1;
-        self.log("interruption", name, blast);
+        self.log_class("interruption", name, blast);
         for l in self.lanes.iter_mut() {
             let lost = (l.seg_saved - l.seg_persist).max(0.0);
             l.lost_work_s += lost;
@@ -1882,13 +1876,13 @@ impl<'a> Sim<'a> {
                 self.contain(cause, name, blast, first_bad);
             }
             Phase::Waiting if self.design == Design::ElasticDp => {
-                self.log("failure", name, blast);
+                self.log_class("failure", name, blast);
                 self.remove_nodes(blast, first_bad);
                 self.draw_failure();
             }
             Phase::Waiting => {
                 // idle nodes of the waiting job fail: more to wait for, no new interruption
-                self.log("failure", name, blast);
+                self.log_class("failure", name, blast);
                 self.remove_to_repair(blast, first_bad);
                 self.draw_failure();
             }
@@ -1902,7 +1896,7 @@ impl<'a> Sim<'a> {
                 if contained && self.design == Design::ElasticDp =>
             {
                 // each replica group restarts on its own: a node failure drops only its replica
-                self.log("failure", name, blast);
+                self.log_class("failure", name, blast);
                 if blast > 0 {
                     self.remove_nodes(blast, first_bad);
                 } else if (self.down.len() as u64) < self.replicas {
@@ -1914,7 +1908,7 @@ impl<'a> Sim<'a> {
                 // the restart starts over
                 self.res.unexpected_interruptions += 1;
                 self.res.interruptions_by_cause[cause.index()] += 1;
-                self.log("interruption", name, blast);
+                self.log_class("interruption", name, blast);
                 self.remove_nodes(blast, first_bad);
                 let load = self.post_load_s;
                 self.start_restart(load);
@@ -1933,7 +1927,7 @@ impl<'a> Sim<'a> {
     ) {
         self.res.unexpected_interruptions += 1;
         self.res.interruptions_by_cause[cause.index()] += 1;
-        self.log("interruption", name, blast);
+        self.log_class("interruption", name, blast);
         let e = self.now - self.seg_start;
         let rate = self.seg_rate;
         for l in self.lanes.iter_mut() {

@@ -8,11 +8,12 @@
 //!
 //! Entry points: [`Input`] (plain data in SI units) → [`params()`] ([`Params`], checked) →
 //! [`engine::simulate_replica`] (one replica, optionally with its [`engine::Interval`] timeline
-//! for the power model) and [`monte::run`] (replicas in parallel and their summary). The recovery
-//! design ([`Design`]: whole-job restart, hot spares, partial restart, elastic data parallelism,
-//! every-step in-memory checkpoints) is part of the input; [`designs::compare`] runs several side by
-//! side, [`designs::sweep`] over GPU counts, and [`designs::domain_goodput`] gives one failure
-//! domain's closed-form goodput.
+//! for the power model) and [`monte::run`] (replicas in parallel and their summary;
+//! [`monte::run_with_recommendation`] with the checkpoint and standby recommendation in the same
+//! pass). The recovery design ([`Design`]: whole-job restart, hot spares, partial restart,
+//! elastic data parallelism, every-step in-memory checkpoints) is part of the input;
+//! [`designs::compare`] runs several side by side, [`designs::sweep`] over GPU counts, and
+//! [`designs::domain_goodput`] gives one failure domain's closed-form goodput.
 
 pub mod designs;
 pub mod engine;

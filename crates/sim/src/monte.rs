@@ -376,6 +376,25 @@ pub fn recommend(
     target: f64,
     on_done: &(dyn Fn() + Sync),
 ) -> Recommendation {
+    let (policies, daly) = recommendation_policies(p);
+    // each replica under every policy, on one run where the policies share it (the failures,
+    // restarts and repairs of a run do not depend on its checkpoint policy; common random numbers)
+    let runs: Vec<Vec<ReplicaResult>> = (0..replicas)
+        .into_par_iter()
+        .map(|i| {
+            let rs = simulate_policies(p, &policies, replica_seed(p.seed, i));
+            for _ in 0..rs.len() {
+                on_done();
+            }
+            rs
+        })
+        .collect();
+    recommendation_of(p, &policies, daly, &runs, target)
+}
+
+/// The policies the recommendation runs: the candidates (a tiered policy is kept as it is: one
+/// candidate), then the scenario's own policy for the spare count; and Daly's interval.
+fn recommendation_policies(p: &Params) -> (Vec<Checkpoint>, f64) {
     let rate = if p.containment.design.contained() {
         crate::designs::whole_job_rate_per_s(p)
     } else {
@@ -387,10 +406,7 @@ pub fn recommend(
         f64::INFINITY
     };
     let daly = daly_interval_s(p.checkpoint_write_s, mtbi, p.step_s);
-    let q = (1.0 - target).clamp(0.0, 1.0);
     let tiered = matches!(p.checkpoint, Checkpoint::Tiered { .. });
-    // the candidates (a tiered policy is kept as it is: one candidate), then the scenario's own
-    // policy for the spare count
     let multiples: &[f64] = if tiered {
         &INTERVAL_MULTIPLES[..1]
     } else {
@@ -409,24 +425,25 @@ pub fn recommend(
         })
         .collect();
     policies.push(p.checkpoint);
-    // each replica under every policy, on one run where the policies share it (the failures,
-    // restarts and repairs of a run do not depend on its checkpoint policy; common random numbers)
-    let runs: Vec<Vec<ReplicaResult>> = (0..replicas)
-        .into_par_iter()
-        .map(|i| {
-            let rs = simulate_policies(p, &policies, replica_seed(p.seed, i));
-            for _ in 0..rs.len() {
-                on_done();
-            }
-            rs
-        })
-        .collect();
+    (policies, daly)
+}
+
+/// The recommendation from each replica's results under [`recommendation_policies`].
+fn recommendation_of(
+    p: &Params,
+    policies: &[Checkpoint],
+    daly: f64,
+    runs: &[Vec<ReplicaResult>],
+    target: f64,
+) -> Recommendation {
+    let q = (1.0 - target).clamp(0.0, 1.0);
     let sorted = |f: &dyn Fn(&ReplicaResult) -> f64, j: usize| -> Vec<f64> {
         let mut v: Vec<f64> = runs.iter().map(|rs| f(&rs[j])).collect();
         v.sort_by(|a, b| a.total_cmp(b));
         v
     };
-    let cands: Vec<(f64, f64)> = (0..multiples.len())
+    let candidates = policies.len() - 1;
+    let cands: Vec<(f64, f64)> = (0..candidates)
         .map(|j| {
             let pc = Params {
                 checkpoint: policies[j],
@@ -443,7 +460,7 @@ pub fn recommend(
         .copied()
         .fold((0.0, -1.0), |b, c| if c.1 > b.1 { c } else { b });
     // the peak nodes in repair, at the target share of runs
-    let peaks = sorted(&|r| r.peak_nodes_in_repair as f64, multiples.len());
+    let peaks = sorted(&|r| r.peak_nodes_in_repair as f64, candidates);
     Recommendation {
         target_percentile: target,
         checkpoint_interval_s: best.0,
@@ -452,4 +469,55 @@ pub fn recommend(
         standby_nodes: quantile_sorted(&peaks, target).ceil() as u64,
         candidates: cands,
     }
+}
+
+/// `replicas` replicas summarised and, with `recommend_replicas`, the recommendation from that
+/// many replicas per candidate: the same figures, bit for bit, as [`results`], [`summarize`] and
+/// [`recommend`] in turn, with the recommendation's runs carried by the main replicas' own where
+/// the design allows ([`simulate_policies`]: replica `i` of the scenario's policy is one lane of
+/// the run that carries the candidates). `on_done` is called once per replica and once per
+/// candidate and spare-count run, as the three calls would.
+pub fn run_with_recommendation(
+    p: &Params,
+    replicas: u64,
+    recommend_replicas: Option<u64>,
+    target: f64,
+    on_done: &(dyn Fn() + Sync),
+) -> (Vec<ReplicaResult>, Summary) {
+    let (policies, daly) = recommendation_policies(p);
+    let shared = recommend_replicas.unwrap_or(0);
+    let n = replicas.max(shared);
+    // per replica: its result under the scenario's policy (when a main replica), and under
+    // every policy of the recommendation (when one of its replicas)
+    let runs: Vec<(Option<ReplicaResult>, Option<Vec<ReplicaResult>>)> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let seed = replica_seed(p.seed, i);
+            if i >= shared {
+                let (r, _) = simulate_replica(p, seed, false);
+                on_done();
+                return (Some(r), None);
+            }
+            let rs = simulate_policies(p, &policies, seed);
+            let main = (i < replicas).then(|| {
+                on_done();
+                rs[rs.len() - 1].clone()
+            });
+            for _ in 0..rs.len() {
+                on_done();
+            }
+            (main, Some(rs))
+        })
+        .collect();
+    let mut results = Vec::with_capacity(replicas as usize);
+    let mut lanes = Vec::with_capacity(shared as usize);
+    for (main, rs) in runs {
+        results.extend(main);
+        lanes.extend(rs);
+    }
+    let mut summary = summarize(p, &results);
+    if recommend_replicas.is_some() {
+        summary.recommendation = Some(recommendation_of(p, &policies, daly, &lanes, target));
+    }
+    (results, summary)
 }

@@ -35,8 +35,9 @@ use std::sync::Mutex;
 /// one before it saturates. The grid figures are tallied an interval at a time.
 const CHECKPOINT: usize = 128;
 
-/// Samples an unlimited run is extended by at a time.
-const CHUNK: usize = 65536;
+/// Samples an unlimited run is extended by at a time (a run goes only as far as a probe needs:
+/// to the first sample whose request exceeds the probe's power, or the load's end).
+const CHUNK: usize = 8192;
 
 /// Runs made side by side.
 const LANES: usize = 4;
@@ -166,19 +167,17 @@ impl Tally {
             self.first_w = block[0];
         }
         let g0 = self.first_w;
-        for &x in block {
-            self.dev_sum += x - g0;
-            self.dev_sq_sum += (x - g0) * (x - g0);
-        }
+        let (mut dev, mut sq) = (self.dev_sum, self.dev_sq_sum);
+        let each = |x: f64| {
+            dev += x - g0;
+            sq += (x - g0) * (x - g0);
+        };
         if self.quiet(block.len()) {
-            for &x in block {
-                self.meter.push_sum(x);
-            }
+            self.meter.push_sums_with(block, each);
         } else {
-            for &x in block {
-                self.meter.push(x);
-            }
+            self.meter.push_all_with(block, each);
         }
+        (self.dev_sum, self.dev_sq_sum) = (dev, sq);
         self.sum_abs_max = self.sum_abs_max.max(self.meter.sum().abs());
         self.len += block.len();
     }
