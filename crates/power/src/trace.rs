@@ -1201,7 +1201,9 @@ fn ramp_effect_and_bins(
     let pre = lead_in_samples(&runs[0].0, lead, dt);
     let safe = pre.saturating_sub((step_s / dt).ceil() as usize + 3);
     let share = safe >= 2 && runs.len() > 1;
-    let per_lane: Vec<(Vec<Vec<(f64, f64)>>, usize)> = gs
+    // per lane: each group's (time, draw) bins and the lane's sample count
+    type LaneBins = (Vec<Vec<(f64, f64)>>, usize);
+    let per_lane: Vec<LaneBins> = gs
         .par_chunks(LANES)
         .map(|lane| {
             let mut kept = vec![f64::NAN; lane.len()];
