@@ -70,6 +70,17 @@ impl std::error::Error for SpecError {}
 /// What a TOML error says, never empty: the parser's message, else the explanation lines of its
 /// report (below the source excerpt), else what stands at the error's place in `src`.
 pub fn toml_message(e: &toml::de::Error, src: &str) -> String {
+    // A control character where the parser stopped is the reason, whatever it expected there:
+    // TOML allows none but tab, in comments and strings too (TOML 1.0, "Comment" and "String").
+    let at = e.span().map(|s| s.start);
+    if let Some(c) = at.and_then(|a| src.get(a..)).and_then(|r| r.chars().next()) {
+        if (c <= '\u{1f}' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}' {
+            return format!(
+                "a control character (U+{:04X}) is not allowed in TOML, not even in a comment or a string (only tab is)",
+                c as u32
+            );
+        }
+    }
     let m = e.message().trim();
     if !m.is_empty() {
         return m.to_string();

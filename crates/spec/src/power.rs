@@ -182,6 +182,20 @@ pub const MIN_STEP_S: f64 = 0.01;
 /// Nyquist step is 25 ms, so 1 ms resolves every rule with a margin of 25.
 pub const MIN_RESOLUTION_S: f64 = 0.001;
 
+/// `x` to 12 significant digits, for a message: "100 us" parses to 9.999999999999999e-5 s,
+/// which reads as 0.0001 s.
+fn plain(x: f64) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    let m = 10f64.powi(11 - x.abs().log10().floor() as i32);
+    if m.is_finite() && (x * m).is_finite() {
+        (x * m).round() / m
+    } else {
+        x
+    }
+}
+
 /// A step time at or above [`MIN_STEP_S`] (and at most a day).
 pub(crate) fn check_step_time(ctx: &Ctx, path: &str, s: f64) -> Result<(), SpecError> {
     if (MIN_STEP_S..=86_400.0).contains(&s) {
@@ -189,7 +203,7 @@ pub(crate) fn check_step_time(ctx: &Ctx, path: &str, s: f64) -> Result<(), SpecE
     } else {
         Err(ctx.err(
             path,
-            format!("a step time of {s} s is outside {MIN_STEP_S} s to one day (training steps take 0.1–30 s)"),
+            format!("a step time of {} s is outside {MIN_STEP_S} s to one day (training steps take 0.1–30 s)", plain(s)),
         ))
     }
 }
@@ -436,14 +450,20 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, S
         if res > w {
             return Err(ctx.err(
                 &format!("{p}.resolution"),
-                format!("resolution {res} s is longer than the window {w} s"),
+                format!(
+                    "resolution {} s is longer than the window {} s",
+                    plain(res),
+                    plain(w)
+                ),
             ));
         }
         if w / res > MAX_WINDOW_SAMPLES {
             return Err(ctx.err(
                 &format!("{p}.{field}"),
                 format!(
-                    "a window of {w} s at {res} s resolution is {:.0} samples; at most {MAX_WINDOW_SAMPLES:.0} (a coarser resolution or a shorter window)",
+                    "a window of {} s at {} s resolution is {:.0} samples; at most {MAX_WINDOW_SAMPLES:.0} (a coarser resolution or a shorter window)",
+                    plain(w),
+                    plain(res),
                     w / res
                 ),
             ));
@@ -451,7 +471,7 @@ pub(crate) fn resolve(ctx: &Ctx, p: &str, r: RawPower) -> Result<PowerSection, S
         if res < MIN_RESOLUTION_S {
             return Err(ctx.err(
                 &format!("{p}.resolution"),
-                format!("a resolution of {res} s is finer than the {MIN_RESOLUTION_S} s the power model resolves (the finest grid-code band ends at 20 Hz)"),
+                format!("a resolution of {} s is finer than the {MIN_RESOLUTION_S} s the power model resolves (the finest grid-code band ends at 20 Hz)", plain(res)),
             ));
         }
     }

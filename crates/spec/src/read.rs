@@ -32,7 +32,17 @@ pub fn read_input(p: &Path, what: &str) -> Result<String, SpecError> {
             meta.len()
         )));
     }
-    let f = std::fs::File::open(p).map_err(|e| err(format!("cannot read {what}: {e}")))?;
+    let f = open_nonblocking(p).map_err(|e| err(format!("cannot read {what}: {e}")))?;
+    // (the file opened is the one read: a path swapped for a pipe or device since the check
+    // above is refused here, and opening it did not block)
+    let opened = f
+        .metadata()
+        .map_err(|e| err(format!("cannot read {what}: {e}")))?;
+    if !opened.is_file() {
+        return Err(err(format!(
+            "cannot read {what}: not a regular file (it changed while being opened); give the path of a TOML file"
+        )));
+    }
     let mut bytes = Vec::new();
     f.take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -43,6 +53,22 @@ pub fn read_input(p: &Path, what: &str) -> Result<String, SpecError> {
         )));
     }
     utf8(&file, bytes)
+}
+
+/// Open `p` for reading without blocking on a FIFO that has no writer (`O_NONBLOCK`, which a
+/// regular file's reads ignore).
+#[cfg(unix)]
+fn open_nonblocking(p: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(p)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(p: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(p)
 }
 
 /// The bytes as text, or an error at the line and column of the first byte that is not UTF-8.

@@ -351,6 +351,23 @@ pub fn parse_scenario(file: &str, src: &str, catalog: &Catalog) -> Result<Scenar
         let msg = crate::error::toml_message(&inner, src);
         let hint = unknown_field_hint(&msg);
         let path = if path == "." { String::new() } else { path };
+        // an empty key (`"" = …`) is an empty segment of the path: name it `""`
+        let (path, msg) = if path.split('.').any(str::is_empty) && !path.is_empty() {
+            let quoted: Vec<&str> = path
+                .split('.')
+                .map(|seg| if seg.is_empty() { "\"\"" } else { seg })
+                .collect();
+            (
+                quoted.join("."),
+                msg.replacen(
+                    "unknown field ``",
+                    "an empty key (`\"\" = …`) is not a field",
+                    1,
+                ),
+            )
+        } else {
+            (path, msg)
+        };
         let msg = if inner.span().is_some() && path.is_empty() && !msg.contains("field") {
             format!("malformed TOML: {msg}")
         } else {

@@ -27,6 +27,33 @@ fn toml_errors_always_say_what_is_wrong() {
         assert!(m.len() > 3, "{src:?}: {e}");
         assert!(e.line.is_some(), "{src:?}: {e}");
     }
+    // a control character is named as the reason, where it is (before: "expected newline, `#`",
+    // "invalid basic string", "invalid key")
+    for (src, line, column) in [
+        ("name = \"x\" # a\u{1}b\n", 1, 15),
+        ("name = \"a\u{1}b\"\n", 1, 10),
+        ("name = \"x\"\n\u{7f}\n", 2, 1),
+    ] {
+        let e = err(src);
+        assert!(
+            e.message.contains("control character (U+00"),
+            "{src:?}: {e}"
+        );
+        assert_eq!(
+            (e.line, e.column),
+            (Some(line), Some(column)),
+            "{src:?}: {e}"
+        );
+    }
+}
+
+/// An empty key is named `""` in the field path, not left as a trailing dot (`job.`).
+#[test]
+fn an_empty_key_is_named_in_the_path() {
+    let e = err(&one_site("[job]\n\"\" = 1\n"));
+    assert_eq!(e.path, "job.\"\"", "{e}");
+    assert!(e.message.contains("an empty key"), "{e}");
+    assert!(e.line.is_some(), "{e}");
 }
 
 #[test]
@@ -92,4 +119,18 @@ fn gpu_counts_replicas_rates_and_lifetimes_have_ranges() {
         &Catalog::embedded(),
     )
     .unwrap();
+}
+
+#[test]
+fn out_of_range_times_read_as_written() {
+    // before: "a step time of 0.00009999999999999999 s" for "100 us" and "a resolution of
+    // 0.00000010000000000000001 s" for "100 ns" (the parsed f64 printed whole)
+    let e = err(&one_site("[reliability]\nstep_time = \"100 us\"\n"));
+    assert_eq!(e.path, "reliability.step_time");
+    assert!(e.message.contains("a step time of 0.0001 s"), "{e}");
+    let e = err(&one_site(
+        "[power]\nwindow = \"1 ms\"\nresolution = \"100 ns\"\n",
+    ));
+    assert_eq!(e.path, "power.resolution");
+    assert!(e.message.contains("a resolution of 0.0000001 s"), "{e}");
 }
