@@ -2144,26 +2144,12 @@ impl<'a> Sim<'a> {
         };
         res.completed = completed || (work_target.is_infinite() && !stalled);
         res.stalled = stalled;
-        res.mean_nodes_in_repair = if wall > 0.0 {
-            self.repair_area / wall
-        } else {
-            0.0
-        };
-        res.mean_standby_nodes = if wall > 0.0 {
-            self.standby_area / wall
-        } else {
-            self.p.standby_nodes as f64
-        };
-        res.mean_replicas_down = if wall > 0.0 {
-            self.down_area / wall
-        } else {
-            0.0
-        };
-        res.mean_replicas_waiting = if wall > 0.0 {
-            self.waiting_area / wall
-        } else {
-            0.0
-        };
+        // time averages over the wall (`empty`: what they are for a run of no time)
+        let mean = |area: f64, empty: f64| if wall > 0.0 { area / wall } else { empty };
+        res.mean_nodes_in_repair = mean(self.repair_area, 0.0);
+        res.mean_standby_nodes = mean(self.standby_area, self.p.standby_nodes as f64);
+        res.mean_replicas_down = mean(self.down_area, 0.0);
+        res.mean_replicas_waiting = mean(self.waiting_area, 0.0);
         // put the shared state back
         (
             self.res,

@@ -329,19 +329,33 @@ pub fn progress_per_failure_interval_s(rate_per_s: f64, restart_s: f64) -> f64 {
     (-rate_per_s * restart_s).exp() / rate_per_s
 }
 
-/// Why replicas stopped early, in figures.
+/// Why replicas stopped early, in figures. The failure interval is the one the stopped replicas
+/// saw (their wall clock over their failures): the model's mean rate says the same for an
+/// exponential lifetime, but a heavy-tailed one (lognormal, Weibull below 1) fails fresh nodes far
+/// sooner than its mean, so the mean rate alone would contradict the stop.
 fn progress_note(p: &Params, rs: &[ReplicaResult]) -> String {
-    let rate = if p.containment.design.contained() {
+    let model_rate = if p.containment.design.contained() {
         crate::designs::whole_job_rate_per_s(p)
     } else {
         job_interrupt_rate_per_s(p, p.job_nodes())
     };
+    let (wall_s, failures) = rs
+        .iter()
+        .filter(|r| r.stalled)
+        .fold((0.0, 0u64), |(w, f), r| (w + r.wall_s, f + r.failures));
+    let rate = if failures > 0 && wall_s > 0.0 {
+        failures as f64 / wall_s
+    } else {
+        model_rate
+    };
+    let every = |r: f64| if r > 0.0 { 1.0 / r } else { f64::INFINITY };
     let u0 = restart_overhead_s(p);
     let stalled = rs.iter().filter(|r| r.stalled).count();
     format!(
-        "{stalled} of {} replicas stopped early: the job cannot make progress at this scale (an interruption every {:.3e} s against a restart of {:.3e} s; expected progress per failure interval {:.3e} s); figures are up to the stop",
+        "{stalled} of {} replicas stopped early: the job cannot make progress at this scale (a failure every {:.3e} s in the stopped replicas, one every {:.3e} s at the model's mean rate, against a restart of {:.3e} s; expected progress per failure interval {:.3e} s); figures are up to the stop",
         rs.len(),
-        if rate > 0.0 { 1.0 / rate } else { f64::INFINITY },
+        every(rate),
+        every(model_rate),
         u0,
         progress_per_failure_interval_s(rate, u0)
     )

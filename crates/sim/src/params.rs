@@ -519,11 +519,24 @@ impl Params {
             RunLength::WorkS(v) => positive("work", v, "work")?,
         }
         // Keep one replica's work bounded: at most ~10^7 node-failure events.
-        let nodes = self.installed_nodes() as f64;
-        if nodes > 1e8 {
+        let nodes = self.installed_nodes();
+        if nodes as f64 > 1e8 {
+            // name the part that makes the total too large: the halls' nodes (the job's and the idle
+            // installed ones), the warm standbys (`spares`) or the spare pool (`spare_pool`)
+            let job = self.job_nodes() + self.cold_nodes;
+            let field = if self.spare_nodes > job.max(self.standby_nodes) {
+                "spare_pool"
+            } else if self.standby_nodes > job {
+                "spares"
+            } else {
+                "job_gpus"
+            };
             return Err(perr(
-                "job_gpus",
-                format!("{nodes} nodes is beyond what the simulator is meant for (10^8)"),
+                field,
+                format!(
+                    "{nodes} nodes ({job} in the halls, {} warm standbys, {} in the spare pool) is beyond what the simulator is meant for (10^8)",
+                    self.standby_nodes, self.spare_nodes
+                ),
             ));
         }
         Ok(())

@@ -101,3 +101,35 @@ fn auto_standbys_never_exceed_the_job_and_never_saturate() {
     assert_eq!(e.path, "reliability.rate_scale");
     assert!(e.line.is_some());
 }
+
+/// The figure after `label` in `note` (written `{:.3e}`).
+fn figure_after(note: &str, label: &str) -> f64 {
+    let rest = note.split(label).nth(1).unwrap_or_else(|| panic!("{note}"));
+    rest.trim_start()
+        .split(' ')
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("{note}"))
+}
+
+#[test]
+fn the_stop_note_gives_the_failures_the_replicas_saw() {
+    // before: with a lognormal lifetime of sigma 2.5 or 3 the note quoted the exponential mean
+    // rate ("an interruption every 2.122e3 s against a restart of 5.072e2 s; expected progress
+    // per failure interval 1.671e3 s"), which says the job can progress, beside the verdict that
+    // it cannot; the stopped replicas failed every few seconds
+    let p = default_params(|p| {
+        p.lifetime = Lifetime::Lognormal { sigma: 3.0 };
+    });
+    let s = sim::monte::run(&p, 2, &|| {});
+    assert_eq!(s.stalled_fraction, 1.0);
+    let note = s.progress_note.unwrap();
+    let seen = figure_after(&note, "a failure every");
+    let restart = figure_after(&note, "against a restart of");
+    let progress = figure_after(&note, "expected progress per failure interval");
+    assert!(seen < restart, "{note}");
+    assert!(progress < 0.01 * restart, "{note}");
+    // the model's mean rate is named beside it
+    let mean = figure_after(&note, "one every");
+    assert!(mean > restart, "{note}");
+}
