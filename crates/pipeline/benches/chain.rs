@@ -48,9 +48,12 @@ fn default_at(gpus: u64) -> Scenario {
     spec::load_scenario(Some(&path), &[]).expect("scaled scenario loads")
 }
 
-/// Every section `run` prints, once.
+/// Every section `run` prints, once, evaluated as `run` evaluates them
+/// ([`Pipeline::evaluate_report`]: the Monte Carlo and the recovery designs beside the power study
+/// once the step is known).
 fn whole(s: &Scenario) {
     let p = Pipeline::with_options(s.clone(), Options::report());
+    p.evaluate_report();
     black_box(p.plan());
     black_box(p.step().expect("step"));
     black_box(p.reliability().expect("reliability"));

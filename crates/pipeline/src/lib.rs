@@ -285,6 +285,8 @@ pub enum StepSource {
 pub struct ReliabilityParams {
     pub params: sim::Params,
     pub step_source: StepSource,
+    /// Why the step model could not run the job, when the step time is the fallback's.
+    pub fallback_reason: Option<String>,
     pub replicas: u64,
     pub target: f64,
 }
@@ -298,6 +300,9 @@ pub struct Reliability {
     /// Every replica's result, in replica order.
     pub replicas: Vec<sim::ReplicaResult>,
     pub step_source: StepSource,
+    /// Why the step model could not run the job, when the step time is the fallback's (the
+    /// training section's error, located).
+    pub fallback_reason: Option<String>,
 }
 
 /// In a multi-site scenario the step model and the reliability timeline run the job on the first
@@ -529,6 +534,10 @@ impl Pipeline {
             None => self.step().ok().flatten().map(|t| &t.profile),
         };
         let (params, step_source) = bind::sim_params(s, self.placement(), profile)?;
+        let fallback_reason = match (step_source, self.step()) {
+            (StepSource::Fallback, Err(e)) => Some(e.to_string()),
+            _ => None,
+        };
         let configured = rel.replicas.unwrap_or(sim::input::DEFAULT_REPLICAS);
         let replicas = match self.options.depth {
             Depth::Report => configured.min(64),
@@ -537,6 +546,7 @@ impl Pipeline {
         Ok(ReliabilityParams {
             params,
             step_source,
+            fallback_reason,
             replicas,
             target: self
                 .options
@@ -570,22 +580,20 @@ impl Pipeline {
             let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             self.advance(Stage::Reliability, d, total);
         };
-        let results = sim::monte::results(p, rp.replicas, &tick);
-        let mut summary = sim::monte::summarize(p, &results);
-        if recommend {
-            summary.recommendation = Some(sim::monte::recommend(
-                p,
-                &summary,
-                rec_replicas,
-                rp.target,
-                &tick,
-            ));
-        }
+        // one pass: the recommendation's replicas share their runs with the main ones
+        let (results, summary) = sim::monte::run_with_recommendation(
+            p,
+            rp.replicas,
+            recommend.then_some(rec_replicas),
+            rp.target,
+            &tick,
+        );
         Ok(Reliability {
             summary,
             ettr_per_replica: results.iter().map(|r| r.ettr).collect(),
             replicas: results,
             step_source: rp.step_source,
+            fallback_reason: rp.fallback_reason.clone(),
         })
     }
 

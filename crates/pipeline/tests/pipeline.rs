@@ -283,3 +283,37 @@ fn multisite_goodput_is_the_designs_closed_form_per_failure_domain() {
     assert!(note.unwrap().contains("bad nodes"));
     assert!(a.single_site_goodput_note.unwrap().contains("bad nodes"));
 }
+
+/// When the step model cannot run the job the reliability section falls back to 6·N·tokens at
+/// the fallback MFU and carries the training section's located error as the reason.
+#[test]
+fn a_fallback_step_time_carries_the_step_models_reason() {
+    let src = spec::scenario::DEFAULT_SCENARIO
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("gpus = ") {
+                "gpus = 8"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let s = spec::parse_scenario("eight.toml", &src, &spec::Catalog::embedded()).unwrap();
+    let p = Pipeline::new(s);
+    let e = p.step().unwrap_err().to_string();
+    assert!(e.contains("job.parallelism"), "{e}");
+    let r = p.reliability().unwrap();
+    assert_eq!(r.step_source, pipeline::StepSource::Fallback);
+    assert_eq!(r.fallback_reason.as_deref(), Some(e.as_str()));
+    // a job the step model runs has no reason to give
+    let d = Pipeline::new(
+        spec::parse_scenario(
+            "d.toml",
+            spec::scenario::DEFAULT_SCENARIO,
+            &spec::Catalog::embedded(),
+        )
+        .unwrap(),
+    );
+    assert_eq!(d.reliability_params().unwrap().fallback_reason, None);
+}

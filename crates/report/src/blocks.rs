@@ -141,27 +141,14 @@ pub fn blocks(text: &str) -> Vec<Block> {
     out
 }
 
-/// A table as CSV: cells quoted where they hold a comma, quote or line break; a cell that a
-/// spreadsheet would read as a formula (`=`, `+`, `-`, `@` first) is prefixed with `'`.
+/// A table as CSV, through the `csv` crate's RFC 4180 quoting ([`crate::fmt::csv_rows`]); a text
+/// cell a spreadsheet would read as a formula gets a leading `'` ([`crate::fmt::csv_text_cell`]).
 pub fn csv(t: &Table) -> String {
-    fn cell(s: &str) -> String {
-        let s = if s.starts_with(['=', '+', '-', '@']) {
-            format!("'{s}")
-        } else {
-            s.to_string()
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    }
-    let mut out = String::new();
-    for r in &t.rows {
-        out.push_str(&r.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
-        out.push('\n');
-    }
-    out
+    crate::fmt::csv_rows(
+        t.rows
+            .iter()
+            .map(|r| r.iter().map(|c| crate::fmt::csv_text_cell(c))),
+    )
 }
 
 #[cfg(test)]
@@ -223,5 +210,28 @@ mod tests {
         assert!(csv(t).starts_with(
             "hall,GPU TDP,system,,PUE\n\"memphis/hall-1 (100,000 × h100-sxm)\",700.0 W"
         ));
+    }
+
+    #[test]
+    fn table_csv_quotes_by_the_csv_crate_and_neutralises_only_formulas() {
+        // before: a lone "-" (a table's "none") and a negative number came out as "'-" and
+        // "'-3.5", and a cell starting with a tab or a carriage return was not neutralised
+        let t = Table {
+            caption: None,
+            header: true,
+            rows: vec![
+                vec!["site".into(), "ramp".into(), "delta".into()],
+                vec![
+                    "=HYPERLINK(\"x\",\"a,b\")".into(),
+                    "-".into(),
+                    "-3.5".into(),
+                ],
+                vec!["\tcmd".into(), "+SUM(A1)".into(), "line\nbreak".into()],
+            ],
+        };
+        assert_eq!(
+            csv(&t),
+            "site,ramp,delta\n\"'=HYPERLINK(\"\"x\"\",\"\"a,b\"\")\",-,-3.5\n'\tcmd,'+SUM(A1),\"line\nbreak\"\n"
+        );
     }
 }

@@ -134,9 +134,11 @@ pub fn bytes(b: f64) -> String {
 
 /// A text cell for a CSV file that a spreadsheet may open: one that starts with `=`, `+`, `-`,
 /// `@`, a tab or a carriage return would be read as a formula, so it gets a leading `'`
-/// (OWASP's advice on CSV injection). Numbers are written as they are.
+/// (OWASP's advice on CSV injection). A plain number (`-1.5`, `+2e3`) and a lone `-` (a table's
+/// "none") are no formula and are written as they are.
 pub fn csv_text_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let inert = s == "-" || s.parse::<f64>().is_ok_and(f64::is_finite);
+    if !inert && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()

@@ -7,7 +7,13 @@ use sim::Summary;
 
 /// The reliability section of the pipeline's Monte Carlo, saying where its step time came from.
 pub fn of(r: &pipeline::Reliability) -> Section {
-    let source = step_source(r.step_source);
+    let source = match (&r.step_source, &r.fallback_reason) {
+        (pipeline::StepSource::Fallback, Some(why)) => format!(
+            "6·N·tokens at {:.0}% MFU (the step model cannot run the job: {why})",
+            sim::input::FALLBACK_MFU * 100.0
+        ),
+        _ => step_source(r.step_source),
+    };
     let mut sec = section(&r.summary);
     sec.text.push_str(&format!("  Step time from: {source}\n"));
     if let serde_json::Value::Object(m) = &mut sec.json {
