@@ -319,27 +319,35 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
             o(g.filler_activity),
         )
     };
-    let itm = if bits(&mit.gpu) == bits(&GpuMitigation::none()) && raw_it.w.len() == n {
-        raw_it.clone()
-    } else {
-        it_power_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu)
-    };
-    let rack_overhead = if raw_it.energy_j() > 0.0 {
-        itm.energy_j() / raw_it.energy_j() - 1.0
+    // (`None`: the raw IT trace itself)
+    let untouched = bits(&mit.gpu) == bits(&GpuMitigation::none()) && raw_it.w.len() == n;
+    let itm =
+        (!untouched).then(|| it_power_trace(c, &inp.step, &inp.run, win.t0_s, dt, n, &mit.gpu));
+    let raw_it_j = raw_it.energy_j();
+    let rack_overhead = if raw_it_j > 0.0 {
+        itm.as_ref().map_or(raw_it_j, |t| t.energy_j()) / raw_it_j - 1.0
     } else {
         0.0
     };
-    let mut load = itm;
     let mut stored_change_j = 0.0;
     let mut rack_summary = None;
-    if mit.rack_storage_j_per_gpu > 0.0 {
-        let s = Storage::rack(mit.rack_storage_j_per_gpu, c.gpus(), load.peak_w());
-        let r = run_storage(&load, &s, code.ramp_up_w_per_s, code.ramp_down_w_per_s);
-        stored_change_j += r.soc_end_j - r.soc_start_j;
-        rack_summary = Some(summary(&s, &r));
-        load = r.upstream;
-    }
-    let mut fac = load.facility(c.pue);
+    let rack = mit.rack_storage_j_per_gpu > 0.0;
+    // The raw IT trace's facility draw is the raw one, already at hand.
+    let mut fac = if itm.is_none() && !rack {
+        raw_fac.clone()
+    } else {
+        let mut load = itm.unwrap_or_else(|| raw_it.clone());
+        if rack {
+            let s = Storage::rack(mit.rack_storage_j_per_gpu, c.gpus(), load.peak_w());
+            let r = run_storage(&load, &s, code.ramp_up_w_per_s, code.ramp_down_w_per_s);
+            stored_change_j += r.soc_end_j - r.soc_start_j;
+            rack_summary = Some(summary(&s, &r));
+            load = r.upstream;
+        }
+        load.facility(c.pue)
+    };
+    // whether `fac` is still the raw facility trace (then its figures are the raw ones)
+    let mut fac_is_raw = untouched && !rack;
     let mut soc = vec![];
     let mut battery = None;
     // The rules apply from the unmitigated peak (see `Inputs::code_applies`).
@@ -377,6 +385,7 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
             curtailed_s = r.curtailed_s;
             generation = Some(r.generation);
             fac = r.import;
+            fac_is_raw = false;
         }
         _ => {
             if let Some(b) = &mit.battery {
@@ -387,6 +396,7 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
                     soc = r.soc_j.clone();
                 }
                 fac = r.upstream;
+                fac_is_raw = false;
             }
             site_j = fac.energy_j();
             if let Some(k) = commitment {
@@ -403,26 +413,24 @@ pub fn analyse_with_raw(inp: &Inputs, keep: bool, raw: &RawPart) -> (Analysis, O
                 }
                 generation = Some(out);
                 fac = import;
+                fac_is_raw = false;
             }
         }
     }
-    let turbines_max_ramp = generation.as_ref().map(|out| {
-        out.w
-            .windows(2)
-            .map(|p| (p[1] - p[0]).abs())
-            .fold(0.0, f64::max)
-            / dt
-    });
+    let turbines_max_ramp = generation
+        .as_ref()
+        .map(|out| grid::max_sample_step_w(&out.w) / dt);
     let turbines_energy = generation.as_ref().map(|out| out.energy_j());
     // (the same trace as the raw one: the same figures)
-    let same = fac.t0_s.to_bits() == raw_fac.t0_s.to_bits()
-        && fac.dt_s.to_bits() == raw_fac.dt_s.to_bits()
-        && fac.w.len() == raw_fac.w.len()
-        && fac
-            .w
-            .iter()
-            .zip(&raw_fac.w)
-            .all(|(a, b)| a.to_bits() == b.to_bits());
+    let same = fac_is_raw
+        || (fac.t0_s.to_bits() == raw_fac.t0_s.to_bits()
+            && fac.dt_s.to_bits() == raw_fac.dt_s.to_bits()
+            && fac.w.len() == raw_fac.w.len()
+            && fac
+                .w
+                .iter()
+                .zip(&raw_fac.w)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
     let (m, sp) = if same {
         (raw.metrics.clone(), raw.spectrum.clone())
     } else {

@@ -353,15 +353,19 @@ pub fn max_window_range_w(w: &[f64], m: usize) -> f64 {
         }
         return r.best_w();
     }
+    // (every sample a positive finite number from here: the larger and smaller of two are plain
+    // comparisons, the same values as `f64::max` and `f64::min` give them)
+    let hi = |a: f64, b: f64| if b > a { b } else { a };
+    let lo = |a: f64, b: f64| if b < a { b } else { a };
     let extremes = |s: &[f64]| {
         s.iter()
             .fold((f64::NEG_INFINITY, f64::INFINITY), |(h, l), &x| {
-                (h.max(x), l.min(x))
+                (hi(h, x), lo(l, x))
             })
     };
     if n < m {
         let (h, l) = extremes(w);
-        return 0.0f64.max(h - l);
+        return hi(0.0, h - l);
     }
     let mut best = 0.0f64;
     let (mut suf_hi, mut suf_lo) = (vec![0.0; m], vec![0.0; m]);
@@ -369,21 +373,21 @@ pub fn max_window_range_w(w: &[f64], m: usize) -> f64 {
         let block = &w[b0..(b0 + m).min(n)];
         let (mut h, mut l) = (f64::NEG_INFINITY, f64::INFINITY);
         for (r, &x) in block.iter().enumerate().rev() {
-            h = h.max(x);
-            l = l.min(x);
+            h = hi(h, x);
+            l = lo(l, x);
             suf_hi[r] = h;
             suf_lo[r] = l;
         }
         if block.len() == m {
-            best = best.max(suf_hi[0] - suf_lo[0]);
+            best = hi(best, suf_hi[0] - suf_lo[0]);
         }
         // the runs that start after the block's first sample end in the next block
         let next = &w[(b0 + m).min(n)..(b0 + 2 * m).min(n)];
         let (mut h, mut l) = (f64::NEG_INFINITY, f64::INFINITY);
         for (r, &x) in next.iter().enumerate().take(m - 1) {
-            h = h.max(x);
-            l = l.min(x);
-            best = best.max(suf_hi[r + 1].max(h) - suf_lo[r + 1].min(l));
+            h = hi(h, x);
+            l = lo(l, x);
+            best = hi(best, hi(suf_hi[r + 1], h) - lo(suf_lo[r + 1], l));
         }
     }
     best
@@ -460,22 +464,39 @@ pub fn window_samples(code: &GridCode, dt_s: f64) -> usize {
     ((code.ramp_window_s() / dt_s).round() as usize).max(1)
 }
 
+/// The largest change between consecutive samples, `|w[i+1] - w[i]|` (0 for fewer than two;
+/// a NaN difference counts as none, as `f64::max` takes it): on four lanes, as
+/// [`crate::trace::lanes_fold`].
+pub fn max_sample_step_w(w: &[f64]) -> f64 {
+    let n = w.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let (a, b) = (&w[..n - 1], &w[1..]);
+    let mut acc = [0.0f64; 4];
+    let k = (n - 1) / 4 * 4;
+    for i in (0..k).step_by(4) {
+        for j in 0..4 {
+            acc[j] = acc[j].max((b[i + j] - a[i + j]).abs());
+        }
+    }
+    let tail = (k..n - 1).fold(0.0f64, |m, i| m.max((b[i] - a[i]).abs()));
+    acc[0].max(acc[1]).max(acc[2].max(acc[3])).max(tail)
+}
+
 /// Metrics of a trace under a code's windows and band; also returns the spectrum.
 pub fn metrics(t: &Trace, code: &GridCode) -> (Metrics, Spectrum) {
     let m = window_samples(code, t.dt_s);
     let (up, down) = windowed_ramps_w_per_s(&t.w, t.dt_s, m);
-    let sample =
-        t.w.windows(2)
-            .map(|p| (p[1] - p[0]).abs())
-            .fold(0.0, f64::max)
-            / t.dt_s.max(1e-300);
+    let sample = max_sample_step_w(&t.w) / t.dt_s.max(1e-300);
     let sp = spectrum(&t.w, t.dt_s);
     let (lo, hi) = code.band_hz();
+    let (peak_w, min_w) = (t.peak_w(), t.min_w());
     let mx = Metrics {
-        peak_w: t.peak_w(),
-        min_w: t.min_w(),
+        peak_w,
+        min_w,
         mean_w: t.mean_w(),
-        swing_w: t.swing_w(),
+        swing_w: peak_w - min_w,
         max_ramp_up_w_per_s: up,
         max_ramp_down_w_per_s: down,
         max_ramp_w_per_s: up.max(down),

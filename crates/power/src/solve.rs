@@ -360,15 +360,23 @@ pub fn solve_exhaustive_with_progress(
     solution(all, scenario_ramp)
 }
 
-/// Whether two traces are the same, bit for bit.
-fn same_trace(a: &Trace, b: &Trace) -> bool {
-    a.t0_s.to_bits() == b.t0_s.to_bits()
-        && a.dt_s.to_bits() == b.dt_s.to_bits()
-        && a.w.len() == b.w.len()
-        && a.w
-            .iter()
-            .zip(&b.w)
-            .all(|(x, y)| x.to_bits() == y.to_bits())
+/// How many distinct GPU-level mitigations' traces [`solve_with_raw`] holds at once.
+const SLOTS_AT_ONCE: usize = 4;
+
+/// A trace's length, start and step (bits) and two 64-bit hashes of its samples' bits: traces
+/// with the same samples have the same fingerprint, and two that differ share one with a
+/// chance of about 2^-128.
+type TraceFingerprint = (usize, u64, u64, u64, u64);
+
+fn fingerprint(t: &Trace) -> TraceFingerprint {
+    let (mut a, mut b) = (0x243F_6A88_85A3_08D3u64, 0x1319_8A2E_0370_7344u64);
+    for x in &t.w {
+        let x = x.to_bits();
+        a = (a.rotate_left(5) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        b = (b ^ x).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+        b ^= b >> 33;
+    }
+    (t.w.len(), t.t0_s.to_bits(), t.dt_s.to_bits(), a, b)
 }
 
 /// The index of the first of `items` equal to each one (by `same`).
@@ -517,10 +525,16 @@ pub fn solve_with_raw(
     let window_raw_j = raw_fac.energy_j();
     let hi0 = top_battery_w(raw_fac.swing_w());
 
-    // Each distinct GPU-level mitigation's IT trace, and what its ramp limits do over the run.
+    // Each distinct GPU-level mitigation, and what its ramp limits do over the run.
     let gpu: Vec<GpuMitigation> = plan.iter().map(|m| m.gpu).collect();
     let gpu_first = firsts(&gpu, |a, b| a == b);
     let distinct: Vec<usize> = (0..gpu.len()).filter(|&i| gpu_first[i] == i).collect();
+    let slot = |i: usize| {
+        distinct
+            .iter()
+            .position(|&d| d == gpu_first[i])
+            .unwrap_or(0)
+    };
     // A ramp-limited draw whose verdict its bounds settle (alone: no rack storage or turbines)
     // is not built; it stands as an empty trace.
     let settled = |i: usize| {
@@ -530,159 +544,176 @@ pub fn solve_with_raw(
             .all(|m| m.rack_storage_j_per_gpu == 0.0 && m.turbines.is_none());
         alone && ramp_limited_surely_passes(base, code, &gpu[i], n, dt)
     };
-    // (the draws to build, built together where they can be: see `it_power_traces`)
-    let to_build: Vec<usize> = distinct.iter().copied().filter(|&i| !settled(i)).collect();
-    let (traces, effects) = rayon::join(
-        || {
-            let ms: Vec<GpuMitigation> = to_build.iter().map(|&i| gpu[i]).collect();
-            crate::trace::it_power_traces(c, &base.step, &base.run, win.t0_s, dt, n, &ms)
-        },
-        || {
-            distinct
-                .par_iter()
-                .map(|&i| run_ramp_effect(c, &base.step, &base.run, &gpu[i]))
-                .collect::<Vec<_>>()
-        },
-    );
-    let mut traces = traces.into_iter();
-    let built: Vec<(Trace, RunRampEffect)> = distinct
-        .iter()
-        .zip(effects)
-        .map(|(&i, e)| {
-            let t = if to_build.contains(&i) {
-                traces.next().unwrap_or_default()
-            } else {
-                Trace::zeros(win.t0_s, dt, 0)
-            };
-            (t, e)
-        })
+    let ramps: Vec<RunRampEffect> = distinct
+        .par_iter()
+        .map(|&i| run_ramp_effect(c, &base.step, &base.run, &gpu[i]))
         .collect();
-    let slot = |i: usize| {
-        distinct
-            .iter()
-            .position(|&d| d == gpu_first[i])
-            .unwrap_or(0)
-    };
-    // Traces that come out the same (a floor above the filler's level hides the filler) share
-    // their loads and searches.
-    let trace_first = firsts(&built, |a, b| same_trace(&a.0, &b.0));
 
-    // Each distinct (trace, rack storage) load.
-    let key = |i: usize| {
+    // The draws are built, run through their loads and searched a few at a time, so the memory
+    // held is a few traces whatever the number of candidates (each trace is the window's
+    // samples). Traces that come out the same (a floor above the filler's level hides the
+    // filler) share their loads and searches: `trace_first[s]` is the first slot whose trace is
+    // slot `s`'s, found by the traces' fingerprints (a trace's samples are gone once its chunk
+    // is done).
+    let mut trace_first: Vec<usize> = (0..distinct.len()).collect();
+    let mut seen: Vec<(TraceFingerprint, usize)> = vec![];
+    // Each distinct (trace, rack storage) load's outcome, by its key.
+    let key = |trace_first: &[usize], i: usize| {
         (
             trace_first[slot(i)],
             plan[i].rack_storage_j_per_gpu.to_bits(),
         )
     };
-    let keys: Vec<(usize, u64)> = (0..plan.len()).map(key).collect();
-    let load_first = firsts(&keys, |a, b| a == b);
-    let loads_at: Vec<usize> = (0..plan.len()).filter(|&i| load_first[i] == i).collect();
-    // The rack storage of every load that has it, run side by side.
-    let racked: Vec<usize> = loads_at
-        .iter()
-        .copied()
-        .filter(|&i| plan[i].rack_storage_j_per_gpu > 0.0)
-        .collect();
-    let rack_runs: Vec<(&Trace, Storage)> = racked
-        .iter()
-        .map(|&i| {
-            let it = &built[trace_first[slot(i)]].0;
-            let s = Storage::rack(plan[i].rack_storage_j_per_gpu, c.gpus(), it.peak_w());
-            (it, s)
-        })
-        .collect();
-    let mut rack_out: Vec<Option<crate::storage::StorageRun>> = rack_runs
-        .par_chunks(4)
-        .flat_map_iter(|part| run_storages(part, code.ramp_up_w_per_s, code.ramp_down_w_per_s))
-        .map(Some)
-        .collect();
-    let mut rack_of: Vec<Option<crate::storage::StorageRun>> = vec![None; plan.len()];
-    for (&i, r) in racked.iter().zip(rack_out.iter_mut()) {
-        rack_of[i] = r.take();
-    }
-    drop(rack_out);
-    // Each load's facility power (the traces turned into it in place: each IT trace feeds one
-    // load without rack storage, after the rack storage that starts from it), then whether it
-    // passes without a battery.
-    drop(rack_runs);
-    let mut its: Vec<Option<Trace>> = vec![];
-    let mut ramps: Vec<RunRampEffect> = vec![];
-    for (t, r) in built {
-        its.push(Some(t));
-        ramps.push(r);
-    }
-    let facilities: Vec<(Trace, Option<f64>)> = loads_at
-        .iter()
-        .map(|&i| match rack_of[i].take() {
-            Some(r) => (r.upstream.into_facility(c.pue), Some(r.losses_j)),
-            None => {
-                let t = its[trace_first[slot(i)]].take().unwrap_or_default();
-                (t.into_facility(c.pue), None)
-            }
-        })
-        .collect();
-    drop(its);
-    let passing: Vec<bool> = facilities
-        .par_iter()
-        .zip(&loads_at)
-        .map(|((facility, _), &i)| {
-            // (an empty trace: a draw its bounds settle)
-            (n > 0 && facility.w.is_empty())
-                || crate::grid::passes(
-                    &grid_of(facility, base_of(facility, &plan[i], &base.connection)),
-                    code,
-                )
-        })
-        .collect();
-    // (only the loads that fail alone are needed on)
-    let alone: Vec<(Trace, Option<f64>, bool)> = facilities
-        .into_iter()
-        .zip(passing)
-        .map(|((f, r), p)| (if p { Trace::default() } else { f }, r, p))
-        .collect();
-    // Then the battery searches of the loads that fail alone, together.
-    let failing: Vec<usize> = (0..loads_at.len()).filter(|&k| !alone[k].2).collect();
-    let decided = load_first
-        .iter()
-        .filter(|&&f| !failing.iter().any(|&k| loads_at[k] == f))
-        .count() as u64;
-    progress(decided, total);
-    let searched = battery::smallest_batteries(
-        &failing
+    let mut outcome_of: Vec<((usize, u64), Outcome)> = vec![];
+    let slots: Vec<usize> = (0..distinct.len()).collect();
+    let mut decided = 0u64;
+    for chunk in slots.chunks(SLOTS_AT_ONCE) {
+        // (the draws to build, built together where they can be: see `it_power_traces`)
+        let to_build: Vec<usize> = chunk
             .iter()
-            .map(|&k| {
-                let f = &alone[k].0;
-                (f, base_of(f, &plan[loads_at[k]], &base.connection))
+            .copied()
+            .filter(|&s| !settled(distinct[s]))
+            .collect();
+        let ms: Vec<GpuMitigation> = to_build.iter().map(|&s| gpu[distinct[s]]).collect();
+        let mut traces =
+            crate::trace::it_power_traces(c, &base.step, &base.run, win.t0_s, dt, n, &ms)
+                .into_iter();
+        let built: Vec<Trace> = chunk
+            .iter()
+            .map(|s| {
+                if to_build.contains(s) {
+                    traces.next().unwrap_or_default()
+                } else {
+                    Trace::zeros(win.t0_s, dt, 0)
+                }
             })
-            .collect::<Vec<_>>(),
-        code,
-        hi0,
-        &|p| battery_of(base, p, eff),
-    );
-    let mut batteries = vec![None; loads_at.len()];
-    for (&k, b) in failing.iter().zip(searched) {
-        batteries[k] = b;
+            .collect();
+        drop(traces);
+        let fingerprints: Vec<TraceFingerprint> = built.par_iter().map(fingerprint).collect();
+        for (&s, f) in chunk.iter().zip(fingerprints) {
+            match seen.iter().find(|(g, _)| *g == f) {
+                Some(&(_, first)) => trace_first[s] = first,
+                None => seen.push((f, s)),
+            }
+        }
+        // The loads of this chunk's traces not already settled, each at its first candidate here
+        // and on its own slot's trace (the same samples as its first slot's, which an earlier
+        // chunk may have held).
+        let at = |s: usize| s - chunk[0];
+        let mut keys: Vec<(usize, u64)> = vec![];
+        let mut loads_at: Vec<usize> = vec![];
+        for i in 0..plan.len() {
+            let k = key(&trace_first, i);
+            if chunk.contains(&slot(i))
+                && !keys.contains(&k)
+                && !outcome_of.iter().any(|(j, _)| *j == k)
+            {
+                keys.push(k);
+                loads_at.push(i);
+            }
+        }
+        // The rack storage of every load that has it, run side by side.
+        let racked: Vec<usize> = loads_at
+            .iter()
+            .copied()
+            .filter(|&i| plan[i].rack_storage_j_per_gpu > 0.0)
+            .collect();
+        let rack_runs: Vec<(&Trace, Storage)> = racked
+            .iter()
+            .map(|&i| {
+                let it = &built[at(slot(i))];
+                let s = Storage::rack(plan[i].rack_storage_j_per_gpu, c.gpus(), it.peak_w());
+                (it, s)
+            })
+            .collect();
+        let mut rack_out: Vec<Option<crate::storage::StorageRun>> = rack_runs
+            .par_chunks(4)
+            .flat_map_iter(|part| run_storages(part, code.ramp_up_w_per_s, code.ramp_down_w_per_s))
+            .map(Some)
+            .collect();
+        let mut rack_of: Vec<Option<crate::storage::StorageRun>> = vec![None; plan.len()];
+        for (&i, r) in racked.iter().zip(rack_out.iter_mut()) {
+            rack_of[i] = r.take();
+        }
+        drop(rack_out);
+        // Each load's facility power (the traces turned into it in place: each IT trace feeds
+        // one load without rack storage, after the rack storage that starts from it), then
+        // whether it passes without a battery.
+        drop(rack_runs);
+        let mut its: Vec<Option<Trace>> = built.into_iter().map(Some).collect();
+        let facilities: Vec<(Trace, Option<f64>)> = loads_at
+            .iter()
+            .map(|&i| match rack_of[i].take() {
+                Some(r) => (r.upstream.into_facility(c.pue), Some(r.losses_j)),
+                None => {
+                    let t = its[at(slot(i))].take().unwrap_or_default();
+                    (t.into_facility(c.pue), None)
+                }
+            })
+            .collect();
+        drop(its);
+        let passing: Vec<bool> = facilities
+            .par_iter()
+            .zip(&loads_at)
+            .map(|((facility, _), &i)| {
+                // (an empty trace: a draw its bounds settle)
+                (n > 0 && facility.w.is_empty())
+                    || crate::grid::passes(
+                        &grid_of(facility, base_of(facility, &plan[i], &base.connection)),
+                        code,
+                    )
+            })
+            .collect();
+        // (only the loads that fail alone are needed on)
+        let alone: Vec<(Trace, Option<f64>, bool)> = facilities
+            .into_iter()
+            .zip(passing)
+            .map(|((f, r), p)| (if p { Trace::default() } else { f }, r, p))
+            .collect();
+        // Then the battery searches of the loads that fail alone, together.
+        let failing: Vec<usize> = (0..loads_at.len()).filter(|&k| !alone[k].2).collect();
+        decided += (loads_at.len() - failing.len()) as u64;
+        progress(decided.min(total), total);
+        let searched = battery::smallest_batteries(
+            &failing
+                .iter()
+                .map(|&k| {
+                    let f = &alone[k].0;
+                    (f, base_of(f, &plan[loads_at[k]], &base.connection))
+                })
+                .collect::<Vec<_>>(),
+            code,
+            hi0,
+            &|p| battery_of(base, p, eff),
+        );
+        decided += failing.len() as u64;
+        progress(decided.min(total), total);
+        let mut batteries = vec![None; loads_at.len()];
+        for (&k, b) in failing.iter().zip(searched) {
+            batteries[k] = b;
+        }
+        for ((k, (_, rack_losses_j, passes)), battery) in keys.into_iter().zip(alone).zip(batteries)
+        {
+            outcome_of.push((
+                k,
+                Outcome {
+                    rack_losses_j,
+                    passes,
+                    battery,
+                },
+            ));
+        }
     }
-    let outcomes: Vec<Outcome> = alone
-        .iter()
-        .zip(batteries)
-        .map(|((_, rack_losses_j, passes), battery)| Outcome {
-            rack_losses_j: *rack_losses_j,
-            passes: *passes,
-            battery,
-        })
-        .collect();
     progress(total, total);
 
     // The candidates in order, each priced as the full analysis prices it.
     let mut inp = base.clone();
     let mut all = vec![];
     for (i, m) in plan.iter().enumerate() {
-        let k = loads_at
-            .iter()
-            .position(|&j| j == load_first[i])
-            .unwrap_or(0);
-        let o = &outcomes[k];
+        let k = key(&trace_first, i);
+        let Some((_, o)) = outcome_of.iter().find(|(j, _)| *j == k) else {
+            continue;
+        };
         let ramp = &ramps[slot(i)];
         inp.mitigation = *m;
         let run = run_energy(&inp);

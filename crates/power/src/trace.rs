@@ -37,13 +37,13 @@ impl Trace {
         }
     }
     pub fn peak_w(&self) -> f64 {
-        self.w.iter().copied().fold(0.0, f64::max)
+        lanes_fold(&self.w, 0.0, f64::max)
     }
     pub fn min_w(&self) -> f64 {
         if self.w.is_empty() {
             0.0
         } else {
-            self.w.iter().copied().fold(f64::INFINITY, f64::min)
+            lanes_fold(&self.w, f64::INFINITY, f64::min)
         }
     }
     /// Peak minus minimum.
@@ -82,6 +82,22 @@ impl Trace {
 /// `n` zeros, written (not the zero pages of a fresh allocation: a trace's bins are read before
 /// they are written, and a written zero page is copied, which in a multi-threaded process
 /// flushes every processor's address cache, a page at a time).
+/// `xs.iter().fold(init, f)` for an `f` whose result does not depend on the order of its
+/// operands (`f64::max`, `f64::min`: either selects one of its operands, a NaN never), on four
+/// independent lanes so the folds overlap rather than wait on one another: the same value.
+#[inline]
+pub fn lanes_fold(xs: &[f64], init: f64, f: impl Fn(f64, f64) -> f64) -> f64 {
+    let mut acc = [init; 4];
+    let mut chunks = xs.chunks_exact(4);
+    for c in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(c) {
+            *a = f(*a, x);
+        }
+    }
+    let tail = chunks.remainder().iter().fold(init, |a, &x| f(a, x));
+    f(f(f(acc[0], acc[1]), f(acc[2], acc[3])), tail)
+}
+
 fn zeroed(n: usize) -> Vec<f64> {
     let mut w = Vec::with_capacity(n);
     w.resize(n, 0.0);
@@ -217,6 +233,7 @@ fn segments_of(
 /// anchored at each stepping interval's start shifted by `offset_s`, and holds `idle_w` in the
 /// other states: its constant segments over `[t0_s, end_s)`, in time order.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn periodic_segments(
     pieces: &[(f64, f64)],
     step_s: f64,
@@ -510,9 +527,9 @@ pub const MAX_RAMP_PRE_ROLL_S: f64 = 600.0;
 struct SegmentSum {
     tr: Trace,
     diff: Vec<f64>,
-    /// The last interval's end placed (bits) and its position: the next interval, which starts
-    /// there when the segments come in time order, takes it rather than dividing again.
-    last: (u64, f64),
+    /// Where each interval falls in the bins (the next interval, which starts where the last one
+    /// ended when the segments come in time order, takes that end's position).
+    placer: Placer,
 }
 
 impl SegmentSum {
@@ -520,33 +537,15 @@ impl SegmentSum {
         SegmentSum {
             tr: Trace::zeros(t0_s, dt_s, n),
             diff: zeroed(n + 1),
-            last: (f64::NAN.to_bits(), f64::NAN),
+            placer: Placer::new(t0_s, dt_s, n),
         }
     }
 
-    /// Where `[a, b)` falls in the bins: first and last bin and positions (`None`: nowhere).
+    /// Where `[a, b)` falls in the bins: first and last bin and positions (`None`: nowhere, an
+    /// empty or NaN interval included).
+    #[inline(always)]
     fn place(&mut self, a: f64, b: f64) -> Option<(usize, usize, f64, f64)> {
-        let tr = &self.tr;
-        let n = tr.w.len();
-        // (an empty or NaN interval adds nothing)
-        let nonempty = |a: f64, b: f64| b.partial_cmp(&a) == Some(std::cmp::Ordering::Greater);
-        if n == 0 || !nonempty(a, b) {
-            return None;
-        }
-        let a = a.max(tr.t0_s);
-        let b = b.min(tr.t0_s + tr.duration_s());
-        if !nonempty(a, b) {
-            return None;
-        }
-        // a >= t0: truncation is the floor
-        let x0 = if a.to_bits() == self.last.0 {
-            self.last.1
-        } else {
-            (a - tr.t0_s) / tr.dt_s
-        };
-        let x1 = (b - tr.t0_s) / tr.dt_s;
-        self.last = (b.to_bits(), x1);
-        Some((bin_index(x0, n), bin_index(x1, n), x0, x1))
+        self.placer.place(a, b)
     }
 
     /// Add `value_w` over a placed interval.
@@ -810,6 +809,7 @@ pub(crate) fn pipelined_it_traces(
                 run,
                 t0_s,
                 end,
+                #[inline(always)]
                 |a, b, i| {
                     if let Some(at) = sums[together[0]].place(a, b) {
                         for (w, &j) in watts.iter().zip(&together) {
@@ -876,7 +876,9 @@ pub fn it_power_traces(
     let (batched, alone) = rayon::join(
         || pipelined_it_traces(cluster, step, run, t0_s, dt_s, n, &batch),
         || {
-            ms.par_iter()
+            // one at a time: each is built in parallel over its groups, with a block of the
+            // window's samples per group and lane (tens of MB at a 30-minute window)
+            ms.iter()
                 .filter(|m| !(arranged && free(m)))
                 .map(|m| it_power_trace(cluster, step, run, t0_s, dt_s, n, m))
                 .collect::<Vec<_>>()
@@ -937,7 +939,12 @@ fn build_it_trace(
     // The groups' draws are independent: built side by side and in parallel, each as the group's
     // share of the IT power (its GPUs' draw plus its constant load), then added in the groups'
     // order, so the sum does not depend on the thread count.
-    let block = LANES * rayon::current_num_threads().max(1);
+    // Half lanes per task and a block of one task per thread: each task holds a draw of the
+    // window and its lead-in per lane and the block a share of the window per group, so this
+    // bounds the memory to about `LANES x threads` windows (27 MB at the default 30-minute
+    // window on two threads, against 54 MB with whole lanes and two tasks per thread).
+    const TASK: usize = LANES / 2;
+    let block = TASK * rayon::current_num_threads().max(1);
     let pool = std::sync::Mutex::new(Vec::<Vec<f64>>::new());
     let scratch: Scratch = std::sync::Mutex::new(vec![]);
     let take = || {
@@ -949,7 +956,7 @@ fn build_it_trace(
     };
     for part in groups.chunks(block) {
         let shares: Vec<(Vec<f64>, f64, f64)> = part
-            .par_chunks(LANES)
+            .par_chunks(TASK)
             .flat_map_iter(|lane| {
                 let gs: Vec<&Group> = lane.iter().map(|mg| mg.group).collect();
                 let mut out = Vec::with_capacity(gs.len());
