@@ -61,7 +61,14 @@ pub fn mutate(rng: &mut impl Rng, src: &[u8]) -> Vec<u8> {
     let ops = rng.gen_range(1..=4);
     for _ in 0..ops {
         let n = b.len();
-        let at = if n == 0 { 0 } else { rng.gen_range(0..=n) };
+        // Three times in four a place on a line that is not only a comment: the examples are
+        // mostly their sources in comments, and a mutant that changes only a comment resolves to
+        // the scenario it came from (a repeat, which tests the parser alone).
+        let at = match code_position(rng, &b) {
+            Some(at) if rng.gen_range(0..4) < 3 => at,
+            _ if n == 0 => 0,
+            _ => rng.gen_range(0..=n),
+        };
         match rng.gen_range(0..8) {
             // flip a byte
             0 if n > 0 => {
@@ -102,4 +109,59 @@ pub fn mutate(rng: &mut impl Rng, src: &[u8]) -> Vec<u8> {
         }
     }
     b
+}
+
+/// A byte position drawn uniformly from the lines of `b` that are not only a comment (their
+/// first byte other than a space or tab is not `#`), `None` when there are none.
+fn code_position(rng: &mut impl Rng, b: &[u8]) -> Option<usize> {
+    let mut lines: Vec<(usize, usize)> = vec![];
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' || i + 1 == b.len() {
+            let end = i + 1;
+            let line = &b[start..end];
+            let first = line.iter().find(|&&x| x != b' ' && x != b'\t');
+            if first.is_some_and(|&x| x != b'#') {
+                lines.push((start, end));
+            }
+            start = end;
+        }
+    }
+    let total: usize = lines.iter().map(|(s, e)| e - s).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut k = rng.gen_range(0..total);
+    for (s, e) in lines {
+        if k < e - s {
+            return Some(s + k);
+        }
+        k -= e - s;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn code_positions_skip_comment_only_lines() {
+        let src = b"# a comment\nname = \"x\" # trailing\n  # indented comment\n[job]\n";
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(7);
+        for _ in 0..500 {
+            let at = code_position(&mut rng, src).unwrap();
+            let line_start = src[..at]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |i| i + 1);
+            let line = &src[line_start..];
+            assert!(
+                line.starts_with(b"name") || line.starts_with(b"[job]"),
+                "{at}"
+            );
+        }
+        assert_eq!(code_position(&mut rng, b"# only\n# comments\n"), None);
+    }
 }
