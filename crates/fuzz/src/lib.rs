@@ -30,10 +30,10 @@ pub mod generate;
 pub mod mutate;
 
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The example scenarios (and the built-in default) the mutator starts from.
@@ -337,35 +337,6 @@ pub fn budgeted<T: Send + 'static>(
     (r, start.elapsed())
 }
 
-/// `f` over `items` on `jobs` threads, each item taken by the next free thread; the results in
-/// the items' order.
-fn parallel<T: Send, R: Send>(jobs: usize, items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let n = items.len();
-    let items: Vec<Mutex<Option<T>>> = items.into_iter().map(|x| Mutex::new(Some(x))).collect();
-    let out: Vec<Mutex<Option<R>>> = (0..n).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    let lock = |m: &Mutex<Option<T>>| m.lock().unwrap_or_else(|e| e.into_inner()).take();
-    std::thread::scope(|sc| {
-        for _ in 0..jobs.clamp(1, n.max(1)) {
-            sc.spawn(|| loop {
-                let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some(x) = items.get(k).and_then(lock) else {
-                    break;
-                };
-                let r = f(x);
-                *out[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            });
-        }
-    });
-    out.into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every item is run")
-        })
-        .collect()
-}
-
 /// How a run draws and runs its cases.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -384,6 +355,9 @@ pub struct Config {
 pub struct Runner {
     pub config: Config,
     ran: HashMap<[u64; 2], u64>,
+    /// `jobs` threads of its own for the cases, which wait there on their budgeted threads (the
+    /// pipeline inside a case uses the global pool, which must stay free for it).
+    pool: rayon::ThreadPool,
 }
 
 /// A case between its parse and its run.
@@ -396,11 +370,16 @@ enum Stage {
 }
 
 impl Runner {
-    pub fn new(config: Config) -> Runner {
-        Runner {
+    /// A runner, or the error of starting its threads.
+    pub fn new(config: Config) -> Result<Runner, rayon::ThreadPoolBuildError> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(config.jobs.max(1))
+            .build()?;
+        Ok(Runner {
             config,
             ran: HashMap::new(),
-        }
+            pool,
+        })
     }
 
     /// Run `cases` (in any order of indices): parse them all, find the repeats in the given order,
@@ -409,15 +388,21 @@ impl Runner {
     /// reason to skip a later one: that one runs.
     pub fn block(&mut self, cases: &[u64]) -> Vec<CaseResult> {
         let c = self.config.clone();
+        let pool = &self.pool;
         // parse, each case on its own thread under the budget
-        let parsed: Vec<(Vec<u8>, Result<Parsed, String>, Duration)> =
-            parallel(c.jobs, cases.to_vec(), |i| {
-                let bytes = case_bytes(&mut case_rng(c.seed, i), c.generated);
-                let b = bytes.clone();
-                let profile = c.profile;
-                let (r, took) = budgeted(c.budget, move || parse_case(&b, profile));
-                (bytes, r, took)
-            });
+        let parsed: Vec<(Vec<u8>, Result<Parsed, String>, Duration)> = pool.install(|| {
+            cases
+                .par_iter()
+                .with_max_len(1)
+                .map(|&i| {
+                    let bytes = case_bytes(&mut case_rng(c.seed, i), c.generated);
+                    let b = bytes.clone();
+                    let profile = c.profile;
+                    let (r, took) = budgeted(c.budget, move || parse_case(&b, profile));
+                    (bytes, r, took)
+                })
+                .collect()
+        });
         // repeats, in the given order
         let mut first: HashMap<[u64; 2], usize> = HashMap::new();
         let mut stages = vec![];
@@ -455,17 +440,23 @@ impl Runner {
                     }
                 })
                 .collect();
-            let results = parallel(c.jobs, jobs, |(k, parse, s)| {
-                // the budget is the case's: its parse and its run together
-                let (r, t) = budgeted(c.budget.saturating_sub(parse), move || run_scenario(*s));
-                let r = r.map_err(|e| match e.starts_with("ran past its budget") {
-                    true => format!(
-                        "ran past its budget of {:?} (its parse took {parse:?})",
-                        c.budget
-                    ),
-                    false => e,
-                });
-                (k, r, t)
+            let results: Vec<_> = pool.install(|| {
+                jobs.into_par_iter()
+                    .with_max_len(1)
+                    .map(|(k, parse, s)| {
+                        // the budget is the case's: its parse and its run together
+                        let (r, t) =
+                            budgeted(c.budget.saturating_sub(parse), move || run_scenario(*s));
+                        let r = r.map_err(|e| match e.starts_with("ran past its budget") {
+                            true => format!(
+                                "ran past its budget of {:?} (its parse took {parse:?})",
+                                c.budget
+                            ),
+                            false => e,
+                        });
+                        (k, r, t)
+                    })
+                    .collect()
             });
             for (k, r, t) in results {
                 stages[k] = Stage::Done(r);

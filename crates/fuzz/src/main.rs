@@ -40,6 +40,10 @@ fn main() {
         budget: Duration::from_millis(arg(&args, "--budget-ms").unwrap_or(30_000)),
         jobs: jobs.max(1),
         profile,
+    })
+    .unwrap_or_else(|e| {
+        eprintln!("error: cannot start {jobs} threads for the cases: {e}");
+        std::process::exit(2);
     });
     // a panic is a finding, reported with its case; the hook's own message stays quiet
     std::panic::set_hook(Box::new(|_| {}));

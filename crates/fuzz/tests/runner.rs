@@ -16,7 +16,7 @@ fn config(jobs: usize) -> Config {
 
 /// Cases 0..300 in two blocks (so repeats are found within a block and across blocks).
 fn outcomes(jobs: usize) -> Vec<(u64, Outcome)> {
-    let mut r = Runner::new(config(jobs));
+    let mut r = Runner::new(config(jobs)).expect("threads");
     let mut out = vec![];
     for block in [(0..150).collect::<Vec<u64>>(), (150..300).collect()] {
         for c in r.block(&block) {

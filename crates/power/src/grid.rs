@@ -465,23 +465,15 @@ pub fn window_samples(code: &GridCode, dt_s: f64) -> usize {
 }
 
 /// The largest change between consecutive samples, `|w[i+1] - w[i]|` (0 for fewer than two;
-/// a NaN difference counts as none, as `f64::max` takes it): on four lanes, as
-/// [`crate::trace::lanes_fold`].
+/// a NaN difference counts as none, as `f64::max` takes it), on four lanes
+/// ([`crate::trace::lanes_fold_zip`]).
 pub fn max_sample_step_w(w: &[f64]) -> f64 {
-    let n = w.len();
-    if n < 2 {
-        return 0.0;
+    match w {
+        [] | [_] => 0.0,
+        _ => crate::trace::lanes_fold_zip(&w[..w.len() - 1], &w[1..], 0.0, f64::max, |a, b| {
+            (b - a).abs()
+        }),
     }
-    let (a, b) = (&w[..n - 1], &w[1..]);
-    let mut acc = [0.0f64; 4];
-    let k = (n - 1) / 4 * 4;
-    for i in (0..k).step_by(4) {
-        for j in 0..4 {
-            acc[j] = acc[j].max((b[i + j] - a[i + j]).abs());
-        }
-    }
-    let tail = (k..n - 1).fold(0.0f64, |m, i| m.max((b[i] - a[i]).abs()));
-    acc[0].max(acc[1]).max(acc[2].max(acc[3])).max(tail)
 }
 
 /// Metrics of a trace under a code's windows and band; also returns the spectrum.

@@ -79,25 +79,39 @@ impl Trace {
     }
 }
 
-/// `n` zeros, written (not the zero pages of a fresh allocation: a trace's bins are read before
-/// they are written, and a written zero page is copied, which in a multi-threaded process
-/// flushes every processor's address cache, a page at a time).
 /// `xs.iter().fold(init, f)` for an `f` whose result does not depend on the order of its
 /// operands (`f64::max`, `f64::min`: either selects one of its operands, a NaN never), on four
 /// independent lanes so the folds overlap rather than wait on one another: the same value.
 #[inline]
 pub fn lanes_fold(xs: &[f64], init: f64, f: impl Fn(f64, f64) -> f64) -> f64 {
+    lanes_fold_zip(xs, xs, init, f, |x, _| x)
+}
+
+/// The fold of [`lanes_fold`] over `x(a[i], b[i])` for each `i` of the shorter of `a` and `b`
+/// (a trace and itself shifted by one sample gives its steps between samples).
+#[inline]
+pub fn lanes_fold_zip(
+    a: &[f64],
+    b: &[f64],
+    init: f64,
+    f: impl Fn(f64, f64) -> f64,
+    x: impl Fn(f64, f64) -> f64,
+) -> f64 {
     let mut acc = [init; 4];
-    let mut chunks = xs.chunks_exact(4);
-    for c in &mut chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a = f(*a, x);
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (p, q) in ca.zip(cb) {
+        for j in 0..4 {
+            acc[j] = f(acc[j], x(p[j], q[j]));
         }
     }
-    let tail = chunks.remainder().iter().fold(init, |a, &x| f(a, x));
+    let tail = ra.iter().zip(rb).fold(init, |m, (&p, &q)| f(m, x(p, q)));
     f(f(f(acc[0], acc[1]), f(acc[2], acc[3])), tail)
 }
 
+/// `n` zeros, written (not the zero pages of a fresh allocation: a trace's bins are read before
+/// they are written, and a written zero page is copied, which in a multi-threaded process
+/// flushes every processor's address cache, a page at a time).
 fn zeroed(n: usize) -> Vec<f64> {
     let mut w = Vec::with_capacity(n);
     w.resize(n, 0.0);
